@@ -1,0 +1,350 @@
+#include "chat/codec.hpp"
+
+#include <cstring>
+#include <string>
+
+#include "chat/text_rules.hpp"
+
+namespace chat {
+namespace {
+
+class Writer {
+  public:
+    Writer(Bytes& out, MsgType type) : out_(out), start_(out.size()) {
+        u16(0);
+        u16(static_cast<std::uint16_t>(type));
+    }
+    ~Writer() {
+        const std::size_t size = out_.size() - start_;
+        out_[start_] = std::byte(size & 0xFF);
+        out_[start_ + 1] = std::byte((size >> 8) & 0xFF);
+    }
+    std::size_t room_left() const { return kMaxFrame - (out_.size() - start_); }
+
+    void u8(std::uint8_t v) { out_.push_back(std::byte(v)); }
+    void u16(std::uint16_t v) { put_le(v, 2); }
+    void u32(std::uint32_t v) { put_le(v, 4); }
+    void u64(std::uint64_t v) { put_le(v, 8); }
+    void str(std::string_view s) {
+        // Strings longer than a frame can hold are cut; no protocol field is ever that long.
+        const std::size_t n = std::min(s.size(), std::min<std::size_t>(0xFFFF, room_left() - 2));
+        u16(static_cast<std::uint16_t>(n));
+        raw(s.substr(0, n));
+    }
+    void raw(std::string_view s) {
+        const auto* p = reinterpret_cast<const std::byte*>(s.data());
+        out_.insert(out_.end(), p, p + s.size());
+    }
+    // Patches a u16 written earlier (a list's count, known only after the list is cut).
+    std::size_t mark() const { return out_.size(); }
+    void patch_u16(std::size_t at, std::uint16_t v) {
+        out_[at] = std::byte(v & 0xFF);
+        out_[at + 1] = std::byte(v >> 8);
+    }
+
+  private:
+    void put_le(std::uint64_t v, int bytes) {
+        for (int i = 0; i < bytes; ++i) out_.push_back(std::byte((v >> (8 * i)) & 0xFF));
+    }
+    Bytes& out_;
+    std::size_t start_;
+};
+
+class Reader {
+  public:
+    explicit Reader(std::span<const std::byte> body) : body_(body) {}
+    ErrorCode error() const { return error_; }
+    bool done() {
+        if (error_ == ErrorCode::None && pos_ != body_.size()) error_ = ErrorCode::Malformed;
+        return error_ == ErrorCode::None;
+    }
+
+    std::uint8_t u8() { return static_cast<std::uint8_t>(get_le(1)); }
+    std::uint16_t u16() { return static_cast<std::uint16_t>(get_le(2)); }
+    std::uint32_t u32() { return static_cast<std::uint32_t>(get_le(4)); }
+    std::uint64_t u64() { return get_le(8); }
+    std::string str(bool chat_text = false) {
+        const std::size_t n = u16();
+        if (!need(n)) return {};
+        std::string s(reinterpret_cast<const char*>(body_.data() + pos_), n);
+        pos_ += n;
+        if (!is_clean_str(s, chat_text)) fail(ErrorCode::BadUtf8);
+        return s;
+    }
+    // Chat text: newlines allowed, 1..1024 bytes.
+    std::string text() {
+        std::string s = str(true);
+        if (error_ != ErrorCode::None) return s;
+        if (s.empty()) fail(ErrorCode::Malformed);
+        if (s.size() > kMaxTextBytes) fail(ErrorCode::TooLong);
+        return s;
+    }
+    std::string rest() {
+        std::string s(reinterpret_cast<const char*>(body_.data() + pos_), body_.size() - pos_);
+        pos_ = body_.size();
+        return s;
+    }
+    void fail(ErrorCode code) {
+        if (error_ == ErrorCode::None) error_ = code;
+    }
+
+  private:
+    bool need(std::size_t n) {
+        if (error_ != ErrorCode::None) return false;
+        if (body_.size() - pos_ < n) {
+            fail(ErrorCode::Malformed);
+            return false;
+        }
+        return true;
+    }
+    std::uint64_t get_le(int bytes) {
+        if (!need(static_cast<std::size_t>(bytes))) return 0;
+        std::uint64_t v = 0;
+        for (int i = 0; i < bytes; ++i)
+            v |= std::uint64_t(std::to_integer<unsigned>(body_[pos_ + i])) << (8 * i);
+        pos_ += bytes;
+        return v;
+    }
+    std::span<const std::byte> body_;
+    std::size_t pos_ = 0;
+    ErrorCode error_ = ErrorCode::None;
+};
+
+// ---- encoding, one overload per message ----
+void put(Writer& w, const Hello& m) {
+    w.u16(m.version), w.str(m.nick), w.str(m.password);
+}
+void put(Writer& w, const Welcome& m) {
+    w.u32(m.session_id), w.str(m.nick), w.str(m.server_name), w.str(m.engine);
+}
+void put(Writer& w, const Error& m) {
+    w.u16(static_cast<std::uint16_t>(m.code)), w.u16(m.in_reply_to), w.str(m.detail);
+}
+void put(Writer& w, const Bye& m) {
+    w.str(m.reason);
+}
+void put(Writer& w, const Notice& m) {
+    w.str(m.text);
+}
+void put(Writer& w, const Join& m) {
+    w.str(m.room);
+}
+void put(Writer& w, const Joined& m) {
+    w.str(m.room), w.u64(m.next_seq);
+    const std::size_t at = w.mark();
+    w.u16(0);
+    std::uint16_t n = 0;
+    for (const auto& nick : m.members) {
+        if (nick.size() + 2 > w.room_left() || n == 0xFFFF) break;
+        w.str(nick), ++n;
+    }
+    w.patch_u16(at, n);
+}
+void put(Writer& w, const Leave& m) {
+    w.str(m.room);
+}
+void put(Writer& w, const Left& m) {
+    w.str(m.room);
+}
+void put(Writer& w, const RoomEvent& m) {
+    w.str(m.room), w.u8(static_cast<std::uint8_t>(m.kind)), w.str(m.nick);
+}
+void put(Writer&, const ListRooms&) {}
+void put(Writer& w, const Rooms& m) {
+    const std::size_t at = w.mark();
+    w.u16(0);
+    std::uint16_t n = 0;
+    for (const auto& r : m.rooms) {
+        if (r.room.size() + 6 > w.room_left() || n == 0xFFFF) break;
+        w.str(r.room), w.u32(r.members), ++n;
+    }
+    w.patch_u16(at, n);
+}
+void put(Writer& w, const Say& m) {
+    w.str(m.room), w.str(m.text);
+}
+void put(Writer& w, const Message& m) {
+    w.str(m.room), w.u64(m.seq), w.u64(m.server_time_us), w.str(m.from), w.str(m.text);
+}
+void put(Writer& w, const Whisper& m) {
+    w.str(m.to), w.str(m.text);
+}
+void put(Writer& w, const Whispered& m) {
+    w.str(m.from), w.str(m.to), w.str(m.text);
+}
+void put(Writer& w, const Move& m) {
+    w.str(m.room), w.u8(m.x), w.u8(m.y);
+}
+void put(Writer& w, const Board& m) {
+    w.str(m.room);
+    const std::size_t at = w.mark();
+    w.u16(0);
+    std::uint16_t n = 0;
+    for (const auto& p : m.pieces) {
+        if (p.nick.size() + 4 > w.room_left() || n == 0xFFFF) break;
+        w.str(p.nick), w.u8(p.x), w.u8(p.y), ++n;
+    }
+    w.patch_u16(at, n);
+}
+void put(Writer& w, const Ping& m) {
+    w.u64(m.token);
+}
+void put(Writer& w, const Pong& m) {
+    w.u64(m.token);
+}
+void put(Writer& w, const Echo& m) {
+    w.raw(std::string_view(m.body).substr(0, std::min(m.body.size(), w.room_left())));
+}
+void put(Writer&, const InfoReq&) {}
+void put(Writer& w, const Info& m) {
+    w.str(m.engine), w.str(m.platform), w.u32(m.sessions), w.u32(m.rooms), w.u64(m.uptime_ms);
+    w.u64(m.frames_in), w.u64(m.frames_out), w.u64(m.bytes_in), w.u64(m.bytes_out);
+}
+
+// ---- decoding, one overload per message ----
+void get(Reader& r, Hello& m) {
+    m.version = r.u16(), m.nick = r.str(), m.password = r.str();
+}
+void get(Reader& r, Welcome& m) {
+    m.session_id = r.u32(), m.nick = r.str(), m.server_name = r.str(), m.engine = r.str();
+}
+void get(Reader& r, Error& m) {
+    m.code = static_cast<ErrorCode>(r.u16()), m.in_reply_to = r.u16(), m.detail = r.str(true);
+}
+void get(Reader& r, Bye& m) {
+    m.reason = r.str(true);
+}
+void get(Reader& r, Notice& m) {
+    m.text = r.str(true);
+}
+void get(Reader& r, Join& m) {
+    m.room = r.str();
+}
+void get(Reader& r, Joined& m) {
+    m.room = r.str(), m.next_seq = r.u64();
+    const std::uint16_t n = r.u16();
+    for (std::uint16_t i = 0; i < n && r.error() == ErrorCode::None; ++i)
+        m.members.push_back(r.str());
+}
+void get(Reader& r, Leave& m) {
+    m.room = r.str();
+}
+void get(Reader& r, Left& m) {
+    m.room = r.str();
+}
+void get(Reader& r, RoomEvent& m) {
+    m.room = r.str();
+    const std::uint8_t kind = r.u8();
+    if (kind != 1 && kind != 2) r.fail(ErrorCode::Malformed);
+    m.kind = static_cast<RoomEventKind>(kind), m.nick = r.str();
+}
+void get(Reader&, ListRooms&) {}
+void get(Reader& r, Rooms& m) {
+    const std::uint16_t n = r.u16();
+    for (std::uint16_t i = 0; i < n && r.error() == ErrorCode::None; ++i) {
+        RoomSummary s;
+        s.room = r.str(), s.members = r.u32();
+        m.rooms.push_back(std::move(s));
+    }
+}
+void get(Reader& r, Say& m) {
+    m.room = r.str(), m.text = r.text();
+}
+void get(Reader& r, Message& m) {
+    m.room = r.str(), m.seq = r.u64(), m.server_time_us = r.u64(), m.from = r.str();
+    m.text = r.text();
+}
+void get(Reader& r, Whisper& m) {
+    m.to = r.str(), m.text = r.text();
+}
+void get(Reader& r, Whispered& m) {
+    m.from = r.str(), m.to = r.str(), m.text = r.text();
+}
+void get(Reader& r, Move& m) {
+    m.room = r.str(), m.x = r.u8(), m.y = r.u8();
+    if (m.x >= kBoardSize || m.y >= kBoardSize) r.fail(ErrorCode::Malformed);
+}
+void get(Reader& r, Board& m) {
+    m.room = r.str();
+    const std::uint16_t n = r.u16();
+    for (std::uint16_t i = 0; i < n && r.error() == ErrorCode::None; ++i) {
+        Piece p;
+        p.nick = r.str(), p.x = r.u8(), p.y = r.u8();
+        if (p.x >= kBoardSize || p.y >= kBoardSize) r.fail(ErrorCode::Malformed);
+        m.pieces.push_back(std::move(p));
+    }
+}
+void get(Reader& r, Ping& m) {
+    m.token = r.u64();
+}
+void get(Reader& r, Pong& m) {
+    m.token = r.u64();
+}
+void get(Reader& r, Echo& m) {
+    m.body = r.rest();
+}
+void get(Reader&, InfoReq&) {}
+void get(Reader& r, Info& m) {
+    m.engine = r.str(), m.platform = r.str(), m.sessions = r.u32(), m.rooms = r.u32();
+    m.uptime_ms = r.u64(), m.frames_in = r.u64(), m.frames_out = r.u64();
+    m.bytes_in = r.u64(), m.bytes_out = r.u64();
+}
+
+template <class T>
+ErrorCode decode_as(std::span<const std::byte> body, AnyMessage& out) {
+    T msg;
+    Reader r(body);
+    get(r, msg);
+    if (!r.done()) return r.error();
+    out = std::move(msg);
+    return ErrorCode::None;
+}
+
+template <class T>
+constexpr MsgType type_for();
+#define CHAT_TYPE(T)                  \
+    template <>                       \
+    constexpr MsgType type_for<T>() { \
+        return MsgType::T;            \
+    }
+CHAT_TYPE(Hello)
+CHAT_TYPE(Welcome) CHAT_TYPE(Error) CHAT_TYPE(Bye) CHAT_TYPE(Notice) CHAT_TYPE(Join)
+    CHAT_TYPE(Joined) CHAT_TYPE(Leave) CHAT_TYPE(Left) CHAT_TYPE(RoomEvent) CHAT_TYPE(ListRooms)
+        CHAT_TYPE(Rooms) CHAT_TYPE(Say) CHAT_TYPE(Message) CHAT_TYPE(Whisper) CHAT_TYPE(Whispered)
+            CHAT_TYPE(Move) CHAT_TYPE(Board) CHAT_TYPE(Ping) CHAT_TYPE(Pong) CHAT_TYPE(Echo)
+                CHAT_TYPE(InfoReq) CHAT_TYPE(Info)
+#undef CHAT_TYPE
+
+    // Every alternative of AnyMessage, tried by type number.
+    template <std::size_t I = 0>
+    ErrorCode
+    decode_by_index(std::uint16_t type, std::span<const std::byte> body, AnyMessage& out) {
+    if constexpr (I == std::variant_size_v<AnyMessage>) {
+        return ErrorCode::UnknownType;
+    } else {
+        using T = std::variant_alternative_t<I, AnyMessage>;
+        if (static_cast<std::uint16_t>(type_for<T>()) == type) return decode_as<T>(body, out);
+        return decode_by_index<I + 1>(type, body, out);
+    }
+}
+
+}  // namespace
+
+void encode(Bytes& out, const AnyMessage& msg) {
+    std::visit(
+        [&out](const auto& m) {
+            Writer w(out, type_for<std::decay_t<decltype(m)>>());
+            put(w, m);
+        },
+        msg);
+}
+
+ErrorCode decode(std::uint16_t type, std::span<const std::byte> body, AnyMessage& out) {
+    return decode_by_index(type, body, out);
+}
+
+MsgType type_of(const AnyMessage& msg) {
+    return std::visit([](const auto& m) { return type_for<std::decay_t<decltype(m)>>(); }, msg);
+}
+
+}  // namespace chat

@@ -1,0 +1,64 @@
+// The interface every I/O model implements. It has a proactor face (the host hands an engine
+// bytes to send and receives bytes read) so completion engines fit it natively; readiness
+// engines do their own non-blocking reads and writes behind it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "netcore/connection.hpp"
+
+namespace netcore {
+
+// What an engine needs from the server that runs it.
+class EngineHost {
+  public:
+    // A socket the engine accepted; the host wraps it (nullptr: refused, socket closed).
+    virtual ConnectionPtr make_connection(socket_t s, std::string peer) = 0;
+    // The engine is ready for the connection's traffic: the handler may now send.
+    virtual void connection_opened(const ConnectionPtr& conn) = 0;
+    // The engine closed the socket (after Connection::finalize).
+    virtual void connection_closed(Connection& conn, CloseReason reason) = 0;
+    virtual ConnectionHandler& handler() = 0;
+
+  protected:
+    ~EngineHost() = default;
+};
+
+// A snapshot of what an engine reports about itself, for the GUI and benchmarks.
+struct EngineStats {
+    std::string engine;
+    std::uint64_t threads = 0;
+    std::uint64_t wakeups = 0;   // returns from the model's wait call (epoll_wait, select, ...)
+    std::uint64_t events = 0;    // readiness events or completions handled
+    std::uint64_t syscalls = 0;  // I/O system calls issued (recv, send, submit, ...)
+    std::vector<std::pair<std::string, std::string>> details;  // model-specific facts
+};
+
+class Engine : public WriteWaker {
+  public:
+    virtual ~Engine() = default;
+    virtual std::string_view name() const = 0;
+
+    // Empty when the engine can take over these connections, else why not (select's
+    // FD_SETSIZE, a thread limit...). Checked before an engine switch.
+    virtual std::string cannot_adopt(const std::vector<ConnectionPtr>& conns) const {
+        (void)conns;
+        return {};
+    }
+
+    // Starts serving the listening socket and the adopted connections (from an earlier engine).
+    virtual void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) = 0;
+
+    // Stops: finishes or cancels every operation in flight, makes no more calls to the host,
+    // and hands back every live connection with its unread and unsent bytes.
+    virtual std::vector<ConnectionPtr> stop() = 0;
+
+    virtual EngineStats stats() const = 0;
+};
+
+}  // namespace netcore

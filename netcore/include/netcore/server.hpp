@@ -1,0 +1,79 @@
+// Runs one engine at a time over a listening socket and the connections it accepted, and
+// switches engines live: the old engine hands back every connection, the new one adopts them.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "netcore/engine.hpp"
+
+namespace netcore {
+
+struct ServerOptions {
+    std::string listen_address = "127.0.0.1";
+    std::uint16_t port = 7777;  // 0 picks a free port
+    std::size_t max_send_queue = 8u << 20;
+    std::chrono::milliseconds linger_timeout{2000};  // how long a graceful close may take
+};
+
+class Server final : private EngineHost {
+  public:
+    Server(ConnectionHandler& handler, ServerOptions options);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds, listens and starts the engine; throws std::runtime_error with a clear message.
+    void start(std::string_view engine_name);
+    // Closes every remaining connection (the handler sees ServerStopped) and the listener.
+    void stop();
+
+    // Live switch; false with `error` set if the engine is unknown or cannot adopt.
+    bool switch_engine(std::string_view engine_name, std::string& error);
+
+    std::string engine_name() const;
+    EngineStats engine_stats() const;
+    std::string address() const { return options_.listen_address; }
+    std::uint16_t port() const { return port_; }
+    std::size_t connection_count() const;
+    std::vector<ConnectionPtr> connections() const;
+
+  private:
+    ConnectionPtr make_connection(socket_t s, std::string peer) override;
+    void connection_opened(const ConnectionPtr& conn) override;
+    void connection_closed(Connection& conn, CloseReason reason) override;
+    ConnectionHandler& handler() override { return handler_; }
+    void housekeeping_loop();
+    void set_engine_name();  // call with engine_mutex_ held
+
+    ConnectionHandler& handler_;
+    ServerOptions options_;
+    socket_t listener_ = kInvalidSocket;
+    std::uint16_t port_ = 0;
+    std::atomic<std::uint64_t> next_id_{1};
+
+    mutable std::mutex engine_mutex_;  // guards engine_ (switches are serialised by it)
+    std::unique_ptr<Engine> engine_;
+    // Apart from engine_mutex_: handlers ask for the name from engine threads during a switch.
+    mutable std::mutex name_mutex_;
+    std::string engine_name_;
+
+    mutable std::mutex registry_mutex_;
+    std::unordered_map<std::uint64_t, ConnectionPtr> registry_;
+
+    std::mutex housekeeping_mutex_;
+    std::condition_variable housekeeping_cv_;
+    bool stopping_ = false;
+    std::thread housekeeping_;
+};
+
+}  // namespace netcore

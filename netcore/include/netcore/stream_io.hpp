@@ -1,0 +1,61 @@
+// The read, write and close steps every engine that does its own socket calls shares
+// (blocking, non-blocking, select, poll, epoll, WSAAsyncSelect, WSAEventSelect).
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include "netcore/engine.hpp"
+
+namespace netcore {
+
+struct ReadOutcome {
+    std::size_t bytes = 0;
+    std::size_t calls = 0;
+    bool more = false;    // stopped at the budget: the socket may still be readable
+    bool failed = false;  // a socket error: finalize with Reset
+};
+
+// Reads until the socket would block, the peer's FIN (recorded on the connection), an error,
+// or `budget` bytes; every chunk goes to the handler.
+ReadOutcome read_available(Connection& conn, ConnectionHandler& handler,
+                           std::span<std::byte> scratch, std::size_t budget = 256 * 1024);
+
+struct WriteOutcome {
+    std::size_t bytes = 0;
+    std::size_t calls = 0;
+    bool blocked = false;  // output remains: wait for writability
+    bool failed = false;
+};
+
+// Writes queued output until drained or the socket would block; then, if a graceful close
+// is under way and everything is out, sends our FIN.
+WriteOutcome flush_output(Connection& conn);
+
+// Closes the socket and tells the host, reporting a requested reason over the observed one.
+void finalize_connection(Connection& conn, EngineHost& host, CloseReason observed);
+
+// A thread's scratch buffer for reads (64 KiB), so idle connections own no read buffer.
+std::span<std::byte> read_scratch();
+
+}  // namespace netcore
+
+namespace netcore {
+
+struct AcceptOutcome {
+    std::size_t accepted = 0;
+    std::size_t calls = 0;
+    bool more = false;  // stopped at the limit
+};
+
+// Accepts pending connections (up to `limit`) from a non-blocking listener. For each one the
+// host makes the Connection, `adopt(conn)` registers it with the engine, then the handler is
+// told it opened. When descriptors run out, the pending connection is shed rather than spun on.
+template <class Adopt>
+AcceptOutcome accept_pending(socket_t listener, EngineHost& host, std::size_t limit, Adopt&& adopt);
+
+bool shed_pending_connection(socket_t listener);  // for EMFILE/ENFILE; true if one was shed
+
+}  // namespace netcore
+
+#include "netcore/stream_io_accept.inl"

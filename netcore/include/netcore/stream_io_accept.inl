@@ -1,0 +1,37 @@
+// Template body of accept_pending (stream_io.hpp).
+#pragma once
+
+#include <string>
+
+#include "netcore/socket_ops.hpp"
+
+namespace netcore {
+
+bool is_out_of_descriptors(int error);
+bool is_transient_accept_error(int error);  // the peer gave up before we accepted, a signal
+
+template <class Adopt>
+AcceptOutcome accept_pending(socket_t listener, EngineHost& host, std::size_t limit,
+                             Adopt&& adopt) {
+    AcceptOutcome out;
+    while (out.accepted < limit) {
+        std::string peer;
+        const socket_t s = accept_nonblocking(listener, peer);
+        ++out.calls;
+        if (s == kInvalidSocket) {
+            const int err = last_socket_error();
+            if (is_out_of_descriptors(err) && shed_pending_connection(listener)) continue;
+            if (is_transient_accept_error(err)) continue;
+            return out;
+        }
+        ++out.accepted;
+        ConnectionPtr conn = host.make_connection(s, std::move(peer));
+        if (!conn) continue;
+        adopt(conn);
+        host.connection_opened(conn);
+    }
+    out.more = true;
+    return out;
+}
+
+}  // namespace netcore

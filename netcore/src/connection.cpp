@@ -1,0 +1,169 @@
+#include "netcore/connection.hpp"
+
+#ifndef _WIN32
+#include <sys/socket.h>
+#endif
+
+namespace netcore {
+
+const char* to_string(CloseReason reason) {
+    switch (reason) {
+        case CloseReason::PeerClosed:
+            return "peer closed";
+        case CloseReason::Reset:
+            return "connection reset";
+        case CloseReason::Requested:
+            return "closed by server";
+        case CloseReason::SendQueueOverflow:
+            return "send queue overflow";
+        case CloseReason::LingerTimeout:
+            return "close timed out";
+        case CloseReason::ServerStopped:
+            return "server stopped";
+    }
+    return "unknown";
+}
+
+Connection::Connection(std::uint64_t id, socket_t s, std::string peer, std::size_t max_send_queue)
+    : id_(id),
+      socket_(s),
+      peer_(std::move(peer)),
+      max_send_queue_(max_send_queue),
+      opened_at_(std::chrono::steady_clock::now()) {}
+
+Connection::~Connection() {
+    if (socket_ != kInvalidSocket) close_socket(socket_);
+}
+
+bool Connection::send(std::span<const std::byte> bytes) {
+    std::lock_guard lock(mutex_);
+    if (phase() != Phase::Open) return false;
+    const std::size_t queued = pending_.size() + inflight_.size();
+    if (queued + bytes.size() > max_send_queue_) {
+        request_phase(Phase::Aborting, CloseReason::SendQueueOverflow);
+        return false;
+    }
+    pending_.append(bytes);
+    if (queued == 0 && waker_) waker_->wake(*this);
+    return true;
+}
+
+void Connection::close() {
+    std::lock_guard lock(mutex_);
+    if (phase() == Phase::Open) request_phase(Phase::Draining, CloseReason::Requested);
+}
+
+void Connection::abort(CloseReason reason) {
+    std::lock_guard lock(mutex_);
+    if (phase() != Phase::Aborting && phase() != Phase::Closed)
+        request_phase(Phase::Aborting, reason);
+}
+
+void Connection::request_phase(Phase next, CloseReason reason) {
+    if (!reason_set_) {
+        reason_ = reason;
+        reason_set_ = true;
+        close_requested_at_ = std::chrono::steady_clock::now();
+    }
+    phase_.store(next, std::memory_order_release);
+    if (next == Phase::Aborting) pending_.clear();  // inflight_ may be in the kernel's hands
+    if (waker_) waker_->wake(*this);
+}
+
+std::size_t Connection::queued_bytes() const {
+    std::lock_guard lock(mutex_);
+    return pending_.size() + inflight_.size();
+}
+
+std::chrono::steady_clock::time_point Connection::close_requested_at() const {
+    std::lock_guard lock(mutex_);
+    return close_requested_at_;
+}
+
+void Connection::attach(WriteWaker* waker) {
+    std::lock_guard lock(mutex_);
+    waker_ = waker;
+    flush_scheduled.store(false, std::memory_order_relaxed);
+    if (waker_ && (!pending_.empty() || !inflight_.empty() || phase() != Phase::Open))
+        waker_->wake(*this);
+}
+
+void Connection::detach() {
+    std::lock_guard lock(mutex_);
+    waker_ = nullptr;
+    engine_slot = nullptr;
+}
+
+bool Connection::has_pending_work() const {
+    std::lock_guard lock(mutex_);
+    return !pending_.empty() || !inflight_.empty() || phase() == Phase::Draining ||
+           phase() == Phase::Aborting;
+}
+
+std::span<const std::byte> Connection::begin_write() {
+    std::lock_guard lock(mutex_);
+    if (phase() == Phase::Aborting || phase() == Phase::Closed) return {};
+    if (inflight_.empty()) {
+        inflight_.swap(pending_);
+        pending_.clear();
+    }
+    return inflight_.readable();
+}
+
+bool Connection::end_write(std::size_t sent) {
+    bytes_out_.fetch_add(sent, std::memory_order_relaxed);
+    std::lock_guard lock(mutex_);
+    inflight_.consume(sent);
+    if (inflight_.empty() && pending_.empty()) {
+        // Keep small buffers for reuse, return big ones so idle sessions stay cheap.
+        if (inflight_.capacity() > 64 * 1024) inflight_.release_if_empty();
+        if (pending_.capacity() > 64 * 1024) pending_.release_if_empty();
+        return false;
+    }
+    return phase() != Phase::Aborting;
+}
+
+void Connection::shutdown_if_drained() {
+    std::lock_guard lock(mutex_);
+    if (phase() != Phase::Draining || !pending_.empty() || !inflight_.empty()) return;
+#ifdef _WIN32
+    ::shutdown(socket_, SD_SEND);
+#else
+    ::shutdown(socket_, SHUT_WR);
+#endif
+    phase_.store(Phase::ShutdownSent, std::memory_order_release);
+}
+
+void Connection::peer_finished() {
+    std::lock_guard lock(mutex_);
+    peer_finished_.store(true, std::memory_order_release);
+    if (phase() == Phase::Open) request_phase(Phase::Draining, CloseReason::PeerClosed);
+}
+
+void Connection::deliver(std::span<const std::byte> data, ConnectionHandler& handler) {
+    bytes_in_.fetch_add(data.size(), std::memory_order_relaxed);
+    if (phase() != Phase::Open) return;  // closing: input is no longer wanted
+    if (input_.empty()) {
+        const std::size_t used = handler.on_data(*this, data);
+        if (used < data.size()) input_.append(data.subspan(used));
+        return;
+    }
+    input_.append(data);
+    const std::size_t used = handler.on_data(*this, input_.readable());
+    input_.consume(used);
+    if (input_.empty()) input_.release_if_empty();
+}
+
+CloseReason Connection::finalize(CloseReason observed) {
+    std::lock_guard lock(mutex_);
+    if (socket_ != kInvalidSocket) {
+        close_socket(socket_);
+        socket_ = kInvalidSocket;
+    }
+    phase_.store(Phase::Closed, std::memory_order_release);
+    pending_.clear();
+    waker_ = nullptr;
+    return reason_set_ ? reason_ : observed;
+}
+
+}  // namespace netcore

@@ -1,0 +1,48 @@
+#include "netcore/engine_registry.hpp"
+
+namespace netcore {
+
+// Each engine file defines its factory; the table below is the only place that lists them.
+#ifdef _WIN32
+#else
+std::unique_ptr<Engine> make_epoll_engine();
+#endif
+
+const std::vector<EngineInfo>& engines() {
+    static const std::vector<EngineInfo> table = {
+#ifdef _WIN32
+#else
+        {"epoll", "epoll readiness, edge-triggered, one loop thread", make_epoll_engine},
+#endif
+    };
+    return table;
+}
+
+std::string_view default_engine_name() {
+    return engines().front().name;
+}
+
+std::unique_ptr<Engine> create_engine(std::string_view name) {
+    for (const auto& info : engines())
+        if (info.name == name) return info.create();
+    return nullptr;
+}
+
+std::string engine_names(std::string_view separator) {
+    std::string out;
+    for (const auto& info : engines()) {
+        if (!out.empty()) out += separator;
+        out += info.name;
+    }
+    return out;
+}
+
+const char* platform_name() {
+#ifdef _WIN32
+    return "windows";
+#else
+    return "linux";
+#endif
+}
+
+}  // namespace netcore

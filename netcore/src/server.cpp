@@ -1,0 +1,154 @@
+#include "netcore/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+#include "netcore/engine_registry.hpp"
+#include "netcore/socket_ops.hpp"
+
+namespace netcore {
+
+Server::Server(ConnectionHandler& handler, ServerOptions options)
+    : handler_(handler), options_(std::move(options)) {
+    init_sockets();
+}
+
+Server::~Server() {
+    stop();
+}
+
+void Server::start(std::string_view engine_name) {
+    auto engine = create_engine(engine_name);
+    if (!engine)
+        throw std::runtime_error("unknown engine '" + std::string(engine_name) +
+                                 "' (this platform has: " + engine_names() + ")");
+    listener_ = listen_tcp(options_.listen_address, options_.port);
+    port_ = local_port(listener_);
+    {
+        std::lock_guard lock(engine_mutex_);
+        engine_ = std::move(engine);
+        set_engine_name();
+        engine_->start(*this, listener_, {});
+    }
+    housekeeping_ = std::thread([this] { housekeeping_loop(); });
+}
+
+void Server::stop() {
+    {
+        std::lock_guard lock(housekeeping_mutex_);
+        if (stopping_) return;
+        stopping_ = true;
+    }
+    housekeeping_cv_.notify_all();
+    if (housekeeping_.joinable()) housekeeping_.join();
+
+    std::vector<ConnectionPtr> remaining;
+    {
+        std::lock_guard lock(engine_mutex_);
+        if (engine_) remaining = engine_->stop();
+        engine_.reset();
+    }
+    for (auto& conn : remaining)
+        connection_closed(*conn, conn->finalize(CloseReason::ServerStopped));
+    if (listener_ != kInvalidSocket) close_socket(listener_);
+    listener_ = kInvalidSocket;
+}
+
+bool Server::switch_engine(std::string_view engine_name, std::string& error) {
+    auto next = create_engine(engine_name);
+    if (!next) {
+        error = "unknown engine '" + std::string(engine_name) +
+                "' (this platform has: " + engine_names() + ")";
+        return false;
+    }
+    std::lock_guard lock(engine_mutex_);
+    if (!engine_) {
+        error = "server is not running";
+        return false;
+    }
+    if (engine_->name() == next->name()) return true;
+    if (auto why = next->cannot_adopt(connections()); !why.empty()) {
+        error = std::string(engine_name) + " cannot take over: " + why;
+        return false;
+    }
+    const std::string from(engine_->name());
+    auto conns = engine_->stop();
+    const std::size_t count = conns.size();
+    engine_ = std::move(next);
+    set_engine_name();
+    engine_->start(*this, listener_, std::move(conns));
+    spdlog::info("engine switched {} -> {} with {} connections", from, engine_->name(), count);
+    return true;
+}
+
+std::string Server::engine_name() const {
+    std::lock_guard lock(name_mutex_);
+    return engine_name_;
+}
+
+void Server::set_engine_name() {
+    std::lock_guard lock(name_mutex_);
+    engine_name_ = engine_ ? std::string(engine_->name()) : std::string();
+}
+
+EngineStats Server::engine_stats() const {
+    std::lock_guard lock(engine_mutex_);
+    return engine_ ? engine_->stats() : EngineStats{};
+}
+
+std::size_t Server::connection_count() const {
+    std::lock_guard lock(registry_mutex_);
+    return registry_.size();
+}
+
+std::vector<ConnectionPtr> Server::connections() const {
+    std::lock_guard lock(registry_mutex_);
+    std::vector<ConnectionPtr> out;
+    out.reserve(registry_.size());
+    for (auto& [id, conn] : registry_) out.push_back(conn);
+    return out;
+}
+
+ConnectionPtr Server::make_connection(socket_t s, std::string peer) {
+    auto conn = std::make_shared<Connection>(next_id_.fetch_add(1), s, std::move(peer),
+                                             options_.max_send_queue);
+    std::lock_guard lock(registry_mutex_);
+    registry_.emplace(conn->id(), conn);
+    return conn;
+}
+
+void Server::connection_opened(const ConnectionPtr& conn) {
+    handler_.on_open(conn);
+}
+
+void Server::connection_closed(Connection& conn, CloseReason reason) {
+    ConnectionPtr keep;  // the handler may still look at the connection
+    {
+        std::lock_guard lock(registry_mutex_);
+        auto it = registry_.find(conn.id());
+        if (it != registry_.end()) {
+            keep = std::move(it->second);
+            registry_.erase(it);
+        }
+    }
+    handler_.on_close(conn, reason);
+}
+
+// Gives up on graceful closes that take too long (a peer that never reads or never closes).
+void Server::housekeeping_loop() {
+    std::unique_lock lock(housekeeping_mutex_);
+    while (!stopping_) {
+        housekeeping_cv_.wait_for(lock, std::chrono::milliseconds(100));
+        const auto deadline = std::chrono::steady_clock::now() - options_.linger_timeout;
+        for (auto& conn : connections()) {
+            const auto phase = conn->phase();
+            if ((phase == Connection::Phase::Draining ||
+                 phase == Connection::Phase::ShutdownSent) &&
+                conn->close_requested_at() < deadline)
+                conn->abort(CloseReason::LingerTimeout);
+        }
+    }
+}
+
+}  // namespace netcore

@@ -1,0 +1,76 @@
+// chat_server: the headless chat server. Prints one "listening on ..." line when ready,
+// logs to stderr, takes operator commands on stdin, and shuts down gracefully on
+// SIGINT/SIGTERM or /quit.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "server_app.hpp"
+
+namespace {
+std::atomic<bool> g_stop{false};
+void on_signal(int) {
+    g_stop = true;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App cli{"chat_server: the headless chat server (wire protocol v1, docs/protocol.md)"};
+    ServerCommandLine options;
+    add_server_options(cli, options);
+    CLI11_PARSE(cli, argc, argv);
+    if (options.list_engines) {
+        print_engine_list();
+        return 0;
+    }
+
+    spdlog::set_default_logger(spdlog::stderr_color_mt("chat_server"));
+    spdlog::set_level(spdlog::level::from_str(options.log_level));
+
+    ServerApp app(options);
+    try {
+        app.start();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "chat_server: %s\n", e.what());
+        return 1;
+    }
+    std::printf("%s\n", app.listening_line().c_str());
+    std::fflush(stdout);
+    spdlog::info("serving on {}:{} with engine {}", options.listen, app.server().port(),
+                 app.server().engine_name());
+
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+
+    // Operator commands; EOF on stdin (a daemon) just ends this reader.
+    std::mutex command_mutex;
+    std::thread console([&] {
+        std::string line;
+        while (!g_stop && std::getline(std::cin, line)) {
+            std::lock_guard lock(command_mutex);
+            const std::string reply = app.command(line);
+            if (!reply.empty()) {
+                std::printf("%s\n", reply.c_str());
+                std::fflush(stdout);
+            }
+            if (app.quit_requested()) g_stop = true;
+        }
+    });
+    console.detach();
+
+    while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    spdlog::info("shutting down: saying BYE to {} sessions", app.server().connection_count());
+    {
+        std::lock_guard lock(command_mutex);
+        app.shutdown();
+    }
+    spdlog::info("stopped");
+    std::fflush(stdout);
+    std::_Exit(0);  // the console thread may still sit in getline()
+}

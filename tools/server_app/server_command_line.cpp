@@ -1,0 +1,77 @@
+#include "server_command_line.hpp"
+
+#include <cstdio>
+
+#include "netcore/engine_registry.hpp"
+
+namespace {
+std::chrono::milliseconds seconds_to_ms(double s) {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000.0));
+}
+}  // namespace
+
+void add_server_options(CLI::App& app, ServerCommandLine& cl) {
+    std::vector<std::string> names;
+    for (const auto& e : netcore::engines()) names.emplace_back(e.name);
+    cl.engine = std::string(netcore::default_engine_name());
+
+    app.add_option("--engine", cl.engine, "I/O engine (see --list-engines)")
+        ->check(CLI::IsMember(names))
+        ->capture_default_str();
+    app.add_option("--listen", cl.listen, "address to listen on")->capture_default_str();
+    app.add_option("--port", cl.port, "TCP port, 0 picks a free one")->capture_default_str();
+    app.add_option("--password", cl.password, "server password (empty: none)");
+    app.add_option("--max-sessions", cl.max_sessions, "most sessions at once")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
+        ->capture_default_str();
+    app.add_option("--max-frame", cl.max_frame, "largest frame accepted, in bytes")
+        ->check(CLI::Range(std::size_t{64}, std::size_t{65535}))
+        ->capture_default_str();
+    app.add_option("--max-send-queue", cl.max_send_queue,
+                   "unsent bytes a session may hold before it is cut off (e.g. 8MiB)")
+        ->transform(CLI::AsSizeValue(false))
+        ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40))
+        ->capture_default_str();
+    app.add_option("--handshake-timeout", cl.handshake_timeout_s, "seconds to wait for HELLO")
+        ->check(CLI::Range(0.01, 86400.0))
+        ->capture_default_str();
+    app.add_option("--idle-timeout", cl.idle_timeout_s,
+                   "seconds of silence before a session is closed")
+        ->check(CLI::Range(0.01, 864000.0))
+        ->capture_default_str();
+    app.add_option("--rate-limit", cl.rate_limit,
+                   "SAY/WHISPER/MOVE per second per session (0: unlimited)")
+        ->check(CLI::Range(0.0, 1e9))
+        ->capture_default_str();
+    app.add_option("--name", cl.name, "server name sent in WELCOME")->capture_default_str();
+    app.add_option("--log-level", cl.log_level, "trace, debug, info, warn, error, off")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+        ->capture_default_str();
+    app.add_flag("--list-engines", cl.list_engines, "list this platform's engines and exit");
+}
+
+void print_engine_list() {
+    for (const auto& e : netcore::engines())
+        std::printf("%-20s %s%s\n", std::string(e.name).c_str(), std::string(e.model).c_str(),
+                    e.name == netcore::default_engine_name() ? " (default)" : "");
+}
+
+chat::ServiceConfig ServerCommandLine::service_config() const {
+    chat::ServiceConfig c;
+    c.server_name = name;
+    c.password = password;
+    c.max_sessions = max_sessions;
+    c.max_frame = max_frame;
+    c.handshake_timeout = seconds_to_ms(handshake_timeout_s);
+    c.idle_timeout = seconds_to_ms(idle_timeout_s);
+    c.rate_limit = rate_limit;
+    return c;
+}
+
+netcore::ServerOptions ServerCommandLine::server_options() const {
+    netcore::ServerOptions o;
+    o.listen_address = listen;
+    o.port = port;
+    o.max_send_queue = max_send_queue;
+    return o;
+}

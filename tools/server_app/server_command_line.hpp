@@ -1,0 +1,33 @@
+// The server's options, shared by chat_server and server_gui so both take the same flags.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "chat/service.hpp"
+#include "netcore/server.hpp"
+
+struct ServerCommandLine {
+    std::string engine;
+    std::string listen = "127.0.0.1";
+    std::uint16_t port = 7777;
+    std::string password;
+    std::size_t max_sessions = 10000;
+    std::size_t max_frame = 65535;
+    std::size_t max_send_queue = 8u << 20;
+    double handshake_timeout_s = 10;
+    double idle_timeout_s = 120;
+    double rate_limit = 100;
+    std::string name = "netchat";
+    std::string log_level = "info";
+    bool list_engines = false;
+
+    chat::ServiceConfig service_config() const;
+    netcore::ServerOptions server_options() const;
+};
+
+void add_server_options(CLI::App& app, ServerCommandLine& cl);
+// Prints this platform's engines, one per line with its model (for --list-engines).
+void print_engine_list();
