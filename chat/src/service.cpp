@@ -124,6 +124,11 @@ void ChatService::on_close(netcore::Connection& conn, netcore::CloseReason reaso
     sessions_.erase(it);
 }
 
+std::string ChatService::refusal(std::string_view why) {
+    const Bytes frame = encode(Error{ErrorCode::ServerFull, 0, "server full: " + std::string(why)});
+    return std::string(reinterpret_cast<const char*>(frame.data()), frame.size());
+}
+
 // ---------------------------------------------------------------- frames
 
 void ChatService::handle_frame(Session& s, std::uint16_t type, std::span<const std::byte> frame) {

@@ -4,6 +4,10 @@
 
 #include <stdexcept>
 
+#ifndef _WIN32
+#include <sys/socket.h>
+#endif
+
 #include "netcore/engine_registry.hpp"
 #include "netcore/socket_ops.hpp"
 
@@ -133,6 +137,15 @@ void Server::connection_closed(Connection& conn, CloseReason reason) {
         }
     }
     handler_.on_close(conn, reason);
+}
+
+void Server::refuse(socket_t s, std::string_view why) {
+    spdlog::warn("engine {} refused a connection: {}", engine_name(), why);
+    const std::string message = handler_.refusal(why);
+    set_nonblocking(s, true);
+    // A fresh socket's send buffer is empty, so one small send goes out whole.
+    [[maybe_unused]] auto n = ::send(s, message.data(), static_cast<int>(message.size()), 0);
+    close_socket(s);
 }
 
 // Gives up on graceful closes that take too long (a peer that never reads or never closes).

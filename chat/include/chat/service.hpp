@@ -80,6 +80,7 @@ class ChatService final : public netcore::ConnectionHandler {
     void on_open(const netcore::ConnectionPtr& conn) override;
     std::size_t on_data(netcore::Connection& conn, std::span<const std::byte> data) override;
     void on_close(netcore::Connection& conn, netcore::CloseReason reason) override;
+    std::string refusal(std::string_view why) override;  // ERROR server_full
 
   private:
     struct Session;

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "netcore/byte_buffer.hpp"
 #include "netcore/platform.hpp"
@@ -36,6 +37,8 @@ class ConnectionHandler {
     // `data` is all input not consumed so far; returns how many leading bytes it consumed.
     virtual std::size_t on_data(Connection& conn, std::span<const std::byte> data) = 0;
     virtual void on_close(Connection& conn, CloseReason reason) = 0;
+    // Bytes to send to a connection an engine must turn away (select past FD_SETSIZE...).
+    virtual std::string refusal(std::string_view why) { return std::string(why) + "\n"; }
 };
 
 // Implemented by engines: output or a close was requested on a connection they own.

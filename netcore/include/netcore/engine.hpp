@@ -24,6 +24,9 @@ class EngineHost {
     // The engine closed the socket (after Connection::finalize).
     virtual void connection_closed(Connection& conn, CloseReason reason) = 0;
     virtual ConnectionHandler& handler() = 0;
+    // Turns away a socket the engine cannot serve: one best-effort write of the handler's
+    // refusal message, then close. The handler never sees the connection.
+    virtual void refuse(socket_t s, std::string_view why) = 0;
 
   protected:
     ~EngineHost() = default;

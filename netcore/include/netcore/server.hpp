@@ -52,6 +52,7 @@ class Server final : private EngineHost {
     void connection_opened(const ConnectionPtr& conn) override;
     void connection_closed(Connection& conn, CloseReason reason) override;
     ConnectionHandler& handler() override { return handler_; }
+    void refuse(socket_t s, std::string_view why) override;
     void housekeeping_loop();
     void set_engine_name();  // call with engine_mutex_ held
 
