@@ -165,6 +165,12 @@ socket_t connect_tcp(const std::string& host, std::uint16_t port, std::chrono::m
             sockaddr_in local{};
             local.sin_family = AF_INET;
             ::inet_pton(AF_INET, bind_address.c_str(), &local.sin_addr);
+#ifdef IP_BIND_ADDRESS_NO_PORT
+            // Pick the port at connect(), by the whole 4-tuple: each source address then has
+            // its own ephemeral range (the load generator's way past ~28k connections).
+            const int one = 1;
+            ::setsockopt(s, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
             if (::bind(s, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
                 error = "cannot bind to " + bind_address + ": " + std::strerror(errno);
                 ::close(s);

@@ -1,0 +1,25 @@
+// Options every scenario shares: where the server is, how the load is generated, how long.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace chat_bench {
+
+struct CommonOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 7777;
+    std::string engine;     // the load generator's own netcore engine; empty: the default
+    unsigned threads = 1;   // netcore clients (engine loops) the connections are spread over
+    unsigned sources = 0;   // loopback source addresses 127.0.0.1..N; 0: as many as needed
+    double duration_s = 5;  // measured time
+    double warmup_s = 1;    // run before measuring, not counted
+    int server_pid = 0;     // when set: the server's memory and CPU time from /proc
+    bool progress = true;   // a progress line on stderr once per second
+    bool fit = false;       // lower connection counts to what the fd limit allows
+    std::chrono::milliseconds connect_timeout{5000};
+    std::string nick_prefix;  // empty: derived from this process id
+};
+
+}  // namespace chat_bench

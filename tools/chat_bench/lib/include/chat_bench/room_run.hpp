@@ -1,0 +1,58 @@
+// The frame of a room scenario: members connected and joined, senders paced (open loop, a
+// fixed rate) or closed loop (each keeps `window` messages in flight), then a drain that
+// waits for every member to reach the last seq. fanout and churn are built on it.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "chat_bench/fleet.hpp"
+#include "chat_bench/report.hpp"
+#include "chat_bench/room_worker.hpp"
+
+namespace chat_bench {
+
+struct RoomOptions {
+    std::size_t members = 100;
+    std::size_t senders = 10;
+    double rate = 0;         // messages/s over all senders; 0: closed loop
+    std::size_t window = 4;  // closed loop: messages in flight per sender
+    std::size_t text_bytes = 32;
+    std::string room;  // empty: one of this process's own
+    double join_timeout_s = 60;
+};
+
+class RoomRun {
+  public:
+    RoomRun(const CommonOptions& common, const RoomOptions& options, std::size_t extra_conns);
+    ~RoomRun();
+
+    // Connects the members, each logs in and joins; throws SetupError when none can.
+    void open_members(Report& report);
+    void start_senders();
+    void stop_senders();
+    // Waits (at most `timeout_s`) for every member to see the last seq; returns that seq.
+    std::uint64_t drain(double timeout_s);
+    void stop();  // closes every connection
+
+    RoomPlan& plan() { return plan_; }
+    Fleet& fleet() { return *fleet_; }
+    std::size_t behind(std::uint64_t last_seq) const;
+    LatencyHistogram latency() const;  // after stop()
+    // Adds the seq checks (gaps, duplicates, tails) to the report; after drain().
+    void check_order(Report& report, std::uint64_t last_seq) const;
+
+  private:
+    void pace();
+
+    RoomOptions options_;
+    RoomPlan plan_;
+    std::vector<std::unique_ptr<RoomWorker>> workers_;
+    std::unique_ptr<Fleet> fleet_;
+    std::atomic<bool> pacing_{false};
+    std::thread pacer_;
+};
+
+}  // namespace chat_bench

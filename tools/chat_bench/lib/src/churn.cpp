@@ -1,0 +1,139 @@
+#include "chat_bench/churn.hpp"
+
+#include <thread>
+
+#include "chat_bench/fanout.hpp"
+#include "chat_bench/progress.hpp"
+#include "chat_bench/setup.hpp"
+
+namespace chat_bench {
+namespace {
+
+// Keeps `churners` connections cycling: each opens, logs in, joins, and closes itself on
+// JOINED (RoomWorker); its close makes room for the next.
+class Churner {
+  public:
+    Churner(RoomRun& run, std::size_t first_index, std::size_t churners)
+        : run_(run), next_index_(first_index), churners_(churners) {
+        thread_ = std::thread([this] { loop(); });
+    }
+    ~Churner() { stop(); }
+    void stop() {
+        running_ = false;
+        run_.plan().changed.notify_all();
+        if (thread_.joinable()) thread_.join();
+    }
+    std::uint64_t connect_failures() const { return failures_.load(); }
+    std::string first_failure() const {
+        std::lock_guard lock(mutex_);
+        return first_failure_;
+    }
+
+  private:
+    void loop() {
+        RoomPlan& plan = run_.plan();
+        while (running_) {
+            {
+                std::unique_lock lock(plan.mutex);
+                plan.changed.wait(lock,
+                                  [&] { return !running_ || plan.churners_open < churners_; });
+                if (!running_) return;
+                ++plan.churners_open;
+            }
+            std::string error;
+            if (!run_.fleet().connect(next_index_++, error)) {
+                {
+                    std::lock_guard lock(plan.mutex);
+                    --plan.churners_open;
+                }
+                failures_.fetch_add(1);
+                {
+                    std::lock_guard lock(mutex_);
+                    if (first_failure_.empty()) first_failure_ = error;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+        }
+    }
+
+    RoomRun& run_;
+    std::size_t next_index_;
+    const std::size_t churners_;
+    std::atomic<bool> running_{true};
+    std::atomic<std::uint64_t> failures_{0};
+    mutable std::mutex mutex_;
+    std::string first_failure_;
+    std::thread thread_;
+};
+
+}  // namespace
+
+Report run_churn(const CommonOptions& common, const ChurnOptions& options) {
+    Report report("churn");
+    const std::size_t members = preflight(common, options.room.members + options.churners, report);
+    RoomOptions o = options.room;
+    o.members = std::min(o.members, members);
+    o.senders = std::min(o.senders, o.members);
+    RoomRun run(common, o, options.churners * 4);
+    RoomPlan& plan = run.plan();
+    run.open_members(report);
+
+    std::uint64_t last_cycles = 0, last_deliveries = 0;
+    auto last_t = std::chrono::steady_clock::now();
+    Progress progress(common.progress, "churn", [&] {
+        const std::uint64_t c = plan.churn_cycles.load(), d = plan.deliveries.load();
+        const double dt = seconds_since(last_t);
+        last_t = std::chrono::steady_clock::now();
+        const std::string line = si((c - last_cycles) / dt) + " cycles/s, " +
+                                 si((d - last_deliveries) / dt) + " deliveries/s, " +
+                                 std::to_string(plan.gaps.load()) + " gaps";
+        last_cycles = c;
+        last_deliveries = d;
+        return line;
+    });
+
+    ServerSampler server(common.server_pid);
+    run.start_senders();
+    Churner churner(run, o.members, options.churners);
+    sleep_seconds(common.warmup_s);
+    const std::uint64_t c0 = plan.churn_cycles.load(), d0 = plan.deliveries.load();
+    const auto t0 = std::chrono::steady_clock::now();
+    server.begin();
+    plan.recording = true;
+    sleep_seconds(common.duration_s);
+    plan.recording = false;
+    const std::uint64_t c1 = plan.churn_cycles.load(), d1 = plan.deliveries.load();
+    const double elapsed = seconds_since(t0);
+    server.end();
+    churner.stop();
+    run.stop_senders();
+    progress.stop();
+    const std::uint64_t last_seq = run.drain(10);
+    run.stop();
+    const auto latency = run.latency();
+
+    report.fact("target", common.host + ":" + std::to_string(common.port));
+    report.fact("room", plan.room);
+    report.add("members", static_cast<double>(o.members), "", "chatting members");
+    report.add("churners", static_cast<double>(options.churners), "", "connections cycling");
+    report.add("seconds", elapsed, "s", "measured");
+    report.add("churn_per_s", (c1 - c0) / elapsed, "cycles/s",
+               "churn (connect, HELLO, JOIN, close)");
+    report.add("deliveries_per_s", (d1 - d0) / elapsed, "deliveries/s", "messages delivered");
+    add_delivery_latency(report, latency);
+    report.add("churn_failures",
+               static_cast<double>(plan.churn_failures.load() + churner.connect_failures()), "",
+               "churn cycles that failed");
+    run.check_order(report, last_seq);
+    server.report_to(report);
+    if (c1 == c0) report.problem("no connection completed a churn cycle");
+    if (churner.connect_failures() > 0)
+        report.problem(std::to_string(churner.connect_failures()) +
+                       " churn connects failed: " + churner.first_failure());
+    if (plan.lost_members.load() > 0)
+        report.problem(std::to_string(plan.lost_members.load()) +
+                       " chatting members lost: " + plan.first_error);
+    return report;
+}
+
+}  // namespace chat_bench

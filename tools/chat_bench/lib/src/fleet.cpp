@@ -1,0 +1,83 @@
+#include "chat_bench/fleet.hpp"
+
+#include <unistd.h>
+
+#include <stdexcept>
+
+#include "netcore/engine_registry.hpp"
+
+namespace chat_bench {
+namespace {
+
+constexpr std::size_t kPortsPerSource = 25000;  // of the ~28k ephemeral ports, with a margin
+
+bool is_loopback_v4(const std::string& host) {
+    return host.rfind("127.", 0) == 0 || host == "localhost";
+}
+
+}  // namespace
+
+Fleet::Fleet(const CommonOptions& options, std::vector<netcore::ConnectionHandler*> handlers,
+             std::size_t planned_connections)
+    : options_(options) {
+    for (auto* handler : handlers) clients_.push_back(std::make_unique<netcore::Client>(*handler));
+    std::size_t wanted = options.sources;
+    if (wanted == 0) wanted = 1 + planned_connections / kPortsPerSource;
+    if (wanted > 1 && !is_loopback_v4(options.host))
+        throw std::runtime_error(
+            "several source addresses (--sources) work only against a "
+            "loopback server (127.x.x.x)");
+    if (wanted > 254) throw std::runtime_error("--sources: at most 254 (127.0.0.1..254)");
+    if (wanted == 1) sources_.push_back("");
+    for (std::size_t i = 0; wanted > 1 && i < wanted; ++i)
+        sources_.push_back("127.0.0." + std::to_string(i + 1));
+}
+
+Fleet::~Fleet() {
+    stop();
+}
+
+void Fleet::start() {
+    for (auto& client : clients_)
+        client->start(options_.engine.empty() ? netcore::default_engine_name() : options_.engine);
+}
+
+netcore::ConnectionPtr Fleet::connect(std::size_t index, std::string& error) {
+    auto& client = *clients_[index % clients_.size()];
+    return client.connect(options_.host, options_.port, error, options_.connect_timeout,
+                          sources_[index % sources_.size()]);
+}
+
+void Fleet::stop() {
+    for (auto& client : clients_) client->stop();
+}
+
+std::size_t Fleet::open_connections() const {
+    std::size_t n = 0;
+    for (const auto& client : clients_) n += client->connection_count();
+    return n;
+}
+
+std::string Fleet::engine_name() const {
+    return clients_.empty() ? std::string() : clients_.front()->engine_name();
+}
+
+std::string check_server(const CommonOptions& options) {
+    std::string error;
+    const auto s =
+        netcore::connect_tcp(options.host, options.port, options.connect_timeout, "", error);
+    if (s != netcore::kInvalidSocket) {
+        netcore::close_socket(s);
+        return {};
+    }
+    return error + " — is the server running? Start one with e.g. `build/bin/chat_server --port " +
+           std::to_string(options.port) + " --rate-limit 0`, or pass --host/--port.";
+}
+
+std::string make_nick(const CommonOptions& options, std::size_t index) {
+    std::string prefix = options.nick_prefix;
+    if (prefix.empty()) prefix = "b" + std::to_string(::getpid() % 100000) + "_";
+    return prefix + std::to_string(index);
+}
+
+}  // namespace chat_bench

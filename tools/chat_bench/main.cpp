@@ -1,0 +1,172 @@
+// chat_bench: the load generator. Every scenario (pingpong, fanout, connect, churn) lives in
+// chat_bench_lib; this file is the command line: options, --help, exit status.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <functional>
+
+#include "chat_bench/churn.hpp"
+#include "chat_bench/connect.hpp"
+#include "chat_bench/fanout.hpp"
+#include "chat_bench/pingpong.hpp"
+#include "chat_bench/setup.hpp"
+#include "netcore/engine_registry.hpp"
+
+using namespace chat_bench;
+
+namespace {
+
+constexpr int kChecksFailed = 1;
+constexpr int kCannotRun = 2;
+
+void add_common(CLI::App& cmd, CommonOptions& c, bool& json) {
+    std::vector<std::string> engines;
+    for (const auto& e : netcore::engines()) engines.emplace_back(e.name);
+    cmd.add_option("--host", c.host, "server address")->capture_default_str();
+    cmd.add_option("-p,--port", c.port, "server port")->capture_default_str();
+    cmd.add_option("-d,--duration", c.duration_s, "seconds measured")
+        ->check(CLI::Range(0.1, 86400.0))
+        ->capture_default_str();
+    cmd.add_option("--warmup", c.warmup_s, "seconds of load before measuring")
+        ->check(CLI::Range(0.0, 3600.0))
+        ->capture_default_str();
+    cmd.add_option("--server-pid", c.server_pid,
+                   "the server's pid (same machine): report its CPU and memory from /proc");
+    cmd.add_option("--engine", c.engine, "the load generator's own netcore engine")
+        ->check(CLI::IsMember(engines))
+        ->default_str(std::string(netcore::default_engine_name()));
+    cmd.add_option("--threads", c.threads, "engine loops the connections are spread over")
+        ->check(CLI::Range(1u, 64u))
+        ->capture_default_str();
+    cmd.add_option("--sources", c.sources,
+                   "loopback source addresses 127.0.0.1..N (0: one per 25,000 connections)")
+        ->check(CLI::Range(0u, 254u))
+        ->capture_default_str();
+    cmd.add_flag("--fit", c.fit, "lower the connection count to what the fd limit allows");
+    cmd.add_flag("--json", json, "print the summary as one JSON object");
+    cmd.add_flag("-q,--quiet{false}", c.progress, "no progress line on stderr");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{
+        "chat_bench: load generator for the chat server (wire protocol v1, docs/protocol.md).\n"
+        "Start a server first, e.g. `chat_server --port 7777 --rate-limit 0`, then run a\n"
+        "scenario against it. A progress line goes to stderr once per second, the summary to\n"
+        "stdout. Exit status: 0 all checks passed, 1 a check failed (gaps, errors, refusals),\n"
+        "2 the scenario could not run (no server, descriptor limits, bad options)."};
+    app.require_subcommand(1);
+    app.fallthrough(false);
+
+    CommonOptions common;
+    bool json = false;
+    std::function<Report()> run;
+
+    PingpongOptions pp;
+    auto* pingpong =
+        app.add_subcommand("pingpong",
+                           "C connections each keep D ECHO frames of S bytes in flight: frames/s, "
+                           "MiB/s, round-trip latency");
+    add_common(*pingpong, common, json);
+    pingpong->add_option("-c,--connections", pp.connections, "connections")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
+        ->capture_default_str();
+    pingpong->add_option("-D,--depth", pp.depth, "frames in flight per connection")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{4096}))
+        ->capture_default_str();
+    pingpong
+        ->add_option("-s,--size", pp.frame_bytes,
+                     "frame size, 4-byte header included (12..65535; 16KiB works)")
+        ->transform(CLI::AsSizeValue(false))
+        ->capture_default_str();
+    pingpong->add_flag("--no-hello{false}", pp.hello,
+                       "do not log in first (servers that only echo; the handshake timeout "
+                       "then ends long runs)");
+    pingpong->callback([&] { run = [&] { return run_pingpong(common, pp); }; });
+
+    RoomOptions fo;
+    fo.members = 100;
+    auto* fanout = app.add_subcommand(
+        "fanout",
+        "members in one room, K of them saying: deliveries/s, delivery latency, and "
+        "a check that every member saw every seq once, in order");
+    add_common(*fanout, common, json);
+    fanout->add_option("-c,--members", fo.members, "members in the room")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+        ->capture_default_str();
+    fanout->add_option("-k,--senders", fo.senders, "members that say")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+        ->capture_default_str();
+    fanout
+        ->add_option("-r,--rate", fo.rate,
+                     "messages/s over all senders, open loop (0: closed loop, as fast as "
+                     "the server delivers)")
+        ->check(CLI::Range(0.0, 1e8))
+        ->capture_default_str();
+    fanout->add_option("-w,--window", fo.window, "closed loop: messages in flight per sender")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1024}))
+        ->capture_default_str();
+    fanout->add_option("--text", fo.text_bytes, "bytes of text per message (24..1024)")
+        ->capture_default_str();
+    fanout->add_option("--room", fo.room, "room name (default: bench<pid>)");
+    fanout->callback([&] { run = [&] { return run_fanout(common, fo); }; });
+
+    ConnectOptions co;
+    auto* connect =
+        app.add_subcommand("connect",
+                           "N sessions opened and held (HELLO on each): connect rate; with "
+                           "--server-pid, server memory per session and idle CPU");
+    add_common(*connect, common, json);
+    connect->add_option("-n,--connections", co.connections, "sessions to open")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
+        ->capture_default_str();
+    connect->add_option("--hold", co.hold_s, "seconds to hold them open, idle")
+        ->check(CLI::Range(0.0, 86400.0))
+        ->capture_default_str();
+    connect
+        ->add_option("--max-pending", co.max_pending,
+                     "connections awaiting WELCOME at most (keeps the accept queue short)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+        ->capture_default_str();
+    connect->callback([&] { run = [&] { return run_connect(common, co); }; });
+
+    ChurnOptions ch;
+    ch.room.members = 50;
+    ch.room.senders = 5;
+    ch.room.rate = 500;
+    auto* churn = app.add_subcommand(
+        "churn",
+        "connections open, log in, join and close continuously while members of the "
+        "same room chat: churn rate, and no gaps for the members");
+    add_common(*churn, common, json);
+    churn->add_option("-c,--members", ch.room.members, "chatting members")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+        ->capture_default_str();
+    churn->add_option("-k,--senders", ch.room.senders, "members that say")->capture_default_str();
+    churn->add_option("-r,--rate", ch.room.rate, "messages/s over all senders (0: closed loop)")
+        ->check(CLI::Range(0.0, 1e8))
+        ->capture_default_str();
+    churn->add_option("--churners", ch.churners, "connections cycling at once")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
+        ->capture_default_str();
+    churn->add_option("--text", ch.room.text_bytes, "bytes of text per message (24..1024)")
+        ->capture_default_str();
+    churn->add_option("--room", ch.room.room, "room name (default: bench<pid>)");
+    churn->callback([&] { run = [&] { return run_churn(common, ch); }; });
+
+    CLI11_PARSE(app, argc, argv);
+
+    try {
+        const Report report = run();
+        const std::string out = json ? report.json() + "\n" : report.text();
+        std::fputs(out.c_str(), stdout);
+        return report.ok() ? 0 : kChecksFailed;
+    } catch (const SetupError& e) {
+        std::fprintf(stderr, "chat_bench: %s\n", e.what());
+        return kCannotRun;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "chat_bench: %s\n", e.what());
+        return kCannotRun;
+    }
+}
