@@ -1,0 +1,66 @@
+// chat_bench against a real chat_server on epoll, about a second per scenario: the summary
+// must show traffic and an unbroken seq run. Catches a load generator that silently
+// measures nothing before a long benchmark session does.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "server_process.hpp"
+
+using namespace testing_support;
+
+namespace {
+
+// A number from chat_bench's --json summary ("key":value), NaN when absent.
+double json_number(const std::string& json, const std::string& key) {
+    const std::string needle = "\"" + key + "\":";
+    const auto at = json.find(needle);
+    if (at == std::string::npos) return std::nan("");
+    return std::strtod(json.c_str() + at + needle.size(), nullptr);
+}
+
+class ChatBenchSmoke : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        port_ = server_.wait_listening();
+        ASSERT_NE(port_, 0) << "chat_server did not start";
+    }
+    int bench(std::vector<std::string> args, std::string& out) {
+        args.insert(args.end(), {"-p", std::to_string(port_), "--json", "-q"});
+        return run_capture(CHAT_BENCH_PATH, args, out);
+    }
+
+    ServerProcess server_{
+        CHAT_SERVER_PATH,
+        {"--engine", "epoll", "--port", "0", "--rate-limit", "0", "--log-level", "warn"}};
+    std::uint16_t port_ = 0;
+};
+
+TEST_F(ChatBenchSmoke, PingpongEchoesFrames) {
+    std::string out;
+    ASSERT_EQ(bench({"pingpong", "-c", "20", "-D", "4", "-d", "1", "--warmup", "0.2"}, out), 0)
+        << out;
+    EXPECT_NE(out.find("\"ok\":true"), std::string::npos) << out;
+    EXPECT_GT(json_number(out, "frames_per_s"), 0) << out;
+    EXPECT_GT(json_number(out, "latency_p99_us"), 0) << out;
+    EXPECT_EQ(json_number(out, "errors"), 0) << out;
+}
+
+TEST_F(ChatBenchSmoke, FanoutDeliversEverySeqOnceInOrder) {
+    std::string out;
+    ASSERT_EQ(bench({"fanout", "-c", "50", "-k", "5", "-d", "1", "--warmup", "0.2"}, out), 0)
+        << out;
+    EXPECT_GT(json_number(out, "deliveries_per_s"), 0) << out;
+    EXPECT_EQ(json_number(out, "gaps"), 0) << out;
+    EXPECT_EQ(json_number(out, "duplicates"), 0) << out;
+    EXPECT_EQ(json_number(out, "incomplete_members"), 0) << out;
+}
+
+TEST_F(ChatBenchSmoke, SaysClearlyWhenNoServerListens) {
+    std::string out;
+    EXPECT_EQ(run_capture(CHAT_BENCH_PATH, {"pingpong", "-p", "1", "-d", "1"}, out), 2);
+    EXPECT_NE(out.find("is the server running?"), std::string::npos) << out;
+}
+
+}  // namespace
