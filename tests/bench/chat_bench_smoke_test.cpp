@@ -3,6 +3,7 @@
 // measures nothing before a long benchmark session does.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -42,6 +43,8 @@ TEST_F(ChatBenchSmoke, PingpongEchoesFrames) {
     ASSERT_EQ(bench({"pingpong", "-c", "20", "-D", "4", "-d", "1", "--warmup", "0.2"}, out), 0)
         << out;
     EXPECT_NE(out.find("\"ok\":true"), std::string::npos) << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '{'), std::count(out.begin(), out.end(), '}'))
+        << "unbalanced JSON: " << out;
     EXPECT_GT(json_number(out, "frames_per_s"), 0) << out;
     EXPECT_GT(json_number(out, "latency_p99_us"), 0) << out;
     EXPECT_EQ(json_number(out, "errors"), 0) << out;

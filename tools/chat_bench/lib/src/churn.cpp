@@ -99,6 +99,7 @@ Report run_churn(const CommonOptions& common, const ChurnOptions& options) {
     const std::uint64_t c0 = plan.churn_cycles.load(), d0 = plan.deliveries.load();
     const auto t0 = std::chrono::steady_clock::now();
     server.begin();
+    progress.say("measuring for " + seconds_text(common.duration_s));
     plan.recording = true;
     sleep_seconds(common.duration_s);
     plan.recording = false;

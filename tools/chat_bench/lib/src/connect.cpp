@@ -85,6 +85,7 @@ Report run_connect(const CommonOptions& common, const ConnectOptions& options) {
 
     // Idle: every session open and silent; what does holding them cost the server?
     ServerSampler server(common.server_pid);
+    progress.say("holding " + std::to_string(settled.welcomed) + " sessions idle");
     server.begin();
     sleep_seconds(options.hold_s);
     server.end();

@@ -43,6 +43,7 @@ Report run_fanout(const CommonOptions& common, const RoomOptions& options) {
     const std::uint64_t d0 = plan.deliveries.load(), s0 = plan.said.load();
     const auto t0 = std::chrono::steady_clock::now();
     server.begin();
+    progress.say("measuring for " + seconds_text(common.duration_s));
     plan.recording = true;
     sleep_seconds(common.duration_s);
     plan.recording = false;

@@ -93,6 +93,7 @@ Report run_pingpong(const CommonOptions& common, const PingpongOptions& options)
     const Totals start = sum(workers);
     const auto t0 = std::chrono::steady_clock::now();
     server.begin();
+    progress.say("measuring for " + seconds_text(common.duration_s));
     for (auto& w : workers) w->set_recording(true);
     sleep_seconds(common.duration_s);
     for (auto& w : workers) w->set_recording(false);

@@ -7,7 +7,10 @@
 namespace chat_bench {
 
 Progress::Progress(bool enabled, std::string scenario, Line line)
-    : scenario_(std::move(scenario)), line_(std::move(line)), tty_(::isatty(2) == 1) {
+    : scenario_(std::move(scenario)),
+      line_(std::move(line)),
+      enabled_(enabled),
+      tty_(::isatty(2) == 1) {
     if (enabled) thread_ = std::thread([this] { run(); });
 }
 
@@ -22,6 +25,16 @@ void Progress::stop() {
         thread_.join();
         if (tty_) std::fputs("\n", stderr);
     }
+}
+
+void Progress::say(const std::string& text) {
+    if (!enabled_) return;
+    std::lock_guard lock(mutex_);
+    const double t =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    std::fprintf(stderr, tty_ ? "\r\033[K[%s %4.1fs] %s\n" : "[%s %4.1fs] %s\n", scenario_.c_str(),
+                 t, text.c_str());
+    std::fflush(stderr);
 }
 
 void Progress::run() {

@@ -117,6 +117,7 @@ std::string Report::json() const {
     for (std::size_t i = 0; i < metrics_.size(); ++i)
         out << (i ? "," : "") << json_string(metrics_[i].key) << ":"
             << json_string(metrics_[i].unit);
+    out << "}";
     auto list = [&](const char* name, const std::vector<std::string>& items) {
         out << ",\"" << name << "\":[";
         for (std::size_t i = 0; i < items.size(); ++i)

@@ -1,5 +1,6 @@
 #include "chat_bench/setup.hpp"
 
+#include <cstdio>
 #include <thread>
 
 #include "chat_bench/fd_limits.hpp"
@@ -29,6 +30,12 @@ void sleep_seconds(double seconds) {
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+std::string seconds_text(double seconds) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g s", seconds);
+    return buf;
 }
 
 void ServerSampler::begin() {

@@ -21,12 +21,15 @@ class Progress {
     Progress& operator=(const Progress&) = delete;
 
     void stop();  // prints a last line break on a terminal
+    // A line now, on its own (phase changes: "measuring 5 s"); scripts key on it.
+    void say(const std::string& text);
 
   private:
     void run();
 
     const std::string scenario_;
     const Line line_;
+    const bool enabled_;
     const bool tty_;
     const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::mutex mutex_;

@@ -23,6 +23,7 @@ std::size_t preflight(const CommonOptions& common, std::size_t wanted, Report& r
 
 void sleep_seconds(double seconds);
 double seconds_since(std::chrono::steady_clock::time_point t);
+std::string seconds_text(double seconds);  // "1.5 s"
 
 // The server's CPU time over a window, and its memory at the end (with --server-pid).
 class ServerSampler {

@@ -1,0 +1,60 @@
+"""What to measure: the scenarios at the issue's sizes (full) or small (quick), and for which
+servers. A Spec is one chat_bench invocation shape; results are grouped by `group`."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Spec:
+    key: str               # unique: "pingpong64_c100"
+    group: str             # table: "pingpong64", "fanout_peak", ...
+    scenario: str          # chat_bench subcommand
+    args: list
+    x: int = 0             # the plotted variable (connections, members)
+    needs_chat: bool = True   # needs HELLO/JOIN/SAY (raw_epoll only echoes)
+    syscalls: bool = False    # count the server's system calls in this one
+    per_server: dict = field(default_factory=dict)  # server name -> args replacing `args`
+    derive: object = None  # fn(kind, ctx) -> args, from earlier results (half of peak)
+
+    def applies_to(self, kind):
+        return kind.speaks_chat or not self.needs_chat
+
+    def args_for(self, kind, ctx):
+        if self.derive:
+            return self.derive(kind, ctx)
+        return self.per_server.get(kind.name, self.args)
+
+
+def half_of_peak(peak_key, members, senders):
+    """Open-loop fanout at half of this server's own measured peak message rate."""
+    def derive(kind, ctx):
+        peak = ctx.median(kind.name, peak_key, "messages_per_s")
+        rate = max(10.0, 0.5 * (peak or 0))
+        return ["-c", str(members), "-k", str(senders), "-r", f"{rate:.0f}"]
+    return derive
+
+
+def build(quick):
+    specs = []
+    conns = [100] if quick else [10, 100, 1000]
+    for c in conns:
+        specs.append(Spec(f"pingpong64_c{c}", "pingpong64", "pingpong",
+                          ["-c", str(c), "-D", "8", "-s", "64"], x=c, needs_chat=False,
+                          syscalls=(c == 100)))
+    big = 10 if quick else 100
+    specs.append(Spec(f"pingpong16k_c{big}", "pingpong16k", "pingpong",
+                      ["-c", str(big), "-D", "8", "-s", "16KiB"], x=big, needs_chat=False))
+    members = 200 if quick else 1000
+    specs.append(Spec(f"fanout_peak_m{members}", "fanout_peak", "fanout",
+                      ["-c", str(members), "-k", "10", "-w", "4"], x=members))
+    if not quick:
+        specs.append(Spec(f"fanout_half_m{members}", "fanout_half", "fanout", [], x=members,
+                          derive=half_of_peak(f"fanout_peak_m{members}", members, 10)))
+    n = 1000 if quick else 10000
+    most = ["-n", "100000", "--fit", "--hold", "2"]
+    specs.append(Spec(f"connect_n{n}", "connect", "connect",
+                      ["-n", str(n), "--hold", "0.5" if quick else "2"], x=n, needs_chat=False,
+                      per_server={"select": ["-n", "1500" if quick else "2000", "--hold", "1"],
+                                  **({} if quick else {"epoll": most, "io_uring": most})}))
+    specs.append(Spec("churn", "churn", "churn", [], x=50))
+    return specs

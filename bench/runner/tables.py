@@ -1,0 +1,166 @@
+"""bench/results/results.md: medians per server and scenario, ratios against the references
+measured in the same session, the I/O models' known shapes, and the issue's targets."""
+
+from .targets import shapes, targets
+
+READINESS = ["select", "poll", "epoll"]
+
+
+def fmt(v, digits=3):
+    if v is None:
+        return "–"
+    if abs(v) >= 1e6:
+        return f"{v / 1e6:.2f} M"
+    if abs(v) >= 1e4:
+        return f"{v / 1e3:.1f} k"
+    if abs(v) >= 100:
+        return f"{v:.0f}"
+    return f"{v:.{digits}g}"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}x" if a is not None and b else "–"
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out) + "\n"
+
+
+def flag_problems(ctx, server, key):
+    runs = ctx.runs(server, key)
+    bad = [r for r in runs if not r["ok"]]
+    return f" ({len(bad)}/{len(runs)} runs with problems)" if bad else ""
+
+
+def pingpong_section(ctx, specs, servers):
+    specs = [s for s in specs if s.group == "pingpong64"]
+    if not specs:
+        return ""
+    mid = next((s for s in specs if s.x == 100), specs[0])
+    header = ["server"] + [f"C={s.x} frames/s" for s in specs] + [f"C={s.x} p99 µs" for s in specs]
+    header += [f"vs raw_epoll (C={mid.x})", "vs libuv", "vs asio"]
+    ref = {name: ctx.median(name, mid.key, "frames_per_s") for name in ("raw_epoll", "libuv", "asio")}
+    rows = []
+    for kind in servers:
+        v = ctx.median(kind.name, mid.key, "frames_per_s")
+        rows.append([kind.name + flag_problems(ctx, kind.name, mid.key)]
+                    + [fmt(ctx.median(kind.name, s.key, "frames_per_s")) for s in specs]
+                    + [fmt(ctx.median(kind.name, s.key, "latency_p99_us")) for s in specs]
+                    + [ratio(v, ref["raw_epoll"]), ratio(v, ref["libuv"]), ratio(v, ref["asio"])])
+    return "## pingpong: 64-byte frames, 8 in flight per connection\n\n" + table(header, rows)
+
+
+def bulk_section(ctx, specs, servers):
+    spec = next((s for s in specs if s.group == "pingpong16k"), None)
+    if not spec:
+        return ""
+    raw = ctx.median("raw_epoll", spec.key, "mib_per_s")
+    rows = [[k.name + flag_problems(ctx, k.name, spec.key),
+             fmt(ctx.median(k.name, spec.key, "mib_per_s")),
+             fmt(ctx.median(k.name, spec.key, "latency_p99_us")),
+             ratio(ctx.median(k.name, spec.key, "mib_per_s"), raw)] for k in servers]
+    return (f"## pingpong: 16 KiB frames, C={spec.x}, 8 in flight\n\n"
+            + table(["server", "MiB/s (one direction)", "p99 µs", "vs raw_epoll"], rows))
+
+
+def fanout_section(ctx, specs, servers):
+    peak = next((s for s in specs if s.group == "fanout_peak"), None)
+    if not peak:
+        return ""
+    half = next((s for s in specs if s.group == "fanout_half"), None)
+    asio = ctx.median("asio", peak.key, "deliveries_per_s")
+    libuv = ctx.median("libuv", peak.key, "deliveries_per_s")
+    rows = []
+    for k in servers:
+        if not k.speaks_chat:
+            continue
+        v = ctx.median(k.name, peak.key, "deliveries_per_s")
+        gaps = sum(ctx.values(k.name, peak.key, "gaps")) + (
+            sum(ctx.values(k.name, half.key, "gaps")) if half else 0)
+        row = [k.name + flag_problems(ctx, k.name, peak.key), fmt(v),
+               fmt(ctx.median(k.name, peak.key, "latency_p99_us")), ratio(v, asio),
+               ratio(v, libuv)]
+        if half:
+            row += [fmt(ctx.median(k.name, half.key, "deliveries_per_s")),
+                    fmt(ctx.median(k.name, half.key, "latency_p99_us"))]
+        rows.append(row + [f"{gaps:.0f}"])
+    header = ["server", "peak deliveries/s", "p99 µs at peak", "vs asio", "vs libuv"]
+    if half:
+        header += ["half-peak deliveries/s", "p99 µs at half"]
+    header += ["gaps (all runs)"]
+    return (f"## fanout: {peak.x} members in one room, 10 senders\n\n"
+            "Peak: closed loop (each sender keeps 4 messages in flight). Half: open loop at half "
+            "of that server's own peak message rate.\n\n" + table(header, rows))
+
+
+def connect_section(ctx, specs, servers):
+    spec = next((s for s in specs if s.group == "connect"), None)
+    if not spec:
+        return ""
+    rows = []
+    for k in servers:
+        m = lambda key: ctx.median(k.name, spec.key, key)
+        args = spec.args_for(k, ctx)
+        rows.append([k.name, args[args.index("-n") + 1] + (" (fit)" if "--fit" in args else ""),
+                     fmt(m("welcomed")), fmt(m("refused")), fmt(m("connects_per_s")),
+                     fmt(m("server_rss_per_session_b")), fmt(m("server_anon_per_session_b")),
+                     fmt(m("server_cpu_pct")),
+                     "yes" if all(r.get("server_alive", False) for r in ctx.runs(k.name, spec.key))
+                     else "NO"])
+    return ("## connect: sessions held open (HELLO on each), then idle\n\n"
+            "Per-session memory is the server's RSS growth divided by the sessions welcomed "
+            "(user space only; kernel socket buffers are not in RSS). Idle CPU is the server's "
+            "CPU time while every session sits silent.\n\n"
+            + table(["server", "requested", "welcomed", "refused", "sessions/s", "RSS B/session",
+                     "heap B/session", "idle CPU %", "alive"], rows))
+
+
+def churn_section(ctx, specs, servers):
+    spec = next((s for s in specs if s.group == "churn"), None)
+    if not spec:
+        return ""
+    rows = [[k.name + flag_problems(ctx, k.name, spec.key),
+             fmt(ctx.median(k.name, spec.key, "churn_per_s")),
+             fmt(ctx.median(k.name, spec.key, "deliveries_per_s")),
+             fmt(ctx.median(k.name, spec.key, "latency_p99_us")),
+             f"{sum(ctx.values(k.name, spec.key, 'gaps')):.0f}"]
+            for k in servers if k.speaks_chat]
+    return ("## churn: 16 connections cycling (connect, HELLO, JOIN, close) beside 50 chatting "
+            "members (500 messages/s)\n\n"
+            + table(["server", "cycles/s", "deliveries/s", "p99 µs", "gaps (all runs)"], rows))
+
+
+def syscall_section(ctx, specs, servers):
+    spec = next((s for s in specs if s.syscalls), None)
+    if not spec:
+        return ""
+    rows = []
+    for k in servers:
+        per_s = ctx.median(k.name, spec.key, "server_syscalls_per_s")
+        fps = ctx.median(k.name, spec.key, "frames_per_s")
+        rows.append([k.name, fmt(per_s), fmt(fps),
+                     fmt(per_s / fps if per_s and fps else None),
+                     fmt(ctx.median(k.name, spec.key, "engine_syscalls_per_frame"))])
+    how = ("`perf stat -e raw_syscalls:sys_enter -p PID` over the measured window (every "
+           "system call of every server thread)" if ctx.perf else
+           "perf was not usable here: only the engines' own counters (/stats) are shown")
+    return (f"## system calls per echoed frame (pingpong 64 B, C={spec.x})\n\nCounted with "
+            f"{how}; the last column is what the engine itself counts (chat_server's `/stats`, "
+            "I/O calls only).\n\n"
+            + table(["server", "syscalls/s", "frames/s", "syscalls per frame",
+                     "engine-counted per frame"], rows))
+
+
+def write(ctx, specs, servers, header_lines, path):
+    parts = ["# Benchmark results\n", "\n".join(header_lines) + "\n"]
+    parts.append("## Targets (issue 6)\n\n" + targets(ctx, specs, servers) + "\n")
+    parts.append("## The models' known shapes\n\n" + shapes(ctx, specs, servers) + "\n")
+    for section in (pingpong_section, bulk_section, fanout_section, connect_section,
+                    churn_section, syscall_section):
+        text = section(ctx, specs, servers)
+        if text:
+            parts.append(text)
+    with open(path, "w") as f:
+        f.write("\n".join(parts))
