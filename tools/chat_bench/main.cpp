@@ -39,7 +39,7 @@ void add_common(CLI::App& cmd, CommonOptions& c, bool& json) {
         ->check(CLI::Range(1u, 64u))
         ->capture_default_str();
     cmd.add_option("--sources", c.sources,
-                   "loopback source addresses 127.0.0.1..N (0: one per 25,000 connections)")
+                   "loopback source addresses 127.0.0.1..N (0: one per 5,000 connections)")
         ->check(CLI::Range(0u, 254u))
         ->capture_default_str();
     cmd.add_flag("--fit", c.fit, "lower the connection count to what the fd limit allows");
