@@ -122,7 +122,7 @@ void AppWindow::begin_frame() {
     ImGui::NewFrame();
 }
 
-void AppWindow::end_frame() {
+void AppWindow::render() {
     ImGui::Render();
     int w = 0, h = 0;
     glfwGetFramebufferSize(window_, &w, &h);
@@ -130,6 +130,9 @@ void AppWindow::end_frame() {
     glClearColor(0.09f, 0.09f, 0.11f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+}
+
+void AppWindow::present() {
     glfwSwapBuffers(window_);
 }
 

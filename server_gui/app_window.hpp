@@ -29,7 +29,8 @@ class AppWindow {
     double idle_seconds() const;
 
     void begin_frame();
-    void end_frame();
+    void render();                             // ImGui's draw data to the back buffer
+    void present();                            // swaps buffers (waits for vsync where there is one)
     void screen_origin(int& x, int& y) const;  // the client area's top-left corner on screen
 
   private:

@@ -103,9 +103,12 @@ int main(int argc, char** argv) {
         window.screen_origin(ox, oy);
         server_gui::test_hooks::set_window_origin(ox, oy);
 
+        const double frame_start = window.now();
         window.begin_frame();
         ui.draw(*snap, commands);
-        window.end_frame();
+        window.render();
+        ui.set_frame_time((window.now() - frame_start) * 1000.0);
+        window.present();
 
         server_gui::test_hooks::report_state("running=" + std::to_string(snap->running ? 1 : 0) +
                                              " engine=" + snap->engine +

@@ -48,7 +48,8 @@ void ServerWindow::draw(const Snapshot& snap, std::vector<Command>& commands) {
     const float notice_height = ImGui::GetFrameHeightWithSpacing() * 2 + spacing;
     log_.draw(notice_height);
     notice_.draw(snap, commands);
-    ImGui::TextDisabled("font: %s", font_name_.c_str());
+    ImGui::TextDisabled("font: %s | frame %.1f ms | %.0f fps", font_name_.c_str(), frame_ms_,
+                        ImGui::GetIO().Framerate);
     ImGui::EndChild();
 
     ImGui::End();

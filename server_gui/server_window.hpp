@@ -18,6 +18,8 @@ class ServerWindow {
                  std::shared_ptr<LogRing> log, std::string font_name);
     // Builds one frame from `snap`; operator actions are appended to `commands`.
     void draw(const Snapshot& snap, std::vector<Command>& commands);
+    // How long the previous frame took to build and render (CPU), shown in the footer.
+    void set_frame_time(double ms) { frame_ms_ = ms; }
 
   private:
     ControlBar control_bar_;
@@ -25,6 +27,7 @@ class ServerWindow {
     LogPanel log_;
     NoticePanel notice_;
     std::string font_name_;
+    double frame_ms_ = 0;
 };
 
 }  // namespace server_gui
