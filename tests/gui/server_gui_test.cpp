@@ -96,7 +96,12 @@ class GuiProcess {
     // Takes every line printed until the window has been quiet for `quiet` (a popup settles
     // on its second frame, and its items report twice).
     void settle(std::chrono::milliseconds quiet = 400ms) {
-        while (auto line = proc_.read_line(quiet)) record(*line);
+        const auto give_up = std::chrono::steady_clock::now() + 5s;
+        while (std::chrono::steady_clock::now() < give_up)
+            if (auto line = proc_.read_line(quiet))
+                record(*line);
+            else
+                return;
     }
     Rect widget(const std::string& name) const { return widgets_.at(name); }
     const std::string& state() const { return state_; }
