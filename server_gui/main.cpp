@@ -106,6 +106,9 @@ int main(int argc, char** argv) {
         const double frame_start = window.now();
         window.begin_frame();
         ui.draw(*snap, commands);
+        // Hand the frame's commands over now rather than with the next frame's snapshot,
+        // which may be half a second away when idle.
+        if (!commands.empty()) model.exchange(commands);
         window.render();
         ui.set_frame_time((window.now() - frame_start) * 1000.0);
         window.present();
