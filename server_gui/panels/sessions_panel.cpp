@@ -1,6 +1,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cctype>
 #include <numeric>
 #include <string>
 
@@ -102,7 +103,18 @@ void SessionsPanel::draw(const Snapshot& snap, std::vector<Command>& commands) {
     ImGui::TableSetupColumn("Send queue", num, 0, kSendQueue);
     ImGui::TableSetupColumn("", ImGuiTableColumnFlags_NoSort | ImGuiTableColumnFlags_WidthFixed,
                             width_of("Kick") + ImGui::GetStyle().FramePadding.x * 2, kKick);
-    ImGui::TableHeadersRow();
+    // Headers one by one (what TableHeadersRow does) so each can be reported to a test.
+    ImGui::TableNextRow(ImGuiTableRowFlags_Headers);
+    for (int column = 0; column < kColumnCount; ++column) {
+        if (!ImGui::TableSetColumnIndex(column)) continue;
+        const char* name = ImGui::TableGetColumnName(column);
+        ImGui::TableHeader(name);
+        if (test_hooks::enabled() && name[0] != '\0') {
+            std::string id = name;
+            for (char& c : id) c = c == ' ' ? '_' : static_cast<char>(std::tolower(c));
+            test_hooks::report_item("header:" + id);
+        }
+    }
 
     // Sort once per snapshot or header click, not per frame: 5,000 rows stay cheap.
     ImGuiTableSortSpecs* specs = ImGui::TableGetSortSpecs();

@@ -165,6 +165,19 @@ TEST(ServerGui, ShowsClientsInTheSessionsTableAndKicksAndBroadcastsByInput) {
     std::this_thread::sleep_for(300ms);
     screenshot("server_gui.png");
 
+    // Sort by nick with a click on its header: ASCII nicks first, Hangul (higher UTF-8
+    // bytes) after, each row still with its own kick button.
+    ASSERT_TRUE(gui.wait_widget("header:nick"));
+    click(gui.widget("header:nick"));
+    const std::vector<std::string> by_nick = {"alice", "bob", "carol", "dave", "민수", "지영"};
+    auto in_nick_order = [&](const std::string&) {
+        for (std::size_t i = 1; i < by_nick.size(); ++i)
+            if (gui.widget("kick:" + by_nick[i - 1]).y >= gui.widget("kick:" + by_nick[i]).y)
+                return false;
+        return true;
+    };
+    EXPECT_TRUE(in_nick_order("") || gui.wait_line(in_nick_order, 5s)) << "rows not sorted by nick";
+
     // Kick dave with the mouse.
     gui.settle();
     click(gui.widget("kick:dave"));
