@@ -269,6 +269,7 @@ class IoUringEngine final : public Engine {
             serve_dirty();
             if (stopping_.load(std::memory_order_acquire) && !draining_) begin_drain();
             if (draining_ && in_flight_ == 0 && backlog_.empty()) break;
+            publish_gauges();
             // Left-over completions from a budget-limited batch: submit, but do not wait.
             if (backlog_.empty()) {
                 submit(true);
@@ -360,6 +361,9 @@ class IoUringEngine final : public Engine {
                 if (auto it = slots_.find(id); it != slots_.end()) arm_recv_if_wanted(*it->second);
         }
         graveyard_.clear();
+    }
+
+    void publish_gauges() {
         buffers_free_.store(kBufferCount - buffers_out_, std::memory_order_relaxed);
         in_flight_seen_.store(in_flight_, std::memory_order_relaxed);
         connections_.store(slots_.size(), std::memory_order_relaxed);
