@@ -96,9 +96,9 @@ class IoUringEngine final : public Engine {
         adopting_ = std::move(adopted);
         // The loop thread makes the ring and is the only one to submit: completion work runs
         // in the submitter's context, and the ring is set up for a single issuer.
-        std::promise<std::string> ready;
-        auto setup = ready.get_future();
-        thread_ = std::thread([this, &ready] { loop(ready); });
+        ready_ = {};
+        auto setup = ready_.get_future();
+        thread_ = std::thread([this] { loop(); });
         if (std::string error = setup.get(); !error.empty()) {
             thread_.join();
             ::close(wakefd_);
@@ -256,10 +256,10 @@ class IoUringEngine final : public Engine {
 
     // ---- the loop ----
 
-    void loop(std::promise<std::string>& ready) {
-        if (std::string error = setup_ring(); !error.empty()) return ready.set_value(error);
+    void loop() {
+        if (std::string error = setup_ring(); !error.empty()) return ready_.set_value(error);
         spdlog::debug("io_uring: {}", path());
-        ready.set_value({});  // `ready` is gone from here on
+        ready_.set_value({});
         t_loop = this;
         arm_wake();
         arm_accept();
@@ -660,6 +660,7 @@ class IoUringEngine final : public Engine {
     bool ring_ready_ = false;
     unsigned setup_flags_ = 0;
     std::vector<ConnectionPtr> adopting_;  // handed to the loop thread by start()
+    std::promise<std::string> ready_;      // the loop thread's setup: empty, or what failed
     int wakefd_ = -1;
     std::atomic<bool> stopping_{false};
     std::thread thread_;
