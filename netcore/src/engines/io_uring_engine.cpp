@@ -369,7 +369,7 @@ class IoUringEngine final : public Engine {
         connections_.store(slots_.size(), std::memory_order_relaxed);
     }
 
-    // ---- submissions (loop thread, or start() before it runs) ----
+    // ---- submissions (loop thread only) ----
 
     io_uring_sqe* next_sqe() {
         io_uring_sqe* sqe = ::io_uring_get_sqe(&ring_);
