@@ -132,3 +132,66 @@ bool shed_pending_connection(socket_t listener) {
 }
 
 }  // namespace netcore
+
+#include <poll.h>
+
+#include <chrono>
+
+#include "netcore/client.hpp"
+
+namespace netcore {
+
+socket_t connect_tcp(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout,
+                     const std::string& bind_address, std::string& error) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    const std::string service = std::to_string(port);
+    if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
+        error = "cannot resolve " + host + ": " + ::gai_strerror(rc);
+        return kInvalidSocket;
+    }
+    error = "no usable address for " + host;
+    for (addrinfo* ai = found; ai; ai = ai->ai_next) {
+        const int s = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                               ai->ai_protocol);
+        if (s < 0) {
+            error = std::strerror(errno);
+            continue;
+        }
+        if (!bind_address.empty()) {
+            sockaddr_in local{};
+            local.sin_family = AF_INET;
+            ::inet_pton(AF_INET, bind_address.c_str(), &local.sin_addr);
+            if (::bind(s, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+                error = "cannot bind to " + bind_address + ": " + std::strerror(errno);
+                ::close(s);
+                continue;
+            }
+        }
+        int rc = ::connect(s, ai->ai_addr, ai->ai_addrlen);
+        if (rc != 0 && errno == EINPROGRESS) {
+            // Only to bound the connect: the socket is then handed to an engine.
+            pollfd pfd{s, POLLOUT, 0};
+            rc = ::poll(&pfd, 1, static_cast<int>(timeout.count())) == 1 ? 0 : -1;
+            int so_error = rc == 0 ? 0 : ETIMEDOUT;
+            socklen_t len = sizeof so_error;
+            if (rc == 0) ::getsockopt(s, SOL_SOCKET, SO_ERROR, &so_error, &len);
+            errno = so_error;
+            rc = so_error == 0 ? 0 : -1;
+        }
+        if (rc == 0) {
+            set_nodelay(s);
+            ::freeaddrinfo(found);
+            return s;
+        }
+        error = "cannot connect to " + host + ":" + service + ": " + std::strerror(errno);
+        ::close(s);
+    }
+    ::freeaddrinfo(found);
+    return kInvalidSocket;
+}
+
+}  // namespace netcore
