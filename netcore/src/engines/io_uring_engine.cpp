@@ -119,9 +119,22 @@ class IoUringEngine final : public Engine {
             out.push_back(std::move(slot->conn));
         }
         slots_.clear();
+        {
+            std::lock_guard lock(remote_mutex_);
+            for (auto& conn : incoming_) out.push_back(std::move(conn));  // never opened here
+            incoming_.clear();
+        }
         ::close(wakefd_);  // after detach(): no wake() can be running now
         wakefd_ = -1;
         return out;
+    }
+
+    void adopt(ConnectionPtr conn) override {
+        {
+            std::lock_guard lock(remote_mutex_);
+            incoming_.push_back(std::move(conn));
+        }
+        signal_wakefd();  // only the loop thread may post its first recv
     }
 
     void wake(Connection& conn) override {
@@ -262,7 +275,7 @@ class IoUringEngine final : public Engine {
         ready_.set_value({});
         t_loop = this;
         arm_wake();
-        arm_accept();
+        if (listener_ != kInvalidSocket) arm_accept();  // none on a client
         for (auto& conn : adopting_) add(conn);
         adopting_.clear();
         for (;;) {
@@ -552,12 +565,18 @@ class IoUringEngine final : public Engine {
 
     void on_wake() {
         wake_armed_ = false;
+        std::vector<ConnectionPtr> incoming;
         {
             std::lock_guard lock(remote_mutex_);
             dirty_.insert(dirty_.end(), remote_.begin(), remote_.end());
             remote_.clear();
+            incoming.swap(incoming_);
         }
         if (!draining_) arm_wake();
+        for (auto& conn : incoming) {  // while draining too: the next engine gets them open
+            add(conn);
+            host_->connection_opened(conn);
+        }
     }
 
     void on_recv(std::uint64_t id, int res, std::uint32_t flags, bool final) {
@@ -641,9 +660,11 @@ class IoUringEngine final : public Engine {
     std::string path() const {
         const bool accept = multishot_accept_.load(std::memory_order_relaxed);
         const bool recv = multishot_recv_.load(std::memory_order_relaxed);
-        return std::string(accept ? "multishot accept" : "single-shot accept") +
-               (recv ? ", multishot recv (provided buffer ring)"
-                     : ", single-shot recv (per-connection buffer)");
+        const char* accepts = listener_ == kInvalidSocket ? "no listener"
+                              : accept                    ? "multishot accept"
+                                                          : "single-shot accept";
+        return std::string(accepts) + (recv ? ", multishot recv (provided buffer ring)"
+                                            : ", single-shot recv (per-connection buffer)");
     }
 
     static std::string ratio(std::uint64_t a, std::uint64_t b) {
@@ -687,7 +708,8 @@ class IoUringEngine final : public Engine {
     std::vector<std::uint64_t> rearm_;  // recvs that ended with ENOBUFS
 
     std::mutex remote_mutex_;
-    std::vector<std::uint64_t> remote_;  // woken from other threads
+    std::vector<std::uint64_t> remote_;    // woken from other threads
+    std::vector<ConnectionPtr> incoming_;  // adopted from other threads, not yet registered
 
     std::atomic<bool> multishot_accept_{true}, multishot_recv_{true};
     std::atomic<std::uint64_t> wakeups_{0}, events_{0}, submits_{0}, sqes_{0};
