@@ -49,5 +49,5 @@ if(_gui_imgui AND TARGET glfw AND TARGET OpenGL::GL)
   message(STATUS "server_gui: Dear ImGui (${_gui_imgui}), GLFW and OpenGL found")
 else()
   message(STATUS "server_gui: Dear ImGui, GLFW or OpenGL missing; the GUI is not built "
-                 "(scripts/install-gui-deps.sh installs them)")
+                 "(scripts/install-deps.sh gui installs them)")
 endif()

@@ -3,8 +3,7 @@
 # there is a display, headless (chat_server) otherwise. Arguments go to the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
-scripts/install-gui-deps.sh
+scripts/install-deps.sh core gui
 cmake --preset default >/dev/null
 cmake --build --preset default
 if [ -x build/bin/server_gui ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then

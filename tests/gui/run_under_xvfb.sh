@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs a GUI test binary on a private virtual display (Xvfb, 1280x800, software OpenGL).
 # Usage: run_under_xvfb.sh TEST_BINARY [ARGS...]
-# Exits 77 (ctest: skipped) only when the tools are missing; scripts/install-gui-deps.sh
+# Exits 77 (ctest: skipped) only when the tools are missing; scripts/install-deps.sh gui
 # installs them, so in CI the test really runs.
 set -euo pipefail
 
 for tool in Xvfb xdotool import; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "SKIP: '$tool' is not installed (run scripts/install-gui-deps.sh)"
+    echo "SKIP: '$tool' is not installed (run scripts/install-deps.sh gui)"
     exit 77
   fi
 done
