@@ -6,6 +6,7 @@ namespace netcore {
 #ifdef _WIN32
 #else
 std::unique_ptr<Engine> make_epoll_engine();
+std::unique_ptr<Engine> make_io_uring_engine();
 #endif
 
 const std::vector<EngineInfo>& engines() {
@@ -13,6 +14,8 @@ const std::vector<EngineInfo>& engines() {
 #ifdef _WIN32
 #else
         {"epoll", "epoll readiness, edge-triggered, one loop thread", make_epoll_engine},
+        {"io_uring", "io_uring completions, multishot accept and recv, one loop thread",
+         make_io_uring_engine},
 #endif
     };
     return table;
