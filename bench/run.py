@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from runner import plan, plots, servers, tables  # noqa: E402
+from runner import plan, plots, readme, servers, tables  # noqa: E402
 from runner.context import Context  # noqa: E402
 from runner.measure import run_one  # noqa: E402
 from runner.syscalls import perf_works  # noqa: E402
@@ -39,6 +39,8 @@ def parse_args():
     p.add_argument("--scenarios", help="comma-separated groups: pingpong64, pingpong16k, "
                                        "fanout_peak, fanout_half, connect, churn")
     p.add_argument("--cpus", default="0,1", help="server core, load core (default 0,1)")
+    p.add_argument("--readme", action=argparse.BooleanOptionalAction, default=None,
+                   help="put the headline into README.md (default: on for full sessions)")
     return p.parse_args()
 
 
@@ -119,8 +121,16 @@ def main():
                    "duration": ctx.duration, "warmup": ctx.warmup, "results": ctx.results},
                   f, indent=1)
     md = os.path.join(args.out, "results.md")
-    tables.write(ctx, specs, kinds, machine_lines(args, ctx, started), md)
+    header = machine_lines(args, ctx, started)
+    tables.write(ctx, specs, kinds, header, md)
     written = plots.write(ctx, specs, kinds, args.out)
+    if args.readme if args.readme is not None else not (args.quick or args.servers
+                                                         or args.scenarios):
+        text = readme.body(header[0], tables.targets(ctx, specs, kinds),
+                           tables.pingpong_section(ctx, specs, kinds),
+                           os.path.join(args.out, "pingpong_throughput.png"), md, ROOT)
+        if readme.update(os.path.join(ROOT, "README.md"), text):
+            print("updated README.md (between the bench markers)")
     print(f"wrote {md}" + ("" if isinstance(written, str) else
                            "".join(f", {os.path.basename(p)}" for p in written)))
     if isinstance(written, str):

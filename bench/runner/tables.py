@@ -1,7 +1,7 @@
 """bench/results/results.md: medians per server and scenario, ratios against the references
 measured in the same session, the I/O models' known shapes, and the issue's targets."""
 
-from .targets import shapes, targets
+from .targets import shapes, targets  # noqa: F401 (targets: for readme)
 
 READINESS = ["select", "poll", "epoll"]
 
@@ -109,8 +109,11 @@ def connect_section(ctx, specs, servers):
                      fmt(m("server_cpu_pct")),
                      "yes" if all(r.get("server_alive", False) for r in ctx.runs(k.name, spec.key))
                      else "NO"])
-    return ("## connect: sessions held open (HELLO on each), then idle\n\n"
-            "Per-session memory is the server's RSS growth divided by the sessions welcomed "
+    notes = sorted({n for k in servers for r in ctx.runs(k.name, spec.key)
+                    for n in r.get("notes", []) if "RSS counts" not in n})
+    notes_md = "".join(f"- {n}\n" for n in notes) + ("\n" if notes else "")
+    return ("## connect: sessions held open (HELLO on each), then idle\n\n" + notes_md
+            + "Per-session memory is the server's RSS growth divided by the sessions welcomed "
             "(user space only; kernel socket buffers are not in RSS). Idle CPU is the server's "
             "CPU time while every session sits silent.\n\n"
             + table(["server", "requested", "welcomed", "refused", "sessions/s", "RSS B/session",

@@ -87,11 +87,13 @@ def targets(ctx, specs, servers):
                 lines.append(f"- connect: {e}: no result")
                 continue
             ok = held >= 100000 and per is not None and per <= 2048
+            args = conn.args_for(next(k for k in servers if k.name == e), ctx)
+            why = ("" if held >= 100000 else
+                   " — capped by the descriptor limit (see the connect notes)" if "--fit" in args
+                   else f" — only {args[args.index('-n') + 1]} requested in this session")
             lines.append(f"- connect: {e} held {held:.0f} sessions at "
                          f"{per if per is not None else float('nan'):.0f} B of server RSS each "
-                         f"(target 100,000 at ≤ 2 KiB): {_verdict(ok)}"
-                         + ("" if held >= 100000 else
-                            " — the count is capped by the descriptor limit, see the notes"))
+                         f"(target 100,000 at ≤ 2 KiB): {_verdict(ok)}{why}")
         if "select" in names:
             runs = ctx.runs("select", conn.key)
             alive = runs and all(r.get("server_alive") for r in runs)
