@@ -27,7 +27,7 @@ def targets(ctx, specs, servers):
         raw, libuv, asio = fps("raw_epoll"), fps("libuv"), fps("asio")
         if "epoll" in names and raw:
             r = fps("epoll") / raw
-            lines.append(f"- pingpong 64 B, C={pp.x}: epoll at {r:.2f}x raw epoll "
+            lines.append(f"- pingpong 64 B, C={pp.x}: epoll at {r:.3f}x raw epoll "
                          f"(target ≥ 0.95x): {_verdict(r >= 0.95)}")
         measured = [(fps(e), e) for e in engines if fps(e)]
         if measured and libuv:
@@ -79,7 +79,7 @@ def targets(ctx, specs, servers):
     if conn:
         for e in ("epoll", "io_uring"):
             if e not in names:
-                lines.append(f"- connect: {e} not built in this tree: not measured")
+                lines.append(f"- connect: {e}: not measured in this session")
                 continue
             held = ctx.median(e, conn.key, "welcomed")
             per = ctx.median(e, conn.key, "server_rss_per_session_b")
