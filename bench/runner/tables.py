@@ -28,6 +28,13 @@ def table(header, rows):
     return "\n".join(out) + "\n"
 
 
+def cpu_pair(ctx, server, key):
+    """'server/load' CPU % of a core: a load generator near 100 was the limit, not the server."""
+    s = ctx.median(server, key, "server_cpu_pct")
+    l = ctx.median(server, key, "load_cpu_pct")
+    return f"{s:.0f} / {l:.0f}" if s is not None and l is not None else "–"
+
+
 def flag_problems(ctx, server, key):
     runs = ctx.runs(server, key)
     bad = [r for r in runs if not r["ok"]]
@@ -40,7 +47,7 @@ def pingpong_section(ctx, specs, servers):
         return ""
     mid = next((s for s in specs if s.x == 100), specs[0])
     header = ["server"] + [f"C={s.x} frames/s" for s in specs] + [f"C={s.x} p99 µs" for s in specs]
-    header += [f"vs raw_epoll (C={mid.x})", "vs libuv", "vs asio"]
+    header += [f"vs raw_epoll (C={mid.x})", "vs libuv", "vs asio", "CPU % server / load"]
     ref = {name: ctx.median(name, mid.key, "frames_per_s") for name in ("raw_epoll", "libuv", "asio")}
     rows = []
     for kind in servers:
@@ -48,7 +55,8 @@ def pingpong_section(ctx, specs, servers):
         rows.append([kind.name + flag_problems(ctx, kind.name, mid.key)]
                     + [fmt(ctx.median(kind.name, s.key, "frames_per_s")) for s in specs]
                     + [fmt(ctx.median(kind.name, s.key, "latency_p99_us")) for s in specs]
-                    + [ratio(v, ref["raw_epoll"]), ratio(v, ref["libuv"]), ratio(v, ref["asio"])])
+                    + [ratio(v, ref["raw_epoll"]), ratio(v, ref["libuv"]), ratio(v, ref["asio"]),
+                       cpu_pair(ctx, kind.name, mid.key)])
     return "## pingpong: 64-byte frames, 8 in flight per connection\n\n" + table(header, rows)
 
 
@@ -60,9 +68,11 @@ def bulk_section(ctx, specs, servers):
     rows = [[k.name + flag_problems(ctx, k.name, spec.key),
              fmt(ctx.median(k.name, spec.key, "mib_per_s")),
              fmt(ctx.median(k.name, spec.key, "latency_p99_us")),
-             ratio(ctx.median(k.name, spec.key, "mib_per_s"), raw)] for k in servers]
+             ratio(ctx.median(k.name, spec.key, "mib_per_s"), raw),
+             cpu_pair(ctx, k.name, spec.key)] for k in servers]
     return (f"## pingpong: 16 KiB frames, C={spec.x}, 8 in flight\n\n"
-            + table(["server", "MiB/s (one direction)", "p99 µs", "vs raw_epoll"], rows))
+            + table(["server", "MiB/s (one direction)", "p99 µs", "vs raw_epoll",
+                     "CPU % server / load"], rows))
 
 
 def fanout_section(ctx, specs, servers):
@@ -81,12 +91,13 @@ def fanout_section(ctx, specs, servers):
             sum(ctx.values(k.name, half.key, "gaps")) if half else 0)
         row = [k.name + flag_problems(ctx, k.name, peak.key), fmt(v),
                fmt(ctx.median(k.name, peak.key, "latency_p99_us")), ratio(v, asio),
-               ratio(v, libuv)]
+               ratio(v, libuv), cpu_pair(ctx, k.name, peak.key)]
         if half:
             row += [fmt(ctx.median(k.name, half.key, "deliveries_per_s")),
                     fmt(ctx.median(k.name, half.key, "latency_p99_us"))]
         rows.append(row + [f"{gaps:.0f}"])
-    header = ["server", "peak deliveries/s", "p99 µs at peak", "vs asio", "vs libuv"]
+    header = ["server", "peak deliveries/s", "p99 µs at peak", "vs asio", "vs libuv",
+              "CPU % server / load"]
     if half:
         header += ["half-peak deliveries/s", "p99 µs at half"]
     header += ["gaps (all runs)"]
@@ -156,8 +167,13 @@ def syscall_section(ctx, specs, servers):
                      "engine-counted per frame"], rows))
 
 
+CPU_NOTE = ("\"CPU % server / load\" is each process' CPU time over the measured window in "
+            "percent of one core: the side near 100 was the bottleneck. When it is the load "
+            "generator, the server's number is a lower bound.\n")
+
+
 def write(ctx, specs, servers, header_lines, path):
-    parts = ["# Benchmark results\n", "\n".join(header_lines) + "\n"]
+    parts = ["# Benchmark results\n", "\n".join(header_lines) + "\n", CPU_NOTE]
     parts.append("## Targets (issue 6)\n\n" + targets(ctx, specs, servers) + "\n")
     parts.append("## The models' known shapes\n\n" + shapes(ctx, specs, servers) + "\n")
     for section in (pingpong_section, bulk_section, fanout_section, connect_section,

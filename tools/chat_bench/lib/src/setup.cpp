@@ -1,5 +1,7 @@
 #include "chat_bench/setup.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <thread>
 
@@ -39,21 +41,24 @@ std::string seconds_text(double seconds) {
 }
 
 void ServerSampler::begin() {
-    if (pid_ <= 0) return;
-    cpu_start_ = read_cpu_seconds(pid_);
     started_ = std::chrono::steady_clock::now();
+    self_start_ = read_cpu_seconds(::getpid());
+    if (pid_ > 0) cpu_start_ = read_cpu_seconds(pid_);
 }
 
 void ServerSampler::end() {
+    const double wall = seconds_since(started_);
+    const auto self = read_cpu_seconds(::getpid());
+    if (self && self_start_ && wall > 0) self_pct_ = 100.0 * (*self - *self_start_) / wall;
     if (pid_ <= 0) return;
     const auto cpu = read_cpu_seconds(pid_);
-    const double wall = seconds_since(started_);
     if (cpu && cpu_start_ && wall > 0) cpu_pct_ = 100.0 * (*cpu - *cpu_start_) / wall;
     memory_ = read_memory(pid_);
     alive_ = process_alive(pid_);
 }
 
 void ServerSampler::report_to(Report& report) const {
+    if (self_pct_) report.add("load_cpu_pct", *self_pct_, "%", "chat_bench CPU (100 = one core)");
     if (pid_ <= 0) return;
     if (cpu_pct_) report.add("server_cpu_pct", *cpu_pct_, "%", "server CPU (100 = one core)");
     if (memory_)

@@ -25,18 +25,20 @@ void sleep_seconds(double seconds);
 double seconds_since(std::chrono::steady_clock::time_point t);
 std::string seconds_text(double seconds);  // "1.5 s"
 
-// The server's CPU time over a window, and its memory at the end (with --server-pid).
+// The server's CPU time over a window and its memory at the end (with --server-pid), and
+// the load generator's own CPU time: near 100% of its threads means the load, not the
+// server, was the limit.
 class ServerSampler {
   public:
     explicit ServerSampler(int pid) : pid_(pid) {}
     void begin();
     void end();
-    // Adds server_cpu_pct (one core = 100) and server_rss_kib to the report.
+    // Adds server_cpu_pct (one core = 100), server_rss_kib and load_cpu_pct to the report.
     void report_to(Report& report) const;
 
   private:
     int pid_;
-    std::optional<double> cpu_start_, cpu_pct_;
+    std::optional<double> cpu_start_, cpu_pct_, self_start_, self_pct_;
     std::optional<ProcMemory> memory_;
     bool alive_ = true;
     std::chrono::steady_clock::time_point started_{};
