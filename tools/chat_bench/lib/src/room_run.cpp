@@ -47,10 +47,12 @@ void RoomRun::open_members(Report& report) {
         report.problem(std::to_string(options_.members - connected) + " of " +
                        std::to_string(options_.members) +
                        " members could not connect: " + first_failure);
+    const double timeout = options_.join_timeout_s > 0 ? options_.join_timeout_s
+                                                       : 10 + 0.03 * static_cast<double>(connected);
     std::unique_lock lock(plan_.mutex);
-    const bool all = plan_.changed.wait_for(
-        lock, std::chrono::duration<double>(options_.join_timeout_s),
-        [&] { return plan_.joined.load() >= connected || !plan_.first_error.empty(); });
+    const bool all = plan_.changed.wait_for(lock, std::chrono::duration<double>(timeout), [&] {
+        return plan_.joined.load() >= connected || !plan_.first_error.empty();
+    });
     if (!all || plan_.joined.load() < connected)
         throw SetupError(std::to_string(plan_.joined.load()) + " of " + std::to_string(connected) +
                          " members joined '" + plan_.room + "'" +
