@@ -52,9 +52,12 @@ def build(quick):
                           derive=half_of_peak(f"fanout_peak_m{members}", members, 10)))
     n = 1000 if quick else 10000
     most = ["-n", "100000", "--fit", "--hold", "2"]
+    # select: past FD_SETSIZE on purpose (it must refuse politely). blocking: two threads per
+    # session, and the machine has 32,768 pids for everyone: keep it to 2,000 sessions.
     specs.append(Spec(f"connect_n{n}", "connect", "connect",
                       ["-n", str(n), "--hold", "0.5" if quick else "2"], x=n, needs_chat=False,
                       per_server={"select": ["-n", "1500" if quick else "2000", "--hold", "1"],
-                                  **({} if quick else {"epoll": most, "io_uring": most})}))
+                                  **({} if quick else {"epoll": most, "io_uring": most,
+                                                       "blocking": ["-n", "2000", "--hold", "2"]})}))
     specs.append(Spec("churn", "churn", "churn", [], x=50))
     return specs
