@@ -39,6 +39,8 @@ def parse_args():
     p.add_argument("--scenarios", help="comma-separated groups: pingpong64, pingpong16k, "
                                        "fanout_peak, fanout_half, connect, churn")
     p.add_argument("--cpus", default="0,1", help="server core, load core (default 0,1)")
+    p.add_argument("--load-engine", default="epoll",
+                   help="chat_bench's own netcore engine (io_uring costs it fewer syscalls)")
     p.add_argument("--readme", action=argparse.BooleanOptionalAction, default=None,
                    help="put the headline into README.md (default: on for full sessions)")
     return p.parse_args()
@@ -67,7 +69,8 @@ def machine_lines(args, ctx, started):
         "",
         f"Each cell is the median of {ctx.run_count} run(s) of {ctx.duration:g} s measured after "
         f"{ctx.warmup:g} s of warm-up, each against a freshly started server. Descriptor limit: "
-        f"{soft} soft / {hard} hard (both processes).",
+        f"{soft} soft / {hard} hard (both processes). chat_bench runs on netcore's "
+        f"`{ctx.load_engine}` engine.",
         "",
         "References, built from Debian's packages and measured in the same session: "
         "`raw_epoll` (bench/raw_epoll: the least a server can do per frame), `libuv` "
@@ -90,7 +93,8 @@ def main():
     ctx = Context(bin_dir=bin_dir, raw_dir=raw_dir, out_dir=args.out,
                   duration=args.duration or (0.8 if args.quick else 4),
                   warmup=args.warmup if args.warmup is not None else (0.2 if args.quick else 1),
-                  server_cpu=server_cpu, load_cpu=load_cpu, perf=perf_works())
+                  server_cpu=server_cpu, load_cpu=load_cpu, perf=perf_works(),
+                  load_engine=args.load_engine)
     ctx.run_count, ctx.t0, ctx.load_start = runs, time.monotonic(), os.getloadavg()
     started = datetime.datetime.utcnow()
 

@@ -14,6 +14,7 @@ class Context:
     server_cpu: int = 0
     load_cpu: int = 1
     perf: bool = False
+    load_engine: str = "epoll"
     results: list = field(default_factory=list)
 
     def values(self, server, spec_key, metric):

@@ -26,7 +26,8 @@ def run_one(kind, spec, ctx, run_index):
         args = spec.args_for(kind, ctx)
         argv = ["taskset", "-c", str(ctx.load_cpu), os.path.join(ctx.bin_dir, "chat_bench"),
                 spec.scenario, *args, "-p", str(server.port), "--server-pid", str(server.pid),
-                "--json", "-d", str(ctx.duration), "--warmup", str(ctx.warmup)]
+                "--json", "-d", str(ctx.duration), "--warmup", str(ctx.warmup),
+                "--engine", ctx.load_engine]
         result["argv"] = argv
         out, err, counter = _drive(argv, spec, server, ctx)
         with open(log_path, "a") as log:
