@@ -62,9 +62,15 @@ Report run_connect(const CommonOptions& common, const ConnectOptions& options) {
     });
 
     const auto t0 = std::chrono::steady_clock::now();
-    for (std::size_t i = 0; i < n && failed_in_a_row < 100; ++i) {
-        while (connected - count(workers).resolved() >= options.max_pending)
+    bool stalled = false;
+    for (std::size_t i = 0; i < n && failed_in_a_row < 100 && !stalled; ++i) {
+        // Wait for WELCOMEs to catch up; a server that stops answering ends the ramp.
+        const auto wait_start = std::chrono::steady_clock::now();
+        while (connected - count(workers).resolved() >= options.max_pending && !stalled) {
             std::this_thread::sleep_for(std::chrono::microseconds(200));
+            stalled = seconds_since(wait_start) > 10;
+        }
+        if (stalled) break;
         ++attempted;
         std::string error;
         if (fleet.connect(i, error)) {
@@ -120,6 +126,10 @@ Report run_connect(const CommonOptions& common, const ConnectOptions& options) {
             "RSS counts the server's user-space memory; the kernel's socket buffers "
             "are not in it");
     }
+    if (stalled)
+        report.problem("the server stopped answering: " + std::to_string(options.max_pending) +
+                       " connections waited 10 s for WELCOME; stopped at " +
+                       std::to_string(connected) + " connections");
     if (failed > 0) report.problem(std::to_string(failed) + " connects failed: " + first_failure);
     if (settled.refused > 0)
         report.problem(std::to_string(settled.refused) +
