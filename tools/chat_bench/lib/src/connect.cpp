@@ -83,7 +83,7 @@ Report run_connect(const CommonOptions& common, const ConnectOptions& options) {
         }
     }
     const auto settle_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (count(workers).resolved() < connected &&
+    while (!stalled && count(workers).resolved() < connected &&
            std::chrono::steady_clock::now() < settle_deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const double connect_s = seconds_since(t0);
