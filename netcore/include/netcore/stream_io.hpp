@@ -54,6 +54,12 @@ struct AcceptOutcome {
 template <class Adopt>
 AcceptOutcome accept_pending(socket_t listener, EngineHost& host, std::size_t limit, Adopt&& adopt);
 
+// The same with a gate: `why_not(socket)` returns a reason to turn the socket away (the host
+// refuses it before any Connection exists, so the handler never sees it) or an empty view.
+template <class Gate, class Adopt>
+AcceptOutcome accept_pending(socket_t listener, EngineHost& host, std::size_t limit, Gate&& why_not,
+                             Adopt&& adopt);
+
 bool shed_pending_connection(socket_t listener);  // for EMFILE/ENFILE; true if one was shed
 
 }  // namespace netcore
