@@ -6,13 +6,19 @@ namespace netcore {
 #ifdef _WIN32
 #else
 std::unique_ptr<Engine> make_epoll_engine();
+std::unique_ptr<Engine> make_poll_engine();
 #endif
 
 const std::vector<EngineInfo>& engines() {
     static const std::vector<EngineInfo> table = {
 #ifdef _WIN32
 #else
+        // Default first, then from the newest readiness call back to the first server ever
+        // written, so the list reads as the history the GUI walks through.
         {"epoll", "epoll readiness, edge-triggered, one loop thread", make_epoll_engine},
+        {"poll",
+         "poll readiness, level-triggered, pollfd array scanned per wakeup, one loop thread",
+         make_poll_engine},
 #endif
     };
     return table;
