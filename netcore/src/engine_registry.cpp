@@ -7,6 +7,7 @@ namespace netcore {
 #else
 std::unique_ptr<Engine> make_epoll_engine();
 std::unique_ptr<Engine> make_poll_engine();
+std::unique_ptr<Engine> make_select_engine();
 #endif
 
 const std::vector<EngineInfo>& engines() {
@@ -19,6 +20,8 @@ const std::vector<EngineInfo>& engines() {
         {"poll",
          "poll readiness, level-triggered, pollfd array scanned per wakeup, one loop thread",
          make_poll_engine},
+        {"select", "select readiness, fd_sets rebuilt per call, at most FD_SETSIZE sockets",
+         make_select_engine},
 #endif
     };
     return table;
