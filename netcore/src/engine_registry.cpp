@@ -8,6 +8,7 @@ namespace netcore {
 std::unique_ptr<Engine> make_epoll_engine();
 std::unique_ptr<Engine> make_poll_engine();
 std::unique_ptr<Engine> make_select_engine();
+std::unique_ptr<Engine> make_nonblocking_engine();
 #endif
 
 const std::vector<EngineInfo>& engines() {
@@ -22,6 +23,8 @@ const std::vector<EngineInfo>& engines() {
          make_poll_engine},
         {"select", "select readiness, fd_sets rebuilt per call, at most FD_SETSIZE sockets",
          make_select_engine},
+        {"nonblocking", "busy loop of non-blocking accept/recv/send, no wait call (spins a core)",
+         make_nonblocking_engine},
 #endif
     };
     return table;
