@@ -9,6 +9,7 @@ std::unique_ptr<Engine> make_epoll_engine();
 std::unique_ptr<Engine> make_poll_engine();
 std::unique_ptr<Engine> make_select_engine();
 std::unique_ptr<Engine> make_nonblocking_engine();
+std::unique_ptr<Engine> make_blocking_engine();
 #endif
 
 const std::vector<EngineInfo>& engines() {
@@ -25,6 +26,8 @@ const std::vector<EngineInfo>& engines() {
          make_select_engine},
         {"nonblocking", "busy loop of non-blocking accept/recv/send, no wait call (spins a core)",
          make_nonblocking_engine},
+        {"blocking", "blocking sockets, reader + writer thread per connection, acceptor thread",
+         make_blocking_engine},
 #endif
     };
     return table;
