@@ -430,10 +430,14 @@ void ChatService::notice(const std::string& text) {
 void ChatService::shutdown(const std::string& reason) {
     const Bytes frame = encode(Bye{reason});
     std::lock_guard lock(mutex_);
+    // Everyone leaves at once: no ROOM_EVENT storm (n^2 frames in a big room), just BYE.
+    rooms_.clear();
+    nicks_.clear();
     for (auto& [id, s] : sessions_) {
+        s->rooms.clear();
         if (s->state.load() == SessionState::Closing) continue;
         send_frame(*s, frame);
-        begin_closing(*s);
+        s->state = SessionState::Closing;  // Handshake/Active -> Closing
         s->conn->close();
     }
 }

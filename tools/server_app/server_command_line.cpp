@@ -30,7 +30,7 @@ void add_server_options(CLI::App& app, ServerCommandLine& cl) {
     app.add_option("--max-send-queue", cl.max_send_queue,
                    "unsent bytes a session may hold before it is cut off (e.g. 8MiB)")
         ->transform(CLI::AsSizeValue(false))
-        ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40))
+        ->check(CLI::Range(std::size_t{64} << 10, std::size_t{1} << 40))
         ->capture_default_str();
     app.add_option("--handshake-timeout", cl.handshake_timeout_s, "seconds to wait for HELLO")
         ->check(CLI::Range(0.01, 86400.0))

@@ -1,0 +1,273 @@
+// One suite, run against every engine of this platform: real sockets on loopback.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "netcore/engine_registry.hpp"
+#include "server_under_test.hpp"
+#include "test_client.hpp"
+
+using namespace testing_support;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::vector<std::string> engine_list() {
+    std::vector<std::string> out;
+    for (const auto& e : netcore::engines()) out.emplace_back(e.name);
+    return out;
+}
+
+std::string pattern(std::size_t n, unsigned seed) {
+    std::string s(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + seed * 7) & 0xFF);
+    return s;
+}
+
+std::string as_string(const chat::Bytes& b) {
+    return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+// Reads MESSAGEs of one room on its own thread and checks the seq run stays unbroken.
+class RoomListener {
+  public:
+    RoomListener(TestClient& client, std::uint64_t first_seq) : client_(client), next_(first_seq) {
+        thread_ = std::thread([this] { run(); });
+    }
+    ~RoomListener() { join(); }
+    void join() {
+        if (thread_.joinable()) thread_.join();
+    }
+    void expect_total(std::size_t n) { want_ = n; }
+    std::size_t received() const { return received_; }
+    std::string error() {
+        std::lock_guard lock(mutex_);
+        return error_;
+    }
+
+  private:
+    void run() {
+        while (received_ < want_) {
+            auto f = client_.read_frame(10s);
+            if (!f) return fail("stream ended after " + std::to_string(received_) + " messages");
+            if (f->type != static_cast<std::uint16_t>(chat::MsgType::Message)) continue;
+            chat::AnyMessage msg;
+            if (chat::decode(f->type, f->body, msg) != chat::ErrorCode::None)
+                return fail("bad MESSAGE");
+            const auto& m = std::get<chat::Message>(msg);
+            if (m.seq != next_)
+                return fail("seq gap: expected " + std::to_string(next_) + ", got " +
+                            std::to_string(m.seq));
+            ++next_;
+            ++received_;
+        }
+    }
+    void fail(std::string why) {
+        std::lock_guard lock(mutex_);
+        error_ = std::move(why);
+    }
+
+    TestClient& client_;
+    std::uint64_t next_;
+    std::atomic<std::size_t> received_{0};
+    std::atomic<std::size_t> want_{SIZE_MAX};
+    std::mutex mutex_;
+    std::string error_;
+    std::thread thread_;
+};
+
+class EngineConformance : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EngineConformance, WelcomeAndInfoNameTheEngine) {
+    ServerUnderTest server(GetParam());
+    TestClient c(server.port());
+    EXPECT_EQ(c.login("ada").engine, GetParam());
+    c.send(chat::InfoReq{});
+    const auto info = c.expect<chat::Info>();
+    EXPECT_EQ(info.engine, GetParam());
+    EXPECT_EQ(info.sessions, 1u);
+}
+
+TEST_P(EngineConformance, EchoesEveryBodySizeFromEmptyToLargest) {
+    ServerUnderTest server(GetParam());
+    TestClient c(server.port());
+    for (std::size_t size : {0, 1, 2, 3, 255, 1000, 4096, 16384, 65530, 65531}) {
+        const std::string body = pattern(size, static_cast<unsigned>(size));
+        c.send(chat::Echo{body});
+        const auto echo = c.expect<chat::Echo>();
+        ASSERT_EQ(echo.body.size(), size);
+        EXPECT_EQ(echo.body, body) << "body of " << size << " bytes came back different";
+    }
+}
+
+TEST_P(EngineConformance, ServesFiveHundredConcurrentClients) {
+    ServerUnderTest server(GetParam());
+    constexpr int kClients = 500;
+    std::vector<TestClient> clients;
+    clients.reserve(kClients);
+    for (int i = 0; i < kClients; ++i) clients.emplace_back(server.port());
+    for (int i = 0; i < kClients; ++i) clients[i].send(chat::Hello{1, "c" + std::to_string(i), ""});
+    for (int i = 0; i < kClients; ++i)
+        ASSERT_EQ(clients[i].expect<chat::Welcome>().nick, "c" + std::to_string(i));
+    for (int i = 0; i < kClients; ++i) clients[i].send(chat::Echo{pattern(700, i)});
+    for (int i = 0; i < kClients; ++i)
+        ASSERT_EQ(clients[i].expect<chat::Echo>().body, pattern(700, i));
+    clients[0].send(chat::InfoReq{});
+    EXPECT_EQ(clients[0].expect<chat::Info>().sessions, static_cast<std::uint32_t>(kClients));
+}
+
+TEST_P(EngineConformance, HalfClosedClientGetsEveryAnswerThenTheClose) {
+    ServerUnderTest server(GetParam());
+    TestClient c(server.port());
+    constexpr int kFrames = 50;
+    for (int i = 0; i < kFrames; ++i) c.send(chat::Echo{pattern(2000, i)});
+    c.shutdown_write();
+    for (int i = 0; i < kFrames; ++i) ASSERT_EQ(c.expect<chat::Echo>().body, pattern(2000, i)) << i;
+    EXPECT_TRUE(c.wait_closed());
+    EXPECT_TRUE(ServerUnderTest::eventually([&] { return server.server.connection_count() == 0; }));
+}
+
+TEST_P(EngineConformance, AbruptResetMidFrameAffectsNobodyElse) {
+    ServerUnderTest server(GetParam());
+    TestClient stayer(server.port());
+    stayer.login("stayer");
+    stayer.join("lobby");
+    {
+        TestClient leaver(server.port());
+        leaver.login("leaver");
+        leaver.join("lobby");
+        ASSERT_EQ(stayer.expect<chat::RoomEvent>().kind, chat::RoomEventKind::Joined);
+        const auto frame = chat::encode(chat::Say{"lobby", "this frame never ends"});
+        leaver.send_raw(std::span(frame).first(frame.size() / 2));
+        std::this_thread::sleep_for(20ms);
+        leaver.reset();
+    }
+    const auto left = stayer.expect<chat::RoomEvent>();
+    EXPECT_EQ(left.kind, chat::RoomEventKind::Left);
+    EXPECT_EQ(left.nick, "leaver");
+    stayer.send(chat::Echo{"still here"});
+    EXPECT_EQ(stayer.expect<chat::Echo>().body, "still here");
+    EXPECT_TRUE(ServerUnderTest::eventually([&] { return server.server.connection_count() == 1; }));
+}
+
+TEST_P(EngineConformance, ClientThatNeverReadsIsCutOffWhileOthersGetEverything) {
+    auto options = test_server_options();
+    options.max_send_queue = 1024 * 1024;  // above one read batch (256 KiB) of own output
+    ServerUnderTest server(GetParam(), test_service_config(), options);
+
+    TestClient sloth(server.port(), 4096);  // never reads
+    sloth.login("sloth");
+    sloth.join("flood");
+    TestClient talker(server.port());
+    talker.login("talker");
+    const auto joined = talker.join("flood");
+
+    // Enough to fill the kernel's buffers (a few MiB on loopback) and then the queue.
+    constexpr std::size_t kMessages = 9000;
+    RoomListener listener(talker, joined.next_seq);
+    listener.expect_total(kMessages);
+    const std::string text = pattern(1024, 3);
+    std::string clean(text.size(), 'x');
+    for (std::size_t i = 0; i < kMessages; ++i) talker.send(chat::Say{"flood", clean});
+    listener.join();
+    EXPECT_EQ(listener.error(), "");
+    EXPECT_EQ(listener.received(), kMessages);
+    EXPECT_TRUE(
+        ServerUnderTest::eventually([&] { return server.server.connection_count() == 1; }, 10s))
+        << "the client that never reads was not cut off";
+    EXPECT_TRUE(sloth.wait_closed(10s));
+}
+
+TEST_P(EngineConformance, GracefulShutdownFlushesQueuedFramesThenSaysBye) {
+    auto server = std::make_unique<ServerUnderTest>(GetParam());
+    std::vector<TestClient> clients;
+    for (int i = 0; i < 3; ++i) {
+        clients.emplace_back(server->port());
+        clients.back().login("n" + std::to_string(i));
+    }
+    constexpr int kNotices = 200;
+    for (int i = 0; i < kNotices; ++i) server->service.notice("notice " + std::to_string(i));
+    server->service.shutdown("server shutting down");
+    for (auto& c : clients) {
+        for (int i = 0; i < kNotices; ++i)
+            ASSERT_EQ(c.expect<chat::Notice>().text, "notice " + std::to_string(i));
+        EXPECT_EQ(c.expect<chat::Bye>().reason, "server shutting down");
+        EXPECT_TRUE(c.wait_closed());
+    }
+    clients.clear();  // a real client closes on EOF; the server then completes its close
+    EXPECT_TRUE(ServerUnderTest::eventually([&] { return server->server.connection_count() == 0; },
+                                            1500ms));
+}
+
+TEST_P(EngineConformance, LiveSwitchToEveryOtherEngineMidBurstKeepsEverySeqAndByte) {
+    ServerUnderTest server(GetParam());
+    const std::string home = GetParam();
+
+    for (const std::string& other : engine_list()) {
+        if (other == home) continue;
+        SCOPED_TRACE("switch " + home + " -> " + other + " -> " + home);
+        constexpr int kMembers = 4, kTalkers = 2, kPerTalker = 300;
+        const std::string room = "burst-" + other;
+        std::vector<TestClient> members;
+        std::vector<std::unique_ptr<RoomListener>> listeners;
+        for (int i = 0; i < kMembers; ++i) {
+            members.emplace_back(server.port());
+            members.back().login(other + "-m" + std::to_string(i));
+        }
+        std::uint64_t first_seq = 0;
+        for (int i = 0; i < kMembers; ++i) {
+            const auto joined = members[i].join(room);
+            // Drain the ROOM_EVENTs of earlier joiners before the listener takes over.
+            if (i == 0) first_seq = joined.next_seq;
+        }
+        for (int i = 0; i < kMembers; ++i) {
+            listeners.push_back(std::make_unique<RoomListener>(members[i], first_seq));
+            listeners.back()->expect_total(kTalkers * kPerTalker);
+        }
+        TestClient echoer(server.port());
+
+        std::atomic<bool> echo_ok{true};
+        std::vector<std::thread> talkers;
+        for (int t = 0; t < kTalkers; ++t)
+            talkers.emplace_back([&, t] {
+                for (int i = 0; i < kPerTalker; ++i) {
+                    members[t].send(chat::Say{room, "m" + std::to_string(i)});
+                    std::this_thread::sleep_for(500us);
+                }
+            });
+        std::thread echo_thread([&] {
+            // A second connection checks bytes survive the switch in both directions unchanged.
+            for (int i = 0; i < 60; ++i) {
+                const std::string body = pattern(3000 + i, i);
+                echoer.send(chat::Echo{body});
+                auto f = echoer.read_frame(10s);
+                if (!f || as_string(f->body) != body) echo_ok = false;
+            }
+        });
+        std::this_thread::sleep_for(40ms);
+        std::string error;
+        ASSERT_TRUE(server.server.switch_engine(other, error)) << error;
+        EXPECT_EQ(server.server.engine_name(), other);
+        std::this_thread::sleep_for(40ms);
+        ASSERT_TRUE(server.server.switch_engine(home, error)) << error;
+        for (auto& t : talkers) t.join();
+        echo_thread.join();
+        for (auto& l : listeners) {
+            l->join();
+            EXPECT_EQ(l->error(), "");
+            EXPECT_EQ(l->received(), static_cast<std::size_t>(kTalkers * kPerTalker));
+        }
+        EXPECT_TRUE(echo_ok) << "an ECHO body changed or went missing across the switch";
+        // Nobody was disconnected.
+        EXPECT_EQ(server.server.connection_count(), static_cast<std::size_t>(kMembers + 1));
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllEngines, EngineConformance, ::testing::ValuesIn(engine_list()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace

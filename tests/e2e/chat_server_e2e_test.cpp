@@ -1,0 +1,144 @@
+// The chat_server binary as a user runs it: a process, its command line, stdin and signals.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <thread>
+
+#include "netcore/engine_registry.hpp"
+#include "server_process.hpp"
+#include "test_client.hpp"
+
+using namespace testing_support;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kServer = CHAT_SERVER_PATH;
+
+std::vector<std::string> engine_list() {
+    std::vector<std::string> out;
+    for (const auto& e : netcore::engines()) out.emplace_back(e.name);
+    return out;
+}
+
+class ChatServerProcess : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ChatServerProcess, ServesTheProtocolAndStopsGracefullyOnSigterm) {
+    ServerProcess server(kServer, {"--engine", GetParam(), "--port", "0"});
+    std::string engine;
+    const std::uint16_t port = server.wait_listening(&engine);
+    ASSERT_NE(port, 0) << "no 'listening on' line";
+    EXPECT_EQ(engine, GetParam());
+
+    TestClient a(port), b(port);
+    EXPECT_EQ(a.login("에이").engine, GetParam());
+    b.login("bee");
+    a.join("lobby");
+    b.join("lobby");
+    a.expect<chat::RoomEvent>();
+    a.send(chat::Say{"lobby", "안녕, bee"});
+    EXPECT_EQ(a.expect<chat::Message>().text, "안녕, bee");
+    EXPECT_EQ(b.expect<chat::Message>().from, "에이");
+    a.send(chat::Echo{std::string(60000, 'e')});
+    EXPECT_EQ(a.expect<chat::Echo>().body.size(), 60000u);
+
+    server.signal(SIGTERM);
+    EXPECT_EQ(a.expect<chat::Bye>().reason, "server shutting down");
+    EXPECT_EQ(b.expect<chat::Bye>().reason, "server shutting down");
+    EXPECT_TRUE(a.wait_closed());
+    EXPECT_EQ(server.wait_exit(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllEngines, ChatServerProcess, ::testing::ValuesIn(engine_list()),
+                         [](const auto& info) { return info.param; });
+
+TEST(ChatServerConsole, OperatorCommandsWorkWhileClientsChat) {
+    ServerProcess server(kServer, {"--port", "0", "--name", "e2e"});
+    const std::uint16_t port = server.wait_listening();
+    ASSERT_NE(port, 0);
+    TestClient a(port), b(port);
+    EXPECT_EQ(a.login("alice").server_name, "e2e");
+    b.login("bob");
+
+    // Every engine in turn, with an ECHO round trip on each.
+    for (const auto& engine : engine_list()) {
+        server.command("/engine " + engine);
+        EXPECT_EQ(server.read_line(), "engine " + engine);
+        a.send(chat::Echo{"on " + engine});
+        EXPECT_EQ(a.expect<chat::Echo>().body, "on " + engine);
+        a.send(chat::InfoReq{});
+        EXPECT_EQ(a.expect<chat::Info>().engine, engine);
+    }
+    server.command("/engine no-such-engine");
+    EXPECT_NE(server.read_line().value_or("").find("error: unknown engine"), std::string::npos);
+
+    server.command("/notice 점검 예정");
+    EXPECT_EQ(server.read_line(), "notice sent");
+    EXPECT_EQ(a.expect<chat::Notice>().text, "점검 예정");
+    EXPECT_EQ(b.expect<chat::Notice>().text, "점검 예정");
+
+    server.command("/stats");
+    const auto stats = server.read_line().value_or("");
+    EXPECT_NE(stats.find("sessions=2"), std::string::npos) << stats;
+
+    server.command("/kick bob");
+    EXPECT_EQ(server.read_line(), "kicked bob");
+    EXPECT_EQ(b.expect<chat::Bye>().reason, "kicked by the operator");
+    EXPECT_TRUE(b.wait_closed());
+    server.command("/kick bob");
+    EXPECT_EQ(server.read_line(), "error: no user bob");
+    server.command("/bogus");
+    EXPECT_NE(server.read_line().value_or("").find("unknown command"), std::string::npos);
+
+    server.command("/quit");
+    EXPECT_EQ(server.read_line(), "shutting down");
+    EXPECT_EQ(a.expect<chat::Bye>().reason, "server shutting down");
+    EXPECT_EQ(server.wait_exit(), 0);
+}
+
+TEST(ChatServerCommandLine, HelpListsTheOptions) {
+    std::string out;
+    EXPECT_EQ(run_capture(kServer, {"--help"}, out), 0);
+    for (const char* flag :
+         {"--engine", "--listen", "--port", "--password", "--max-sessions", "--max-frame",
+          "--max-send-queue", "--handshake-timeout", "--idle-timeout", "--name", "--list-engines"})
+        EXPECT_NE(out.find(flag), std::string::npos) << flag;
+}
+
+TEST(ChatServerCommandLine, ListEnginesNamesEveryEngine) {
+    std::string out;
+    EXPECT_EQ(run_capture(kServer, {"--list-engines"}, out), 0);
+    for (const auto& e : engine_list()) EXPECT_NE(out.find(e), std::string::npos) << e;
+    EXPECT_NE(out.find("(default)"), std::string::npos);
+}
+
+TEST(ChatServerCommandLine, BadInputGetsAClearErrorAndNonZeroExit) {
+    struct Case {
+        std::vector<std::string> args;
+        std::string says;
+    };
+    for (const Case& c :
+         std::vector<Case>{{{"--engine", "kqueue"}, "--engine"},
+                           {{"--port", "70000"}, "--port"},
+                           {{"--max-frame", "2"}, "--max-frame"},
+                           {{"--max-send-queue", "lots"}, "--max-send-queue"},
+                           {{"--idle-timeout", "-1"}, "--idle-timeout"},
+                           {{"--listen", "not-an-address", "--port", "0"}, "cannot"},
+                           {{"--frobnicate"}, "frobnicate"}}) {
+        std::string out;
+        EXPECT_NE(run_capture(kServer, c.args, out), 0) << c.args[0];
+        EXPECT_NE(out.find(c.says), std::string::npos) << out;
+    }
+}
+
+TEST(ChatServerCommandLine, PortInUseIsReported) {
+    ServerProcess first(kServer, {"--port", "0"});
+    const std::uint16_t port = first.wait_listening();
+    ASSERT_NE(port, 0);
+    std::string out;
+    EXPECT_EQ(run_capture(kServer, {"--port", std::to_string(port)}, out), 1);
+    EXPECT_NE(out.find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos)
+        << out;
+}
+
+}  // namespace

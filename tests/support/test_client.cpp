@@ -1,0 +1,163 @@
+#include "test_client.hpp"
+
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
+
+#include <cstring>
+
+namespace testing_support {
+
+TestClient::TestClient(std::uint16_t port, int rcvbuf) {
+    netcore::init_sockets();
+    s_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (s_ == netcore::kInvalidSocket) throw std::runtime_error("socket() failed");
+    if (rcvbuf > 0)
+        ::setsockopt(s_, SOL_SOCKET, SO_RCVBUF, reinterpret_cast<const char*>(&rcvbuf),
+                     sizeof rcvbuf);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(s_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        throw std::runtime_error("connect to port " + std::to_string(port) + " failed: " +
+                                 netcore::socket_error_text(netcore::last_socket_error()));
+    netcore::set_nodelay(s_);
+}
+
+TestClient::~TestClient() {
+    if (s_ != netcore::kInvalidSocket) netcore::close_socket(s_);
+}
+
+TestClient::TestClient(TestClient&& other) noexcept
+    : s_(other.s_), buf_(std::move(other.buf_)), eof_(other.eof_) {
+    other.s_ = netcore::kInvalidSocket;
+}
+
+void TestClient::send_raw(std::span<const std::byte> bytes) {
+    std::size_t off = 0;
+    while (off < bytes.size()) {
+        const auto n = ::send(s_, reinterpret_cast<const char*>(bytes.data() + off),
+                              static_cast<int>(bytes.size() - off), 0);
+        if (n <= 0)
+            throw std::runtime_error("send failed: " +
+                                     netcore::socket_error_text(netcore::last_socket_error()));
+        off += static_cast<std::size_t>(n);
+    }
+}
+
+void TestClient::send_raw(const std::string& bytes) {
+    send_raw(std::span(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()));
+}
+
+bool TestClient::fill(std::chrono::milliseconds timeout) {
+#ifdef _WIN32
+    WSAPOLLFD pfd{s_, POLLRDNORM, 0};
+    const int ready = ::WSAPoll(&pfd, 1, static_cast<int>(timeout.count()));
+#else
+    pollfd pfd{s_, POLLIN, 0};
+    const int ready = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+#endif
+    if (ready <= 0) return false;
+    char chunk[65536];
+    const auto n = ::recv(s_, chunk, sizeof chunk, 0);
+    if (n <= 0) {
+        eof_ = true;
+        return false;
+    }
+    const auto* p = reinterpret_cast<const std::byte*>(chunk);
+    buf_.insert(buf_.end(), p, p + n);
+    return true;
+}
+
+std::optional<RawFrame> TestClient::read_frame(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        if (buf_.size() >= chat::kHeaderSize) {
+            const auto h = chat::read_header(buf_.data());
+            if (h.size >= chat::kHeaderSize && buf_.size() >= h.size) {
+                RawFrame f{h.type, chat::Bytes(buf_.begin() + 4, buf_.begin() + h.size)};
+                buf_.erase(buf_.begin(), buf_.begin() + h.size);
+                return f;
+            }
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (eof_ || left.count() <= 0 || !fill(left)) return std::nullopt;
+    }
+}
+
+chat::AnyMessage TestClient::read(std::chrono::milliseconds timeout) {
+    auto f = read_frame(timeout);
+    if (!f)
+        throw std::runtime_error(eof_ ? "connection closed by server"
+                                      : "timed out waiting for a frame");
+    chat::AnyMessage msg;
+    if (auto err = chat::decode(f->type, f->body, msg); err != chat::ErrorCode::None)
+        throw std::runtime_error("server sent an undecodable frame, type " +
+                                 std::to_string(f->type));
+    return msg;
+}
+
+chat::Error TestClient::expect_error(chat::ErrorCode code, std::chrono::milliseconds timeout) {
+    auto e = expect<chat::Error>(timeout);
+    if (e.code != code)
+        throw std::runtime_error("expected ERROR " + std::string(chat::error_name(code)) +
+                                 ", got " + std::string(chat::error_name(e.code)) + " (" +
+                                 e.detail + ")");
+    return e;
+}
+
+chat::Welcome TestClient::login(const std::string& nick, const std::string& password) {
+    send(chat::Hello{chat::kProtocolVersion, nick, password});
+    return expect<chat::Welcome>();
+}
+
+chat::Joined TestClient::join(const std::string& room) {
+    send(chat::Join{room});
+    return expect<chat::Joined>();
+}
+
+bool TestClient::wait_closed(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!eof_) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        if (!fill(left) && !eof_) return false;
+        buf_.clear();
+    }
+    return true;
+}
+
+void TestClient::shutdown_write() {
+#ifdef _WIN32
+    ::shutdown(s_, SD_SEND);
+#else
+    ::shutdown(s_, SHUT_WR);
+#endif
+}
+
+void TestClient::reset() {
+    linger l{1, 0};
+    ::setsockopt(s_, SOL_SOCKET, SO_LINGER, reinterpret_cast<const char*>(&l), sizeof l);
+    netcore::close_socket(s_);
+    s_ = netcore::kInvalidSocket;
+}
+
+std::string TestClient::describe(const chat::AnyMessage& msg) {
+    std::string out(chat::type_name(static_cast<std::uint16_t>(chat::type_of(msg))));
+    if (auto* e = std::get_if<chat::Error>(&msg))
+        out += " " + std::string(chat::error_name(e->code)) + " (" + e->detail + ")";
+    return out;
+}
+
+}  // namespace testing_support

@@ -1,0 +1,72 @@
+// A blocking protocol client for tests: real sockets on loopback, frames in and out.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "chat/codec.hpp"
+#include "netcore/platform.hpp"
+
+namespace testing_support {
+
+using namespace std::chrono_literals;
+
+struct RawFrame {
+    std::uint16_t type = 0;
+    chat::Bytes body;
+};
+
+class TestClient {
+  public:
+    explicit TestClient(std::uint16_t port, int rcvbuf = 0);  // rcvbuf > 0 shrinks SO_RCVBUF
+    ~TestClient();
+    TestClient(TestClient&& other) noexcept;
+    TestClient(const TestClient&) = delete;
+    TestClient& operator=(const TestClient&) = delete;
+
+    void send_raw(std::span<const std::byte> bytes);
+    void send_raw(const std::string& bytes);
+    template <class T>
+    void send(const T& msg) {
+        send_raw(chat::encode(msg));
+    }
+
+    // The next frame, or nullopt on timeout or end of stream (see eof()).
+    std::optional<RawFrame> read_frame(std::chrono::milliseconds timeout = 5000ms);
+    // The next frame decoded; throws on timeout, EOF or a frame that does not decode.
+    chat::AnyMessage read(std::chrono::milliseconds timeout = 5000ms);
+    template <class T>
+    T expect(std::chrono::milliseconds timeout = 5000ms) {
+        auto msg = read(timeout);
+        if (auto* m = std::get_if<T>(&msg)) return std::move(*m);
+        throw std::runtime_error("expected " +
+                                 std::string(chat::type_name(static_cast<std::uint16_t>(
+                                     chat::type_of(chat::AnyMessage(T{}))))) +
+                                 ", got " + describe(msg));
+    }
+    chat::Error expect_error(chat::ErrorCode code, std::chrono::milliseconds timeout = 5000ms);
+
+    chat::Welcome login(const std::string& nick, const std::string& password = "");
+    chat::Joined join(const std::string& room);
+
+    // True once the server closed the connection (reads until EOF, discarding frames).
+    bool wait_closed(std::chrono::milliseconds timeout = 5000ms);
+    bool eof() const { return eof_; }
+
+    void shutdown_write();
+    void reset();  // abortive close: RST
+    netcore::socket_t socket() const { return s_; }
+
+    static std::string describe(const chat::AnyMessage& msg);
+
+  private:
+    bool fill(std::chrono::milliseconds timeout);
+    netcore::socket_t s_ = netcore::kInvalidSocket;
+    chat::Bytes buf_;
+    bool eof_ = false;
+};
+
+}  // namespace testing_support

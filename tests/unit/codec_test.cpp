@@ -1,0 +1,160 @@
+// Every message round-trips; every malformed body decodes to its error code.
+#include <gtest/gtest.h>
+
+#include "chat/codec.hpp"
+#include "chat/text_rules.hpp"
+
+using namespace chat;
+
+namespace {
+
+Bytes body_of(const Bytes& frame) {
+    return Bytes(frame.begin() + 4, frame.end());
+}
+
+template <class T>
+T round_trip(const T& msg) {
+    const Bytes frame = encode(msg);
+    const FrameHeader h = read_header(frame.data());
+    EXPECT_EQ(h.size, frame.size());
+    EXPECT_EQ(h.type, static_cast<std::uint16_t>(type_of(AnyMessage(msg))));
+    AnyMessage out;
+    EXPECT_EQ(decode(h.type, body_of(frame), out), ErrorCode::None);
+    EXPECT_TRUE(std::holds_alternative<T>(out));
+    return std::get<T>(out);
+}
+
+Bytes raw(std::initializer_list<int> bytes) {
+    Bytes out;
+    for (int b : bytes) out.push_back(std::byte(b));
+    return out;
+}
+
+Bytes str(std::string_view s) {
+    Bytes out = raw({static_cast<int>(s.size() & 0xFF), static_cast<int>(s.size() >> 8)});
+    for (char c : s) out.push_back(std::byte(c));
+    return out;
+}
+
+Bytes cat(std::initializer_list<Bytes> parts) {
+    Bytes out;
+    for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+}
+
+ErrorCode decode_code(MsgType type, const Bytes& body) {
+    AnyMessage out;
+    return decode(static_cast<std::uint16_t>(type), body, out);
+}
+
+TEST(Codec, EveryMessageRoundTrips) {
+    EXPECT_EQ(round_trip(Hello{1, "민수", "pw"}).nick, "민수");
+    const auto w = round_trip(Welcome{42, "ada", "srv", "epoll"});
+    EXPECT_EQ(w.session_id, 42u);
+    EXPECT_EQ(w.engine, "epoll");
+    const auto e = round_trip(Error{ErrorCode::NickTaken, 0x0001, "taken"});
+    EXPECT_EQ(e.code, ErrorCode::NickTaken);
+    EXPECT_EQ(e.in_reply_to, 0x0001);
+    EXPECT_EQ(round_trip(Bye{"bye"}).reason, "bye");
+    EXPECT_EQ(round_trip(Notice{"공지\nline"}).text, "공지\nline");
+    EXPECT_EQ(round_trip(Join{"lobby"}).room, "lobby");
+    const auto j = round_trip(Joined{"lobby", 7, {"a", "b", "철수"}});
+    EXPECT_EQ(j.next_seq, 7u);
+    EXPECT_EQ(j.members, (std::vector<std::string>{"a", "b", "철수"}));
+    EXPECT_EQ(round_trip(Leave{"r"}).room, "r");
+    EXPECT_EQ(round_trip(Left{"r"}).room, "r");
+    const auto re = round_trip(RoomEvent{"r", RoomEventKind::Left, "bob"});
+    EXPECT_EQ(re.kind, RoomEventKind::Left);
+    round_trip(ListRooms{});
+    const auto rooms = round_trip(Rooms{{{"a", 1}, {"b", 70000}}});
+    ASSERT_EQ(rooms.rooms.size(), 2u);
+    EXPECT_EQ(rooms.rooms[1].members, 70000u);
+    EXPECT_EQ(round_trip(Say{"r", "hi"}).text, "hi");
+    const auto m = round_trip(Message{"r", 9, 123456789, "ada", "안녕"});
+    EXPECT_EQ(m.seq, 9u);
+    EXPECT_EQ(m.server_time_us, 123456789u);
+    EXPECT_EQ(round_trip(Whisper{"bob", "psst"}).to, "bob");
+    EXPECT_EQ(round_trip(Whispered{"a", "b", "t"}).from, "a");
+    const auto mv = round_trip(Move{"r", 7, 0});
+    EXPECT_EQ(mv.x, 7);
+    const auto b = round_trip(Board{"r", {{"a", 1, 2}, {"b", 7, 7}}});
+    ASSERT_EQ(b.pieces.size(), 2u);
+    EXPECT_EQ(b.pieces[1].y, 7);
+    EXPECT_EQ(round_trip(Ping{0xFFFFFFFFFFFFFFFFull}).token, 0xFFFFFFFFFFFFFFFFull);
+    EXPECT_EQ(round_trip(Pong{5}).token, 5u);
+    EXPECT_EQ(round_trip(Echo{std::string("\0\1\2", 3)}).body, std::string("\0\1\2", 3));
+    EXPECT_EQ(round_trip(Echo{""}).body, "");
+    round_trip(InfoReq{});
+    const auto info = round_trip(Info{"io_uring", "linux", 3, 2, 1000, 10, 11, 12, 13});
+    EXPECT_EQ(info.bytes_out, 13u);
+    EXPECT_EQ(info.platform, "linux");
+}
+
+TEST(Codec, IntegersAreLittleEndian) {
+    const Bytes f = encode(Ping{0x0102030405060708ull});
+    EXPECT_EQ(f, raw({12, 0, 0x40, 0, 8, 7, 6, 5, 4, 3, 2, 1}));
+}
+
+TEST(Codec, HugeListsAreCutToOneFrame) {
+    Joined j{"big", 1, {}};
+    for (int i = 0; i < 5000; ++i)
+        j.members.push_back("member-with-long-nick-" + std::to_string(i));
+    const Bytes frame = encode(j);
+    EXPECT_LE(frame.size(), kMaxFrame);
+    AnyMessage out;
+    ASSERT_EQ(decode(static_cast<std::uint16_t>(MsgType::Joined), body_of(frame), out),
+              ErrorCode::None);
+    EXPECT_GT(std::get<Joined>(out).members.size(), 1000u);
+}
+
+TEST(Codec, MalformedBodiesGetTheirCodes) {
+    // Truncated: a str whose length runs past the body.
+    EXPECT_EQ(decode_code(MsgType::Join, raw({5, 0, 'a'})), ErrorCode::Malformed);
+    EXPECT_EQ(decode_code(MsgType::Hello, raw({1})), ErrorCode::Malformed);
+    EXPECT_EQ(decode_code(MsgType::Ping, raw({1, 2, 3})), ErrorCode::Malformed);
+    // Overlong: trailing bytes after the last field.
+    EXPECT_EQ(decode_code(MsgType::Ping, raw({1, 2, 3, 4, 5, 6, 7, 8, 9})), ErrorCode::Malformed);
+    EXPECT_EQ(decode_code(MsgType::ListRooms, raw({0})), ErrorCode::Malformed);
+    EXPECT_EQ(decode_code(MsgType::InfoReq, raw({0})), ErrorCode::Malformed);
+    // Out of range values.
+    EXPECT_EQ(decode_code(MsgType::Move, cat({str("r"), raw({8, 0})})), ErrorCode::Malformed);
+    EXPECT_EQ(decode_code(MsgType::Move, cat({str("r"), raw({0, 200})})), ErrorCode::Malformed);
+    EXPECT_EQ(decode_code(MsgType::Say, cat({str("r"), str("")})), ErrorCode::Malformed);
+    // Bad UTF-8 and forbidden characters.
+    EXPECT_EQ(decode_code(MsgType::Join, str("\xff")), ErrorCode::BadUtf8);
+    EXPECT_EQ(decode_code(MsgType::Join, str("\xc0\xaf")), ErrorCode::BadUtf8);      // overlong '/'
+    EXPECT_EQ(decode_code(MsgType::Join, str("\xed\xa0\x80")), ErrorCode::BadUtf8);  // surrogate
+    EXPECT_EQ(decode_code(MsgType::Join, str("\xe6\x97")), ErrorCode::BadUtf8);      // cut short
+    EXPECT_EQ(decode_code(MsgType::Join, str(std::string("a\0b", 3))), ErrorCode::BadUtf8);
+    EXPECT_EQ(decode_code(MsgType::Say, cat({str("r"), str("tab\there")})), ErrorCode::BadUtf8);
+    EXPECT_EQ(decode_code(MsgType::Join, str("new\nline")), ErrorCode::BadUtf8);  // only chat text
+    EXPECT_EQ(decode_code(MsgType::Say, cat({str("r"), str("two\nlines")})), ErrorCode::None);
+    // Too long chat text.
+    EXPECT_EQ(decode_code(MsgType::Say, cat({str("r"), str(std::string(1025, 'x'))})),
+              ErrorCode::TooLong);
+    EXPECT_EQ(decode_code(MsgType::Say, cat({str("r"), str(std::string(1024, 'x'))})),
+              ErrorCode::None);
+    EXPECT_EQ(decode_code(MsgType::Whisper, cat({str("b"), str(std::string(1025, 'x'))})),
+              ErrorCode::TooLong);
+    // Types outside the table.
+    EXPECT_EQ(decode_code(static_cast<MsgType>(0x0100), {}), ErrorCode::UnknownType);
+    EXPECT_EQ(decode_code(static_cast<MsgType>(0x0006), {}), ErrorCode::UnknownType);
+}
+
+TEST(TextRules, NamesFollowTheProtocol) {
+    EXPECT_TRUE(is_valid_nick("ada"));
+    EXPECT_TRUE(is_valid_nick("김철수"));
+    EXPECT_TRUE(is_valid_nick(std::string(24, 'x')));
+    EXPECT_FALSE(is_valid_nick(std::string(25, 'x')));
+    EXPECT_FALSE(is_valid_nick(""));
+    EXPECT_FALSE(is_valid_nick("two words"));
+    EXPECT_FALSE(is_valid_nick("ideo\xe3\x80\x80space"));  // U+3000
+    EXPECT_FALSE(is_valid_nick("nb\xc2\xa0sp"));           // U+00A0
+    EXPECT_FALSE(is_valid_nick("del\x7f"));
+    EXPECT_FALSE(is_valid_nick("c1\xc2\x85"));
+    EXPECT_TRUE(is_valid_room(std::string(32, 'r')));
+    EXPECT_FALSE(is_valid_room(std::string(33, 'r')));
+    EXPECT_EQ(fold_nick("AdA-Ü"), "ada-Ü");  // only ASCII letters fold
+}
+
+}  // namespace
