@@ -119,7 +119,8 @@ class SelectEngine final : public Engine {
         for (const auto& conn : conns) {
             if (!fits_fd_set(conn->socket(), count))
                 return std::string(kTooMany) + " (FD_SETSIZE is " + std::to_string(FD_SETSIZE) +
-                       "; connection " + std::to_string(conn->id()) + " is past it)";
+                       "; connection " + std::to_string(conn->id()) + " uses socket " +
+                       std::to_string(conn->socket()) + ")";
             ++count;
         }
         return {};
