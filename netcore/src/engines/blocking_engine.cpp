@@ -27,6 +27,7 @@ namespace {
 
 constexpr std::size_t kMaxConnections = 2000;
 constexpr int kTimeoutMs = 100;
+constexpr std::size_t kWriteBudget = 256 * 1024;
 constexpr std::string_view kTooMany = "blocking serves at most 2000 connections (two threads each)";
 
 // 0 turns the timeouts off again. (Windows takes a DWORD of milliseconds, and its accept()
@@ -269,7 +270,9 @@ class BlockingEngine final : public Engine {
                 break;
             }
             for (;;) {
-                const auto w = flush_output(conn);
+                // A budget per call: a peer that reads slowly but steadily would otherwise
+                // keep one flush going (one partial send per timeout) past a stop request.
+                const auto w = flush_output(conn, kWriteBudget);
                 syscalls_.fetch_add(w.calls, std::memory_order_relaxed);
                 if (w.bytes > 0) events_.fetch_add(1, std::memory_order_relaxed);
                 if (w.failed) {
@@ -278,7 +281,7 @@ class BlockingEngine final : public Engine {
                     break;
                 }
                 // blocked: SO_SNDTIMEO ran out with output left. Keep at it unless handing over.
-                if (!w.blocked || stopping_requested(p)) break;
+                if ((!w.blocked && !w.more) || stopping_requested(p)) break;
             }
             if (finalize || conn.must_finalize()) {
                 finalize = true;
