@@ -186,7 +186,6 @@ class SelectEngine final : public Engine {
         s.details = {{"registered sockets", std::to_string(registered_.load())},
                      {"FD_SETSIZE", std::to_string(FD_SETSIZE)},
                      {"sockets scanned per wakeup", std::to_string(per_wakeup)},
-                     {"sockets scanned", std::to_string(scanned)},
                      {"refused (FD_SETSIZE)", std::to_string(refused_.load())},
                      {"trigger", "level; fd_sets rebuilt every call"}};
         return s;
