@@ -11,9 +11,11 @@
 #endif
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <unordered_map>
@@ -25,7 +27,7 @@
 namespace netcore {
 namespace {
 
-constexpr std::size_t kMaxConnections = 2000;
+constexpr std::size_t kMaxConnections = 2000;  // kTooMany says the same number
 constexpr int kTimeoutMs = 100;
 constexpr std::size_t kWriteBudget = 256 * 1024;
 constexpr std::string_view kTooMany = "blocking serves at most 2000 connections (two threads each)";
@@ -142,7 +144,6 @@ class BlockingEngine final : public Engine {
         std::mutex mutex;  // guards the flags below; never held across a socket call
         std::condition_variable cv;
         bool signalled = false;  // output or a close requested, or the reader left
-        bool reader_done = false;
         bool read_failed = false;
         bool stop = false;  // hand the connection back
     };
@@ -241,7 +242,6 @@ class BlockingEngine final : public Engine {
         }
         {
             std::lock_guard lock(p.mutex);
-            p.reader_done = true;
             p.read_failed = failed;
             p.signalled = true;
         }
