@@ -14,6 +14,7 @@
 
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
+#include "wake_inbox.hpp"
 
 namespace netcore {
 namespace {
@@ -48,19 +49,14 @@ class EpollEngine final : public Engine {
         }
         conns_.clear();
         if (listener_ != kInvalidSocket) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, listener_, nullptr);
-        for (auto& conn : incoming_) out.push_back(std::move(conn));  // never opened here
-        incoming_.clear();
+        out_of_inbox(out);
         ::close(epfd_);
         ::close(wakefd_);
         return out;
     }
 
     void adopt(ConnectionPtr conn) override {
-        {
-            std::lock_guard lock(remote_mutex_);
-            incoming_.push_back(std::move(conn));
-        }
-        signal_wakefd();
+        if (inbox_.post_adopt(std::move(conn))) signal_wakefd();
     }
 
     void wake(Connection& conn) override {
@@ -69,13 +65,7 @@ class EpollEngine final : public Engine {
             dirty_.push_back(conn.id());
             return;
         }
-        bool first;
-        {
-            std::lock_guard lock(remote_mutex_);
-            first = remote_.empty();
-            remote_.push_back(conn.id());
-        }
-        if (first) signal_wakefd();
+        if (inbox_.post_wake(conn.id())) signal_wakefd();
     }
 
     EngineStats stats() const override {
@@ -183,16 +173,18 @@ class EpollEngine final : public Engine {
     void take_remote_wakes() {
         std::uint64_t drained;
         [[maybe_unused]] auto n = ::read(wakefd_, &drained, sizeof drained);
-        std::vector<ConnectionPtr> incoming;
-        {
-            std::lock_guard lock(remote_mutex_);
-            dirty_.insert(dirty_.end(), remote_.begin(), remote_.end());
-            remote_.clear();
-            incoming.swap(incoming_);
-        }
-        for (auto& conn : incoming) {
+        for (auto& conn : inbox_.take(dirty_)) {
             add(conn);
             host_->connection_opened(conn);
+        }
+    }
+
+    // At stop: connections adopted but not yet registered are opened and handed on too.
+    void out_of_inbox(std::vector<ConnectionPtr>& out) {
+        std::vector<std::uint64_t> ignored;
+        for (auto& conn : inbox_.take(ignored)) {
+            host_->connection_opened(conn);
+            out.push_back(std::move(conn));
         }
     }
 
@@ -223,9 +215,7 @@ class EpollEngine final : public Engine {
     std::vector<std::uint64_t> dirty_;  // woken for output on the loop thread
     std::vector<std::uint64_t> carry_;  // read budget reached, more input pending
 
-    std::mutex remote_mutex_;
-    std::vector<std::uint64_t> remote_;    // woken from other threads
-    std::vector<ConnectionPtr> incoming_;  // adopted from other threads, not yet registered
+    WakeInbox inbox_;  // from other threads
 
     std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0}, registered_{0};
 };
