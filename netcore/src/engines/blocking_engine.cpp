@@ -21,9 +21,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "loop_wakeups.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
-#include "wake_inbox.hpp"
 
 namespace netcore {
 namespace {
@@ -115,11 +115,7 @@ class BlockingEngine final : public Engine {
             finished_.clear();  // writers that finalized during the stop, all joined above
         }
         // Adopted but never picked up by the acceptor: opened and handed on as they are.
-        std::vector<std::uint64_t> unused;
-        for (auto& conn : inbox_.take(unused)) {
-            host_->connection_opened(conn);
-            out.push_back(std::move(conn));
-        }
+        inbox_.hand_on_adopted(*host_, out);
         return out;
     }
 

@@ -12,9 +12,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "loop_wakeups.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
-#include "wake_inbox.hpp"
 
 namespace netcore {
 namespace {
@@ -49,23 +49,18 @@ class EpollEngine final : public Engine {
         }
         conns_.clear();
         if (listener_ != kInvalidSocket) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, listener_, nullptr);
-        out_of_inbox(out);
+        loop_.hand_on_adopted(*host_, out);
         ::close(epfd_);
         ::close(wakefd_);
         return out;
     }
 
     void adopt(ConnectionPtr conn) override {
-        if (inbox_.post_adopt(std::move(conn))) signal_wakefd();
+        if (loop_.adopt(std::move(conn))) signal_wakefd();
     }
 
     void wake(Connection& conn) override {
-        if (conn.flush_scheduled.exchange(true)) return;
-        if (t_loop == this) {
-            dirty_.push_back(conn.id());
-            return;
-        }
-        if (inbox_.post_wake(conn.id())) signal_wakefd();
+        if (loop_.wake(conn)) signal_wakefd();
     }
 
     EngineStats stats() const override {
@@ -101,7 +96,7 @@ class EpollEngine final : public Engine {
     }
 
     void loop() {
-        t_loop = this;
+        loop_.enter_loop();
         std::vector<epoll_event> events(512);
         while (!stopping_) {
             const int timeout = carry_.empty() ? -1 : 0;
@@ -129,7 +124,7 @@ class EpollEngine final : public Engine {
             syscalls_.fetch_add(calls, std::memory_order_relaxed);
             graveyard_.clear();
         }
-        t_loop = nullptr;
+        loop_.leave_loop();
     }
 
     // Reads and writes one connection; returns the socket calls made.
@@ -160,31 +155,20 @@ class EpollEngine final : public Engine {
         for (auto id : carried)
             if (auto it = conns_.find(id); it != conns_.end())
                 calls += serve(*it->second, true, false);
-        while (!dirty_.empty()) {
-            std::vector<std::uint64_t> batch;
-            batch.swap(dirty_);
-            for (auto id : batch)
-                if (auto it = conns_.find(id); it != conns_.end() && it->second->flush_scheduled)
-                    calls += serve(*it->second, false, false);
-        }
-        return calls;
+        return calls + loop_.serve_dirty(
+                           [this](std::uint64_t id) {
+                               auto it = conns_.find(id);
+                               return it == conns_.end() ? nullptr : it->second;
+                           },
+                           [this](Connection& c) { return serve(c, false, false); });
     }
 
     void take_remote_wakes() {
         std::uint64_t drained;
         [[maybe_unused]] auto n = ::read(wakefd_, &drained, sizeof drained);
-        for (auto& conn : inbox_.take(dirty_)) {
+        for (auto& conn : loop_.take_inbox()) {
             add(conn);
             host_->connection_opened(conn);
-        }
-    }
-
-    // At stop: connections adopted but not yet registered are opened and handed on too.
-    void out_of_inbox(std::vector<ConnectionPtr>& out) {
-        std::vector<std::uint64_t> ignored;
-        for (auto& conn : inbox_.take(ignored)) {
-            host_->connection_opened(conn);
-            out.push_back(std::move(conn));
         }
     }
 
@@ -199,8 +183,6 @@ class EpollEngine final : public Engine {
         return 2;
     }
 
-    static thread_local EpollEngine* t_loop;
-
     EngineHost* host_ = nullptr;
     socket_t listener_ = kInvalidSocket;
     int epfd_ = -1;
@@ -212,15 +194,12 @@ class EpollEngine final : public Engine {
 
     std::unordered_map<std::uint64_t, ConnectionPtr> conns_;  // loop thread only
     std::vector<ConnectionPtr> graveyard_;
-    std::vector<std::uint64_t> dirty_;  // woken for output on the loop thread
     std::vector<std::uint64_t> carry_;  // read budget reached, more input pending
 
-    WakeInbox inbox_;  // from other threads
+    LoopWakeups loop_;  // output woken on the loop thread and from others
 
     std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0}, registered_{0};
 };
-
-thread_local EpollEngine* EpollEngine::t_loop = nullptr;
 
 }  // namespace
 

@@ -8,9 +8,9 @@
 #include <thread>
 #include <vector>
 
+#include "loop_wakeups.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
-#include "wake_inbox.hpp"
 
 namespace netcore {
 namespace {
@@ -36,9 +36,7 @@ class NonblockingEngine final : public Engine {
             out.push_back(std::move(e.conn));
         }
         conns_.clear();
-        take_adopted();  // adopted but not yet picked up: opened and handed on too
-        for (auto& e : conns_) out.push_back(std::move(e.conn));
-        conns_.clear();
+        inbox_.hand_on_adopted(*host_, out);
         return out;
     }
 

@@ -14,9 +14,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "loop_wakeups.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
-#include "wake_inbox.hpp"
 
 namespace netcore {
 namespace {
@@ -49,26 +49,16 @@ class PollEngine final : public Engine {
         index_.clear();
         fds_.clear();
         ::close(wakefd_);
-        // Adopted but not yet registered: opened and handed on too.
-        std::vector<std::uint64_t> ignored;
-        for (auto& conn : inbox_.take(ignored)) {
-            host_->connection_opened(conn);
-            out.push_back(std::move(conn));
-        }
+        loop_.hand_on_adopted(*host_, out);
         return out;
     }
 
     void adopt(ConnectionPtr conn) override {
-        if (inbox_.post_adopt(std::move(conn))) signal_wakefd();
+        if (loop_.adopt(std::move(conn))) signal_wakefd();
     }
 
     void wake(Connection& conn) override {
-        if (conn.flush_scheduled.exchange(true)) return;
-        if (t_loop == this) {
-            dirty_.push_back(conn.id());
-            return;
-        }
-        if (inbox_.post_wake(conn.id())) signal_wakefd();
+        if (loop_.wake(conn)) signal_wakefd();
     }
 
     EngineStats stats() const override {
@@ -126,7 +116,7 @@ class PollEngine final : public Engine {
     }
 
     void loop() {
-        t_loop = this;
+        loop_.enter_loop();
         struct Ready {
             ConnectionPtr conn;  // owned here: serving one may close and remove another
             short revents;
@@ -169,7 +159,7 @@ class PollEngine final : public Engine {
             calls += serve_dirty();
             syscalls_.fetch_add(calls, std::memory_order_relaxed);
         }
-        t_loop = nullptr;
+        loop_.leave_loop();
     }
 
     // Reads and writes one connection after poll() reported `revents`; returns socket calls.
@@ -207,24 +197,18 @@ class PollEngine final : public Engine {
     }
 
     std::uint64_t serve_dirty() {
-        std::uint64_t calls = 0;
-        while (!dirty_.empty()) {
-            std::vector<std::uint64_t> batch;
-            batch.swap(dirty_);
-            for (auto id : batch) {
+        return loop_.serve_dirty(
+            [this](std::uint64_t id) {
                 auto it = index_.find(id);
-                if (it == index_.end()) continue;
-                ConnectionPtr conn = owners_[it->second - kFirstConn];
-                if (conn->flush_scheduled) calls += serve(*conn, 0);
-            }
-        }
-        return calls;
+                return it == index_.end() ? nullptr : owners_[it->second - kFirstConn];
+            },
+            [this](Connection& c) { return serve(c, 0); });
     }
 
     void take_remote_wakes() {
         std::uint64_t drained;
         [[maybe_unused]] auto n = ::read(wakefd_, &drained, sizeof drained);
-        for (auto& conn : inbox_.take(dirty_)) {
+        for (auto& conn : loop_.take_inbox()) {
             add(conn);
             host_->connection_opened(conn);
         }
@@ -236,8 +220,6 @@ class PollEngine final : public Engine {
         return 1;
     }
 
-    static thread_local PollEngine* t_loop;
-
     EngineHost* host_ = nullptr;
     socket_t listener_ = kInvalidSocket;
     int wakefd_ = -1;
@@ -248,15 +230,12 @@ class PollEngine final : public Engine {
     std::vector<pollfd> fds_;
     std::vector<ConnectionPtr> owners_;
     std::unordered_map<std::uint64_t, std::size_t> index_;  // connection id -> fds_ position
-    std::vector<std::uint64_t> dirty_;                      // woken for output on the loop thread
 
-    WakeInbox inbox_;  // from other threads
+    LoopWakeups loop_;  // output woken on the loop thread and from others
 
     std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0}, registered_{0};
     std::atomic<std::uint64_t> scanned_{0}, checked_{0};
 };
-
-thread_local PollEngine* PollEngine::t_loop = nullptr;
 
 }  // namespace
 

@@ -18,9 +18,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "loop_wakeups.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
-#include "wake_inbox.hpp"
 
 namespace netcore {
 namespace {
@@ -157,26 +157,16 @@ class SelectEngine final : public Engine {
         }
         conns_.clear();
         wake_.close();
-        // Adopted but not yet registered: opened and handed on too.
-        std::vector<std::uint64_t> ignored;
-        for (auto& conn : inbox_.take(ignored)) {
-            host_->connection_opened(conn);
-            out.push_back(std::move(conn));
-        }
+        loop_.hand_on_adopted(*host_, out);
         return out;
     }
 
     void adopt(ConnectionPtr conn) override {
-        if (inbox_.post_adopt(std::move(conn))) wake_.signal();
+        if (loop_.adopt(std::move(conn))) wake_.signal();
     }
 
     void wake(Connection& conn) override {
-        if (conn.flush_scheduled.exchange(true)) return;
-        if (t_loop == this) {
-            dirty_.push_back(conn.id());
-            return;
-        }
-        if (inbox_.post_wake(conn.id())) wake_.signal();
+        if (loop_.wake(conn)) wake_.signal();
     }
 
     EngineStats stats() const override {
@@ -210,7 +200,7 @@ class SelectEngine final : public Engine {
     }
 
     void loop() {
-        t_loop = this;
+        loop_.enter_loop();
         for (auto& conn : turned_away_) finalize_connection(*conn, *host_, CloseReason::Requested);
         turned_away_.clear();
         struct Ready {
@@ -262,7 +252,7 @@ class SelectEngine final : public Engine {
             calls += serve_dirty();
             syscalls_.fetch_add(calls, std::memory_order_relaxed);
         }
-        t_loop = nullptr;
+        loop_.leave_loop();
     }
 
     std::uint64_t accept_new() {
@@ -299,23 +289,17 @@ class SelectEngine final : public Engine {
     }
 
     std::uint64_t serve_dirty() {
-        std::uint64_t calls = 0;
-        while (!dirty_.empty()) {
-            std::vector<std::uint64_t> batch;
-            batch.swap(dirty_);
-            for (auto id : batch) {
+        return loop_.serve_dirty(
+            [this](std::uint64_t id) {
                 auto it = conns_.find(id);
-                if (it == conns_.end()) continue;
-                ConnectionPtr conn = it->second.conn;
-                if (conn->flush_scheduled) calls += serve(*conn, false, false);
-            }
-        }
-        return calls;
+                return it == conns_.end() ? nullptr : it->second.conn;
+            },
+            [this](Connection& c) { return serve(c, false, false); });
     }
 
     void take_remote_wakes() {
         wake_.drain();
-        for (auto& conn : inbox_.take(dirty_)) {
+        for (auto& conn : loop_.take_inbox()) {
             if (!fits_fd_set(conn->socket(), conns_.size())) {
                 host_->connection_opened(conn);  // the handler learns of it, then of its close
                 finalize_connection(*conn, *host_, CloseReason::Requested);
@@ -333,8 +317,6 @@ class SelectEngine final : public Engine {
         return 1;
     }
 
-    static thread_local SelectEngine* t_loop;
-
     EngineHost* host_ = nullptr;
     socket_t listener_ = kInvalidSocket;
     WakeChannel wake_;
@@ -344,15 +326,12 @@ class SelectEngine final : public Engine {
 
     std::unordered_map<std::uint64_t, Entry> conns_;  // loop thread only
     std::vector<ConnectionPtr> turned_away_;          // adopted but past FD_SETSIZE
-    std::vector<std::uint64_t> dirty_;                // woken for output on the loop thread
 
-    WakeInbox inbox_;  // from other threads
+    LoopWakeups loop_;  // output woken on the loop thread and from others
 
     std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0}, registered_{0};
     std::atomic<std::uint64_t> scanned_{0}, refused_{0};
 };
-
-thread_local SelectEngine* SelectEngine::t_loop = nullptr;
 
 }  // namespace
 
