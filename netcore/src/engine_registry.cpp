@@ -7,15 +7,30 @@ namespace netcore {
 #else
 std::unique_ptr<Engine> make_epoll_engine();
 std::unique_ptr<Engine> make_io_uring_engine();
+std::unique_ptr<Engine> make_poll_engine();
+std::unique_ptr<Engine> make_select_engine();
+std::unique_ptr<Engine> make_nonblocking_engine();
+std::unique_ptr<Engine> make_blocking_engine();
 #endif
 
 const std::vector<EngineInfo>& engines() {
     static const std::vector<EngineInfo> table = {
 #ifdef _WIN32
 #else
+        // Default first, then the completion engine, then from the newest readiness call back
+        // to the first server ever written, so the list reads as the history of the models.
         {"epoll", "epoll readiness, edge-triggered, one loop thread", make_epoll_engine},
         {"io_uring", "io_uring completions, multishot accept and recv, one loop thread",
          make_io_uring_engine},
+        {"poll",
+         "poll readiness, level-triggered, pollfd array scanned per wakeup, one loop thread",
+         make_poll_engine},
+        {"select", "select readiness, fd_sets rebuilt per call, at most FD_SETSIZE sockets",
+         make_select_engine},
+        {"nonblocking", "busy loop of non-blocking accept/recv/send, no wait call (spins a core)",
+         make_nonblocking_engine},
+        {"blocking", "blocking sockets, reader + writer thread per connection, acceptor thread",
+         make_blocking_engine},
 #endif
     };
     return table;
