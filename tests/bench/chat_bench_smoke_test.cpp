@@ -60,6 +60,19 @@ TEST_F(ChatBenchSmoke, FanoutDeliversEverySeqOnceInOrder) {
     EXPECT_EQ(json_number(out, "incomplete_members"), 0) << out;
 }
 
+// The blocking engine calls the handler from a thread per connection, at the same time:
+// chat_bench must keep nothing per worker that two connections could share.
+TEST_F(ChatBenchSmoke, PingpongOnAThreadPerConnectionLoadEngine) {
+    std::string out;
+    ASSERT_EQ(bench({"pingpong", "-c", "30", "-D", "4", "-d", "0.7", "--warmup", "0.1", "--engine",
+                     "blocking"},
+                    out),
+              0)
+        << out;
+    EXPECT_GT(json_number(out, "frames_per_s"), 0) << out;
+    EXPECT_EQ(json_number(out, "errors"), 0) << out;
+}
+
 TEST_F(ChatBenchSmoke, SaysClearlyWhenNoServerListens) {
     std::string out;
     EXPECT_EQ(run_capture(CHAT_BENCH_PATH, {"pingpong", "-p", "1", "-d", "1"}, out), 2);

@@ -22,7 +22,9 @@ void EchoWorker::on_open(const netcore::ConnectionPtr& conn) {
 }
 
 std::size_t EchoWorker::on_data(netcore::Connection& conn, std::span<const std::byte> data) {
-    out_.clear();
+    thread_local Bytes out;  // calls for different connections may run at once
+    out.clear();
+    LatencyHistogram& histogram = histograms_.local();
     const std::uint64_t now = now_ns();  // one clock read per batch: they arrived together
     const bool recording = recording_.load(std::memory_order_relaxed);
     std::size_t pos = 0, frames = 0;
@@ -37,9 +39,9 @@ std::size_t EchoWorker::on_data(netcore::Connection& conn, std::span<const std::
         const std::byte* body = data.data() + pos + chat::kHeaderSize;
         if (h.type == static_cast<std::uint16_t>(chat::MsgType::Echo)) {
             if (h.size == frame_bytes_) {
-                if (recording) histogram_.record(now - get_u64(body));
+                if (recording) histogram.record(now - get_u64(body));
                 ++frames;
-                append_echo(out_, now);
+                append_echo(out, now);
             } else {
                 note_error("an ECHO came back with " + std::to_string(h.size) + " bytes, not " +
                            std::to_string(frame_bytes_));
@@ -58,7 +60,7 @@ std::size_t EchoWorker::on_data(netcore::Connection& conn, std::span<const std::
     if (frames) {
         frames_.fetch_add(frames, std::memory_order_relaxed);
         bytes_.fetch_add(frames * frame_bytes_, std::memory_order_relaxed);
-        conn.send(out_);
+        conn.send(out);
     }
     return pos;
 }

@@ -44,8 +44,9 @@ void RoomWorker::on_open(const netcore::ConnectionPtr& conn) {
 std::size_t RoomWorker::on_data(netcore::Connection& conn, std::span<const std::byte> data) {
     auto* m = static_cast<Member*>(conn.user_data);
     if (!m) return data.size();
-    out_.clear();
-    const std::uint64_t now = now_ns();
+    thread_local Bytes out;
+    out.clear();
+    Batch batch{now_ns(), out, histograms_.local()};
     std::size_t pos = 0;
     while (data.size() - pos >= chat::kHeaderSize) {
         const auto h = chat::read_header(data.data() + pos);
@@ -56,16 +57,16 @@ std::size_t RoomWorker::on_data(netcore::Connection& conn, std::span<const std::
         }
         if (data.size() - pos < h.size) break;
         on_frame(*m, conn, h.type,
-                 data.subspan(pos + chat::kHeaderSize, h.size - chat::kHeaderSize), now, out_);
+                 data.subspan(pos + chat::kHeaderSize, h.size - chat::kHeaderSize), batch);
         pos += h.size;
     }
-    if (!out_.empty()) conn.send(out_);
+    if (!out.empty()) conn.send(out);
     return pos;
 }
 
 void RoomWorker::on_frame(Member& m, netcore::Connection& conn, std::uint16_t type,
-                          std::span<const std::byte> body, std::uint64_t now, Bytes& out) {
-    if (type == kMessage) return on_message(m, body, now, out);
+                          std::span<const std::byte> body, Batch& batch) {
+    if (type == kMessage) return on_message(m, body, batch);
     chat::AnyMessage msg;
     if (chat::decode(type, body, msg) != chat::ErrorCode::None) return;
     if (const auto* j = std::get_if<chat::Joined>(&msg)) {
@@ -92,8 +93,7 @@ void RoomWorker::on_frame(Member& m, netcore::Connection& conn, std::uint16_t ty
     }
 }
 
-void RoomWorker::on_message(Member& m, std::span<const std::byte> body, std::uint64_t now,
-                            Bytes& out) {
+void RoomWorker::on_message(Member& m, std::span<const std::byte> body, Batch& batch) {
     const auto msg = parse_message(body);
     if (!msg || msg->room != plan_.room || !m.joined) return;
     const std::uint64_t expected = m.next_seq.load(std::memory_order_relaxed);
@@ -109,11 +109,11 @@ void RoomWorker::on_message(Member& m, std::span<const std::byte> body, std::uin
     ++m.received;
     plan_.deliveries.fetch_add(1, std::memory_order_relaxed);
     if (plan_.recording.load(std::memory_order_relaxed))
-        if (const auto sent = timed_text_ns(msg->text); sent && *sent <= now)
-            histogram_.record(now - *sent);
+        if (const auto sent = timed_text_ns(msg->text); sent && *sent <= batch.now)
+            batch.latency.record(batch.now - *sent);
     // Closed loop: a sender's own message came back, so its next one may go.
     if (m.sender && plan_.closed_loop.load(std::memory_order_relaxed) && msg->from == m.nick) {
-        append_timed_say(out, plan_.room, plan_.text_bytes, now);
+        append_timed_say(batch.out, plan_.room, plan_.text_bytes, batch.now);
         plan_.said.fetch_add(1, std::memory_order_relaxed);
     }
 }

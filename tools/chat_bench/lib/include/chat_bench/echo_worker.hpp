@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include "chat_bench/histogram.hpp"
+#include "chat_bench/histogram_set.hpp"
 #include "chat_bench/wire.hpp"
 #include "netcore/connection.hpp"
 
@@ -32,8 +32,8 @@ class EchoWorker final : public netcore::ConnectionHandler {
     std::uint64_t unexpected_closes() const { return lost_.load(std::memory_order_relaxed); }
     std::uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
     std::string first_error() const;
-    // Read only after the fleet has stopped (the engine thread writes it).
-    const LatencyHistogram& histogram() const { return histogram_; }
+    // Only after the fleet has stopped.
+    LatencyHistogram histogram() const { return histograms_.merged(); }
 
   private:
     void append_echo(Bytes& out, std::uint64_t now);
@@ -42,8 +42,7 @@ class EchoWorker final : public netcore::ConnectionHandler {
     const std::size_t depth_;
     const std::size_t frame_bytes_;
     std::function<Bytes()> greeting_;
-    Bytes out_;  // engine thread only
-    LatencyHistogram histogram_;
+    HistogramSet histograms_;
     std::atomic<bool> recording_{false}, stopping_{false};
     std::atomic<std::uint64_t> frames_{0}, bytes_{0}, opened_{0}, lost_{0}, errors_{0};
     mutable std::mutex error_mutex_;

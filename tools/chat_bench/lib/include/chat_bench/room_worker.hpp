@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "chat_bench/histogram.hpp"
+#include "chat_bench/histogram_set.hpp"
 #include "chat_bench/options.hpp"
 #include "chat_bench/wire.hpp"
 #include "netcore/connection.hpp"
@@ -58,7 +58,7 @@ class RoomWorker final : public netcore::ConnectionHandler {
     void on_close(netcore::Connection& conn, netcore::CloseReason reason) override;
 
     // Read these only after the fleet has stopped.
-    const LatencyHistogram& histogram() const { return histogram_; }
+    LatencyHistogram histogram() const { return histograms_.merged(); }
     // Members whose run of seq does not (yet) end at `last_seq`: they miss the tail.
     std::size_t behind(std::uint64_t last_seq) const;
 
@@ -72,15 +72,20 @@ class RoomWorker final : public netcore::ConnectionHandler {
         std::uint64_t received = 0;
     };
 
+    // `out` gathers the frames to send back; calls for different connections may overlap.
+    struct Batch {
+        std::uint64_t now = 0;
+        Bytes& out;
+        LatencyHistogram& latency;
+    };
     void on_frame(Member& m, netcore::Connection& conn, std::uint16_t type,
-                  std::span<const std::byte> body, std::uint64_t now, Bytes& out);
-    void on_message(Member& m, std::span<const std::byte> body, std::uint64_t now, Bytes& out);
+                  std::span<const std::byte> body, Batch& batch);
+    void on_message(Member& m, std::span<const std::byte> body, Batch& batch);
 
     RoomPlan& plan_;
     std::unordered_map<std::uint64_t, std::unique_ptr<Member>> by_conn_;  // engine thread
     mutable std::mutex members_mutex_;                                    // for readers
-    Bytes out_;
-    LatencyHistogram histogram_;
+    HistogramSet histograms_;
 };
 
 }  // namespace chat_bench
