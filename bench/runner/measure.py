@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import threading
-import time
 
 from . import servers
 from .syscalls import SyscallCounter
