@@ -77,6 +77,10 @@ class Connection {
     void close();                                             // graceful: flush, then FIN
     void abort(CloseReason reason = CloseReason::Requested);  // now, dropping output
     std::size_t queued_bytes() const;
+    // Own output past half of max_send_queue: an engine whose reader runs apart from its
+    // writer stops taking this peer's requests until the answers drain (backpressure), so
+    // a client that reads, only slower, is never cut off for its own pipelined requests.
+    bool output_backlogged() const { return queued_bytes() > max_send_queue_ / 2; }
     Phase phase() const { return phase_.load(std::memory_order_acquire); }
     bool is_open() const { return phase() == Phase::Open; }
     std::chrono::steady_clock::time_point close_requested_at() const;

@@ -159,7 +159,8 @@ class BlockingEngine final : public Engine {
         std::thread reader, writer;
         std::mutex mutex;  // guards the flags below; never held across a socket call
         std::condition_variable cv;
-        bool signalled = false;  // output or a close requested, or the reader left
+        std::condition_variable drained;  // the writer made progress (for a waiting reader)
+        bool signalled = false;           // output or a close requested, or the reader left
         bool read_failed = false;
         bool stop = false;  // hand the connection back
     };
@@ -253,6 +254,13 @@ class BlockingEngine final : public Engine {
             if (conn.peer_has_finished() || phase == Connection::Phase::Aborting ||
                 phase == Connection::Phase::Closed)
                 break;
+            if (conn.output_backlogged()) {
+                // Backpressure: the writer is behind on this peer's own answers; read no more
+                // requests until it catches up (or the connection is handed back or closes).
+                std::unique_lock lock(p.mutex);
+                p.drained.wait_for(lock, std::chrono::milliseconds(kTimeoutMs));
+                continue;
+            }
             // Returns at the peer's FIN, an error, the budget, or the SO_RCVTIMEO timeout.
             const auto r = read_available(conn, host_->handler(), read_scratch());
             wakeups_.fetch_add(1, std::memory_order_relaxed);
@@ -296,6 +304,7 @@ class BlockingEngine final : public Engine {
                 // A budget per call: a peer that reads slowly but steadily would otherwise
                 // keep one flush going (one partial send per timeout) past a stop request.
                 const auto w = flush_output(conn, kWriteBudget);
+                if (w.bytes > 0) p.drained.notify_one();
                 syscalls_.fetch_add(w.calls, std::memory_order_relaxed);
                 if (w.bytes > 0) events_.fetch_add(1, std::memory_order_relaxed);
                 if (w.failed) {
