@@ -20,6 +20,10 @@ constexpr int kSendFlags = MSG_NOSIGNAL;
 ReadOutcome read_available(Connection& conn, ConnectionHandler& handler,
                            std::span<std::byte> scratch, std::size_t budget) {
     ReadOutcome out;
+    if (conn.output_backlogged()) {  // answer what was asked before taking more requests
+        out.paused = true;
+        return out;
+    }
     while (out.bytes < budget) {
         const auto n = ::recv(conn.socket(), reinterpret_cast<char*>(scratch.data()),
                               static_cast<io_size_t>(scratch.size()), 0);

@@ -117,7 +117,8 @@ class Connection {
     CloseReason finalize(CloseReason observed);
 
     std::atomic<bool> flush_scheduled{false};  // engine bookkeeping: already queued for a flush
-    void* engine_slot = nullptr;               // engine bookkeeping: its per-connection state
+    bool input_paused = false;    // engine bookkeeping: reading stopped until output drains
+    void* engine_slot = nullptr;  // engine bookkeeping: its per-connection state
 
   private:
     void request_phase(Phase next, CloseReason reason);

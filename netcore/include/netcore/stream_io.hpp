@@ -14,6 +14,7 @@ struct ReadOutcome {
     std::size_t bytes = 0;
     std::size_t calls = 0;
     bool more = false;    // stopped at the budget: the socket may still be readable
+    bool paused = false;  // not read: the peer's own output is backlogged (backpressure)
     bool failed = false;  // a socket error: finalize with Reset
 };
 

@@ -136,12 +136,18 @@ class EpollEngine final : public Engine {
             calls += r.calls;
             if (r.failed) return calls + close(conn, CloseReason::Reset);
             if (r.more) carry_.push_back(conn.id());
+            conn.input_paused = r.paused;
         }
         if (writable || conn.flush_scheduled.load(std::memory_order_relaxed)) {
             conn.flush_scheduled.store(false, std::memory_order_relaxed);
             const auto w = flush_output(conn);
             calls += w.calls;
             if (w.failed) return calls + close(conn, CloseReason::Reset);
+            // Edge-triggered: the input edge was spent while paused, so resume by hand.
+            if (conn.input_paused && !conn.output_backlogged()) {
+                conn.input_paused = false;
+                carry_.push_back(conn.id());
+            }
         }
         if (conn.must_finalize()) calls += close(conn, CloseReason::PeerClosed);
         return calls;

@@ -66,6 +66,7 @@ struct Completion {
 struct Slot {
     ConnectionPtr conn;
     bool recv_armed = false;
+    bool paused = false;  // recv cancelled: the peer's own answers are backlogged
     bool send_armed = false;
     bool closing = false;  // cancels sent; finalized once nothing is in flight
     CloseReason observed = CloseReason::PeerClosed;
@@ -443,7 +444,8 @@ class IoUringEngine final : public Engine {
     }
 
     void arm_recv_if_wanted(Slot& s) {
-        if (!s.recv_armed && !s.closing && !draining_ && !s.conn->peer_has_finished()) arm_recv(s);
+        if (!s.recv_armed && !s.paused && !s.closing && !draining_ && !s.conn->peer_has_finished())
+            arm_recv(s);
     }
 
     void arm_send(Slot& s) {
@@ -598,6 +600,11 @@ class IoUringEngine final : public Engine {
         if (!s) return;
 
         Connection& conn = *s->conn;
+        if (!s->paused && conn.output_backlogged()) {
+            // Backpressure: take no more requests until the answers drain (on_send resumes).
+            s->paused = true;
+            if (s->recv_armed) cancel(tag(Op::Recv, id));
+        }
         if (res == 0) {
             conn.peer_finished();
         } else if (res == -ENOBUFS) {
@@ -622,6 +629,10 @@ class IoUringEngine final : public Engine {
         s.send_armed = false;
         // A cancelled send reports -ECANCELED or what it sent before.
         s.conn->end_write(res > 0 ? static_cast<std::size_t>(res) : 0);
+        if (s.paused && !s.conn->output_backlogged()) {
+            s.paused = false;
+            arm_recv_if_wanted(s);
+        }
         if (res < 0 && res != -ECANCELED && res != -EINTR && res != -EAGAIN)
             begin_close(s, CloseReason::Reset);
         settle(s);

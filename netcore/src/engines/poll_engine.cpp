@@ -192,7 +192,8 @@ class PollEngine final : public Engine {
         if (it == index_.end()) return;
         pollfd& p = fds_[it->second];
         short events = flushed ? (blocked ? POLLOUT : 0) : static_cast<short>(p.events & POLLOUT);
-        if (!conn.peer_has_finished()) events |= POLLIN;
+        // Backpressure: no input wanted while the peer's own answers are backlogged.
+        if (!conn.peer_has_finished() && !conn.output_backlogged()) events |= POLLIN;
         p.events = events;
     }
 

@@ -224,7 +224,9 @@ class SelectEngine final : public Engine {
             }
             for (const auto& [id, e] : conns_) {
                 // After the peer's FIN the socket stays readable for good: leave it out.
-                if (!e.conn->peer_has_finished()) watch(e.conn->socket(), readers);
+                // Nor while the peer's own answers are backlogged (backpressure).
+                if (!e.conn->peer_has_finished() && !e.conn->output_backlogged())
+                    watch(e.conn->socket(), readers);
                 if (e.want_write) watch(e.conn->socket(), writers);
             }
             timeval tick{0, 10'000};
