@@ -27,7 +27,7 @@ void draw_grid(ImDrawList* draw, ImVec2 origin, float cell) {
 
 void draw_piece(ImDrawList* draw, ImVec2 origin, float cell, const chat::Piece& piece, bool own) {
     const ImVec2 corner(origin.x + piece.x * cell, origin.y + piece.y * cell);
-    const bool labelled = cell >= ImGui::GetFontSize() * 2.2f;
+    const bool labelled = cell >= ImGui::GetFontSize() * 2.0f;
     // With a label the disc sits in the upper part of the cell and the nick below it.
     const float radius = cell * (labelled ? 0.3f : 0.42f);
     const ImVec2 center(corner.x + cell / 2,
