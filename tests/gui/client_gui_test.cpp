@@ -158,6 +158,7 @@ TEST(ClientGui, TwoWindowsChatInKoreanMovePiecesAndSurviveAServerRestart) {
     server->command("/notice 점검 안내: 서버가 곧 엔진을 바꿉니다");
     EXPECT_TRUE(minsu->wait_exact("notice 점검 안내: 서버가 곧 엔진을 바꿉니다"));
     EXPECT_TRUE(jiyoung->wait_exact("notice 점검 안내: 서버가 곧 엔진을 바꿉니다"));
+    ASSERT_TRUE(jiyoung->click_until("tab:room:lobby", "tab=room:lobby")) << jiyoung->state();
     minsu->settle(300ms);
     jiyoung->settle(300ms);
     ASSERT_TRUE(screenshot(kArtifacts, "client_gui.png"));
