@@ -230,6 +230,7 @@ void ClientController::publish(Clock::time_point now) {
         }
         view->whispers = whispers_;
         view->notices.assign(session_.notices().begin(), session_.notices().end());
+        view->notices_total = session_.notices_received();
         view->last_error = last_error_;
         view->error_serial = error_serial_;
         dirty_ = false;

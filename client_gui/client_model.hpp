@@ -48,6 +48,7 @@ struct ClientView {
     std::shared_ptr<const std::vector<chat::Whispered>> whispers =
         std::make_shared<const std::vector<chat::Whispered>>();
     std::vector<std::string> notices;  // newest last
+    std::uint64_t notices_total = 0;   // received ever: a new one shows even when notices is full
     std::string last_error;            // the newest error after login, explained
     std::uint64_t error_serial = 0;    // changes with each new error
 };

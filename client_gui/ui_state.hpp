@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -41,7 +42,7 @@ struct UiState {
 
     std::map<std::string, SentMove> last_move;  // per room
     char new_room[64] = {};
-    std::size_t notices_dismissed = 0;
+    std::uint64_t notices_dismissed = 0;  // notices_total when the banner was closed
     std::uint64_t error_dismissed = 0;
     std::string own_nick;
     double now = 0;  // this frame's GLFW time

@@ -106,6 +106,7 @@ void ClientSession::apply(const AnyMessage& msg, Clock::time_point now) {
         ++whispers_total_;
     } else if (auto* n = std::get_if<Notice>(&msg)) {
         keep_last(notices_, n->text, 100);
+        ++notices_total_;
         for (auto& [name, r] : rooms_) {
             keep_last(r.lines, ChatLine{0, 0, "operator", n->text, ChatLine::Kind::Notice},
                       RoomView::kMaxLines);

@@ -83,7 +83,7 @@ void draw_status_bar(const ClientView& view, UiState& ui, std::vector<Command>& 
 }
 
 void draw_notice_banner(const ClientView& view, UiState& ui) {
-    if (view.notices.size() <= ui.notices_dismissed) return;
+    if (view.notices.empty() || view.notices_total <= ui.notices_dismissed) return;
     const float width = ImGui::GetContentRegionAvail().x;
     ImGui::PushStyleColor(ImGuiCol_ChildBg, style::kNoticeBg);
     ImGui::BeginChild("notice_banner", ImVec2(width, ImGui::GetFrameHeightWithSpacing() + 4),
@@ -93,7 +93,7 @@ void draw_notice_banner(const ClientView& view, UiState& ui) {
                        view.notices.back().c_str());
     gui_common::test_hooks::report_keyed("notice", view.notices.back());
     ImGui::SameLine(width - ImGui::GetFontSize() * 2);
-    if (ImGui::SmallButton("x")) ui.notices_dismissed = view.notices.size();
+    if (ImGui::SmallButton("x")) ui.notices_dismissed = view.notices_total;
     ImGui::EndChild();
     ImGui::PopStyleColor();
 }

@@ -132,6 +132,9 @@ TEST(ClientSession, NoticesStandOutInEveryRoom) {
         EXPECT_EQ(r.lines.back().text, "점검 10시");
     }
     EXPECT_EQ(c.notices().back(), "점검 10시");
+    for (int i = 0; i < 150; ++i) c.feed(frame(Notice{"n" + std::to_string(i)}));
+    EXPECT_EQ(c.notices().size(), 100u);    // the newest kept...
+    EXPECT_EQ(c.notices_received(), 151u);  // ...and every one counted, so a view sees new ones
 }
 
 TEST(ClientSession, RoomVersionMovesOnEveryChangeAndOnlyThere) {

@@ -78,6 +78,7 @@ class ClientSession {
     const std::deque<Whispered>& whispers() const { return whispers_; }
     std::uint64_t whispers_received() const { return whispers_total_; }  // ever, for views
     const std::deque<std::string>& notices() const { return notices_; }
+    std::uint64_t notices_received() const { return notices_total_; }  // ever, for views
     const std::optional<Refusal>& refusal() const { return refusal_; }
     const std::deque<Error>& errors() const { return errors_; }
     std::optional<std::chrono::microseconds> rtt() const { return rtt_; }
@@ -101,6 +102,7 @@ class ClientSession {
     std::deque<Whispered> whispers_;
     std::uint64_t whispers_total_ = 0;
     std::deque<std::string> notices_;
+    std::uint64_t notices_total_ = 0;
     std::deque<Error> errors_;
     std::optional<Refusal> refusal_;
     std::uint64_t next_ping_token_ = 1;
