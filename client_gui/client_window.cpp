@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "client_command_line.hpp"
 #include "gui_common/test_hooks.hpp"
 #include "panels/panels.hpp"
 #include "panels/style.hpp"

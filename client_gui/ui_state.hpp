@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "client_command_line.hpp"
-
 namespace client_gui {
+
+struct ClientCommandLine;
 
 struct ChatBox {
     std::vector<char> text = std::vector<char>(4096, '\0');  // room past 1024 to show the limit
