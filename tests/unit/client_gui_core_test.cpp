@@ -242,6 +242,19 @@ TEST(ClientController, RefusalsAndAMissingServerAreExplained) {
     EXPECT_NE(v->problem.find("No chat server is listening"), std::string::npos) << v->problem;
 }
 
+TEST(ClientController, AFullServerIsExplained) {
+    chat::ServiceConfig config = testing_support::test_service_config();
+    config.max_sessions = 1;
+    ServerUnderTest server("epoll", config);
+    TestClient first(server.port());
+    first.login("first");
+    Harness h;
+    h.command(connect_to(server.port(), "second"));
+    auto v = h.wait([](const ClientView& v) { return v.link == Link::Refused; });
+    ASSERT_TRUE(v);
+    EXPECT_NE(v->problem.find("full"), std::string::npos) << v->problem;
+}
+
 TEST(ClientController, ReconnectsWithBackoffAndRejoinsAfterTheServerComesBack) {
     auto server = std::make_unique<ServerUnderTest>("epoll");
     const std::uint16_t port = server->port();
