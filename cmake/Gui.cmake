@@ -1,4 +1,4 @@
-# Finds what the server window needs: Dear ImGui with its GLFW and OpenGL 3 backends, GLFW and
+# Finds what the windows need: Dear ImGui with its GLFW and OpenGL 3 backends, GLFW and
 # OpenGL. Two layouts are understood:
 #   - vcpkg (Windows): find_package(imgui CONFIG) gives imgui::imgui with the backends inside.
 #   - Debian's libimgui-dev: one static libimgui.a holding the core and every backend, headers
@@ -46,8 +46,8 @@ if(_gui_imgui AND TARGET glfw AND TARGET OpenGL::GL)
   target_link_libraries(netchat_imgui INTERFACE ${_gui_imgui} glfw OpenGL::GL ${CMAKE_DL_LIBS})
   add_library(netchat::imgui ALIAS netchat_imgui)
   set(NETCHAT_GUI_FOUND TRUE)
-  message(STATUS "server_gui: Dear ImGui (${_gui_imgui}), GLFW and OpenGL found")
+  message(STATUS "GUI: Dear ImGui (${_gui_imgui}), GLFW and OpenGL found")
 else()
-  message(STATUS "server_gui: Dear ImGui, GLFW or OpenGL missing; the GUI is not built "
+  message(STATUS "GUI: Dear ImGui, GLFW or OpenGL missing; the windows are not built "
                  "(scripts/install-deps.sh gui installs them)")
 endif()

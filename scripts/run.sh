@@ -1,12 +1,31 @@
 #!/usr/bin/env bash
-# The README's run command: builds and starts the server, in its window (server_gui) when
-# there is a display, headless (chat_server) otherwise. Arguments go to the server.
+# The README's run command: builds, then opens the server window and two client windows
+# (민수 and 지영) already connected to it, so the chat, the boards and the engine dropdown can
+# be tried at once. With no display it says so and runs the headless chat_server instead.
+# Arguments go to the server (e.g. --engine poll); NETCHAT_PORT changes the port (7777).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh core gui
 cmake --preset default >/dev/null
 cmake --build --preset default
-if [ -x build/bin/server_gui ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
-  exec build/bin/server_gui "$@"
+port="${NETCHAT_PORT:-7777}"
+
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "run.sh: no display (DISPLAY/WAYLAND_DISPLAY unset): running the headless chat_server" \
+       "on 127.0.0.1:$port instead of the windows"
+  exec build/bin/chat_server --port "$port" "$@"
 fi
-exec build/bin/chat_server "$@"
+if [ ! -x build/bin/server_gui ] || [ ! -x build/bin/client_gui ]; then
+  echo "run.sh: the windows were not built (Dear ImGui/GLFW missing?): running chat_server"
+  exec build/bin/chat_server --port "$port" "$@"
+fi
+
+# The clients keep trying until the server listens; closing the server window ends them.
+build/bin/client_gui --connect "127.0.0.1:$port" --nick 민수 --room 보드게임 \
+  --geometry 760x720+40+60 &
+minsu=$!
+build/bin/client_gui --connect "127.0.0.1:$port" --nick 지영 --room 보드게임 \
+  --geometry 760x720+820+60 &
+jiyoung=$!
+trap 'kill "$minsu" "$jiyoung" 2>/dev/null || true' EXIT
+build/bin/server_gui --port "$port" "$@"

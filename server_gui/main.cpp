@@ -11,14 +11,14 @@
 #include <mutex>
 #include <string>
 
-#include "app_window.hpp"
-#include "font_loader.hpp"
+#include "gui_common/app_window.hpp"
+#include "gui_common/font_loader.hpp"
+#include "gui_common/test_hooks.hpp"
 #include "gui_model.hpp"
 #include "log_sink.hpp"
 #include "server_command_line.hpp"
 #include "server_controller.hpp"
 #include "server_window.hpp"
-#include "test_hooks.hpp"
 
 namespace {
 
@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
 
     auto log_ring = set_up_logging(options.log_level);
 
-    server_gui::AppWindow window;
+    gui_common::AppWindow window;
     std::string error;
     if (!window.open("netchat server", 1280, 800, error)) {
         std::fprintf(stderr, "server_gui: %s\n", error.c_str());
@@ -76,11 +76,11 @@ int main(int argc, char** argv) {
     }
     // A test finds widgets by the coordinates the hooks print; a pinned window keeps the
     // screenshot (of the whole virtual screen) exactly the window.
-    if (server_gui::test_hooks::enabled()) window.move_to(0, 0);
-    const auto font = server_gui::load_fonts(16.0f);
+    if (gui_common::test_hooks::enabled()) window.move_to(0, 0);
+    const auto font = gui_common::load_fonts(16.0f);
 
     server_gui::GuiModel model;
-    server_gui::ServerController controller(options, model, &server_gui::AppWindow::wake, announce);
+    server_gui::ServerController controller(options, model, &gui_common::AppWindow::wake, announce);
     controller.start();  // a failure to listen shows in the window, with a Start button
 
     std::signal(SIGINT, on_signal);
@@ -90,18 +90,10 @@ int main(int argc, char** argv) {
                                 font.name);
     std::vector<server_gui::Command> commands;
     std::string title;
-    double next_frame = 0;
     while (!window.should_close() && !g_stop) {
-        // Full rate (60/s at most) while the operator interacts; otherwise sleep until the
-        // controller posts a snapshot (4/s) or half a second passes.
-        const bool active = window.idle_seconds() < 1.5;
-        window.wait(active ? next_frame - window.now() : 0.5);
-        next_frame = window.now() + 1.0 / 60;
-
+        // Idle, it draws when the controller posts a snapshot (4/s) or every half second.
+        window.wait_next_frame(0.5);
         const auto snap = model.exchange(commands);
-        int ox = 0, oy = 0;
-        window.screen_origin(ox, oy);
-        server_gui::test_hooks::set_window_origin(ox, oy);
 
         const double frame_start = window.now();
         window.begin_frame();
@@ -113,7 +105,7 @@ int main(int argc, char** argv) {
         ui.set_frame_time((window.now() - frame_start) * 1000.0);
         window.present();
 
-        server_gui::test_hooks::report_state("running=" + std::to_string(snap->running ? 1 : 0) +
+        gui_common::test_hooks::report_state("running=" + std::to_string(snap->running ? 1 : 0) +
                                              " engine=" + snap->engine +
                                              " sessions=" + std::to_string(snap->sessions.size()) +
                                              " rooms=" + std::to_string(snap->rooms.size()));

@@ -81,17 +81,7 @@ void ClientSession::apply(const AnyMessage& msg, Clock::time_point now) {
             if (refused || e->code == ErrorCode::ServerFull) state_ = ClientState::Refused;
         }
     } else if (auto* j = std::get_if<Joined>(&msg)) {
-        RoomView& r = room(j->room);
-        if (r.next_seq != 0 && j->next_seq > r.next_seq) {
-            // Rejoined after being away: what was said meanwhile is lost, and shown as such.
-            r.missed += j->next_seq - r.next_seq;
-            r.lines.push_back({0, 0, "",
-                               "missed messages " + std::to_string(r.next_seq) + ".." +
-                                   std::to_string(j->next_seq - 1),
-                               ChatLine::Kind::Gap});
-        }
-        r.next_seq = j->next_seq;
-        r.members = j->members;
+        on_joined(*j);
     } else if (auto* l = std::get_if<Left>(&msg)) {
         rooms_.erase(l->room);
     } else if (auto* ev = std::get_if<RoomEvent>(&msg)) {
@@ -113,8 +103,15 @@ void ClientSession::apply(const AnyMessage& msg, Clock::time_point now) {
         room(b->room).board = b->pieces;
     } else if (auto* w2 = std::get_if<Whispered>(&msg)) {
         keep_last(whispers_, *w2, 500);
+        ++whispers_total_;
     } else if (auto* n = std::get_if<Notice>(&msg)) {
         keep_last(notices_, n->text, 100);
+        ++notices_total_;
+        for (auto& [name, r] : rooms_) {
+            keep_last(r.lines, ChatLine{0, 0, "operator", n->text, ChatLine::Kind::Notice},
+                      RoomView::kMaxLines);
+            ++r.version;
+        }
     } else if (auto* rs = std::get_if<Rooms>(&msg)) {
         room_list_ = rs->rooms;
     } else if (auto* pong = std::get_if<Pong>(&msg)) {
@@ -127,6 +124,31 @@ void ClientSession::apply(const AnyMessage& msg, Clock::time_point now) {
     } else if (std::holds_alternative<Bye>(msg)) {
         state_ = ClientState::Closed;
     }
+}
+
+void ClientSession::on_joined(const Joined& j) {
+    RoomView& r = room(j.room);
+    if (r.next_seq != 0 && j.next_seq > r.next_seq) {
+        // Rejoined after being away: what was said meanwhile is lost, and shown as such.
+        r.missed += j.next_seq - r.next_seq;
+        keep_last(r.lines,
+                  ChatLine{0, 0, "",
+                           "missed messages " + std::to_string(r.next_seq) + ".." +
+                               std::to_string(j.next_seq - 1),
+                           ChatLine::Kind::Gap},
+                  RoomView::kMaxLines);
+    } else if (r.next_seq != 0 && j.next_seq < r.next_seq) {
+        // seq went back: a restarted server. What it heard before it went down is unknowable.
+        keep_last(
+            r.lines,
+            ChatLine{0, 0, "",
+                     "the server restarted: seq starts again at " + std::to_string(j.next_seq) +
+                         " (messages said before the restart may be lost)",
+                     ChatLine::Kind::Gap},
+            RoomView::kMaxLines);
+    }
+    r.next_seq = j.next_seq;
+    r.members = j.members;
 }
 
 void ClientSession::on_message(const Message& m) {
@@ -145,17 +167,28 @@ void ClientSession::on_message(const Message& m) {
               RoomView::kMaxLines);
 }
 
+// Every change to a room goes through here, so the version is bumped once per change.
 RoomView& ClientSession::room(const std::string& name) {
     RoomView& r = rooms_[name];
     r.name = name;
+    ++r.version;
     return r;
 }
 
 void ClientSession::disconnected() {
+    const bool was_ready = state_ == ClientState::Ready;
     if (state_ != ClientState::Refused) state_ = ClientState::Disconnected;
     tail_.clear();
     pings_.clear();
-    for (auto& [name, r] : rooms_) r.members.clear(), r.board.clear();
+    for (auto& [name, r] : rooms_) {
+        r.members.clear();
+        r.board.clear();
+        if (was_ready)
+            keep_last(r.lines,
+                      ChatLine{0, 0, "", "connection to the server lost", ChatLine::Kind::Event},
+                      RoomView::kMaxLines);
+        ++r.version;
+    }
 }
 
 std::vector<Bytes> ClientSession::rejoin_frames() const {
@@ -178,6 +211,17 @@ std::string ClientSession::explain(ErrorCode code, const std::string& detail) {
             return "The server speaks another protocol version (" + detail + ").";
         case ErrorCode::Timeout:
             return "The server closed the connection: " + detail + ".";
+        case ErrorCode::NoSuchUser:
+            return "Nobody by that name is connected (" + detail + ").";
+        case ErrorCode::NotInRoom:
+            return "You are not in that room (" + detail + ").";
+        case ErrorCode::TooLong:
+            return "Too long for the server (" + detail + ").";
+        case ErrorCode::RateLimited:
+            return "Slow down: the server dropped a message (rate limit).";
+        case ErrorCode::RoomInvalid:
+            return "That room name is not allowed: 1 to 32 bytes, no spaces or control "
+                   "characters.";
         default:
             return std::string(error_name(code)) + ": " + detail;
     }

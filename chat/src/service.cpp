@@ -66,6 +66,11 @@ void ChatService::set_engine_name_source(std::function<std::string()> source) {
 
 void ChatService::on_open(const netcore::ConnectionPtr& conn) {
     std::lock_guard lock(mutex_);
+    if (shutting_down_) {  // a client reconnecting into the shutdown grace must not log in
+        conn->send(encode(Bye{"server shutting down"}));
+        conn->close();
+        return;
+    }
     if (sessions_.size() >= config_.max_sessions) {
         conn->send(
             encode(Error{ErrorCode::ServerFull, 0,
@@ -430,6 +435,7 @@ void ChatService::notice(const std::string& text) {
 void ChatService::shutdown(const std::string& reason) {
     const Bytes frame = encode(Bye{reason});
     std::lock_guard lock(mutex_);
+    shutting_down_ = true;
     // Everyone leaves at once: no ROOM_EVENT storm (n^2 frames in a big room), just BYE.
     rooms_.clear();
     nicks_.clear();

@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <cstring>
 
-#include "format.hpp"
+#include "gui_common/format.hpp"
+#include "gui_common/test_hooks.hpp"
 #include "netcore/engine_registry.hpp"
 #include "panels.hpp"
-#include "test_hooks.hpp"
 
 namespace server_gui {
 namespace {
@@ -60,7 +60,7 @@ void ControlBar::draw(const Snapshot& snap, std::vector<Command>& commands) {
         commands.push_back(StartServer{listen_, static_cast<std::uint16_t>(port_), password_,
                                        pending_engine_.empty() ? snap.engine : pending_engine_});
     }
-    test_hooks::report_item(snap.running ? "stop_button" : "start_button");
+    gui_common::test_hooks::report_item(snap.running ? "stop_button" : "start_button");
 
     ImGui::SameLine();
     ImGui::TextUnformatted("  Engine");
@@ -76,7 +76,7 @@ void ControlBar::draw(const Snapshot& snap, std::vector<Command>& commands) {
         ImGui::SameLine();
         ImGui::TextColored(
             kDim, "| %u sessions | %u rooms | up %s", snap.totals.sessions, snap.totals.rooms,
-            human_duration(std::chrono::milliseconds(snap.totals.uptime_ms)).c_str());
+            gui_common::human_duration(std::chrono::milliseconds(snap.totals.uptime_ms)).c_str());
     } else if (!snap.start_error.empty()) {
         ImGui::TextColored(kError, "not serving: %s", snap.start_error.c_str());
     } else {
@@ -96,7 +96,7 @@ void ControlBar::draw_engine_combo(const Snapshot& snap, std::vector<Command>& c
 
     const float width = ImGui::GetFontSize() * 9;
     const ImVec2 at = ImGui::GetCursorScreenPos();
-    test_hooks::report_rect("engine_combo", at.x, at.y, width, ImGui::GetFrameHeight());
+    gui_common::test_hooks::report_rect("engine_combo", at.x, at.y, width, ImGui::GetFrameHeight());
 
     ImGui::SetNextItemWidth(width);
     const std::string preview = pending_engine_.empty() ? snap.engine : pending_engine_ + "...";
@@ -108,7 +108,7 @@ void ControlBar::draw_engine_combo(const Snapshot& snap, std::vector<Command>& c
                 pending_engine_ = name;
                 pending_serial_ = snap.serial;
             }
-            test_hooks::report_item("engine_item:" + name);
+            gui_common::test_hooks::report_item("engine_item:" + name);
             if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", std::string(info.model).c_str());
         }
         ImGui::EndCombo();

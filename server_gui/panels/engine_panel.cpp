@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "format.hpp"
+#include "gui_common/format.hpp"
 #include "netcore/engine_registry.hpp"
 #include "panels.hpp"
 
@@ -18,7 +18,7 @@ void row(const char* label, const std::string& value) {
 }
 
 std::string per_second(double v) {
-    return human_count(v) + "/s";
+    return gui_common::human_count(v) + "/s";
 }
 
 std::string ratio(double a, double b) {
@@ -44,11 +44,12 @@ void draw_engine_panel(const Snapshot& snap) {
     const double frames =
         snap.traffic.empty() ? 0 : snap.traffic.back().frames_in + snap.traffic.back().frames_out;
     row("threads", std::to_string(e.threads));
-    row("wake-ups",
-        per_second(r.wakeups) + "  (" + human_count(static_cast<double>(e.wakeups)) + ")");
-    row("events", per_second(r.events) + "  (" + human_count(static_cast<double>(e.events)) + ")");
-    row("syscalls",
-        per_second(r.syscalls) + "  (" + human_count(static_cast<double>(e.syscalls)) + ")");
+    row("wake-ups", per_second(r.wakeups) + "  (" +
+                        gui_common::human_count(static_cast<double>(e.wakeups)) + ")");
+    row("events", per_second(r.events) + "  (" +
+                      gui_common::human_count(static_cast<double>(e.events)) + ")");
+    row("syscalls", per_second(r.syscalls) + "  (" +
+                        gui_common::human_count(static_cast<double>(e.syscalls)) + ")");
     // The numbers that tell the models apart: how much each wake-up achieves, and how many
     // system calls a chat frame costs.
     row("events / wake-up", ratio(r.events, r.wakeups));

@@ -2,8 +2,8 @@
 
 #include <string>
 
+#include "gui_common/test_hooks.hpp"
 #include "panels.hpp"
-#include "test_hooks.hpp"
 
 namespace server_gui {
 
@@ -17,10 +17,10 @@ void NoticePanel::draw(const Snapshot& snap, std::vector<Command>& commands) {
                             ImGui::GetStyle().ItemSpacing.x);
     bool send = ImGui::InputTextWithHint("##notice", "text every session receives as NOTICE", text_,
                                          sizeof text_, ImGuiInputTextFlags_EnterReturnsTrue);
-    test_hooks::report_item("notice_text");
+    gui_common::test_hooks::report_item("notice_text");
     ImGui::SameLine();
     send |= ImGui::Button("Broadcast");
-    test_hooks::report_item("notice_button");
+    gui_common::test_hooks::report_item("notice_button");
     ImGui::EndDisabled();
     if (send && text_[0] != '\0') {
         commands.push_back(SendNotice{text_});

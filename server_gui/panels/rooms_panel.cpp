@@ -2,45 +2,10 @@
 
 #include <string>
 
-#include "chat/protocol.hpp"
-#include "format.hpp"
+#include "gui_common/board_view.hpp"
 #include "panels.hpp"
 
 namespace server_gui {
-namespace {
-
-// The room's 8x8 board: a checkered grid with each piece as a coloured disc bearing the first
-// character of its owner's nick (hover for the whole nick).
-void draw_board(const chat::RoomInfo& room) {
-    const float cell = ImGui::GetFontSize() * 1.1f;
-    const float side = cell * chat::kBoardSize;
-    const ImVec2 origin = ImGui::GetCursorScreenPos();
-    ImDrawList* draw = ImGui::GetWindowDrawList();
-    const ImU32 light = IM_COL32(70, 74, 86, 255), dark = IM_COL32(48, 51, 60, 255);
-    for (int y = 0; y < chat::kBoardSize; ++y)
-        for (int x = 0; x < chat::kBoardSize; ++x) {
-            const ImVec2 a(origin.x + x * cell, origin.y + y * cell);
-            draw->AddRectFilled(a, ImVec2(a.x + cell, a.y + cell), (x + y) % 2 ? dark : light);
-        }
-    draw->AddRect(origin, ImVec2(origin.x + side, origin.y + side), IM_COL32(110, 115, 130, 255));
-
-    ImGui::InvisibleButton("board", ImVec2(side, side));
-    const bool hovered = ImGui::IsItemHovered();
-    const ImVec2 mouse = ImGui::GetIO().MousePos;
-    for (const auto& piece : room.board) {
-        const ImVec2 center(origin.x + (piece.x + 0.5f) * cell, origin.y + (piece.y + 0.5f) * cell);
-        draw->AddCircleFilled(center, cell * 0.42f, color_for(piece.nick));
-        const std::string glyph = first_char(piece.nick);
-        const ImVec2 size = ImGui::CalcTextSize(glyph.c_str());
-        draw->AddText(ImVec2(center.x - size.x / 2, center.y - size.y / 2),
-                      IM_COL32(20, 20, 24, 255), glyph.c_str());
-        if (hovered && mouse.x >= center.x - cell / 2 && mouse.x < center.x + cell / 2 &&
-            mouse.y >= center.y - cell / 2 && mouse.y < center.y + cell / 2)
-            ImGui::SetTooltip("%s at (%d, %d)", piece.nick.c_str(), piece.x, piece.y);
-    }
-}
-
-}  // namespace
 
 void draw_rooms_panel(const Snapshot& snap) {
     ImGui::Text("Rooms (%llu)", static_cast<unsigned long long>(snap.rooms.size()));
@@ -65,7 +30,7 @@ void draw_rooms_panel(const Snapshot& snap) {
             ImGui::PushTextWrapPos(0.0f);
             ImGui::TextDisabled("%s", members.c_str());
             ImGui::PopTextWrapPos();
-            draw_board(room);
+            gui_common::draw_board("board", room.board, ImGui::GetFontSize() * 1.1f);
             ImGui::TreePop();
         }
         ImGui::PopID();

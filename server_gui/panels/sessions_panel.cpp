@@ -5,9 +5,9 @@
 #include <numeric>
 #include <string>
 
-#include "format.hpp"
+#include "gui_common/format.hpp"
+#include "gui_common/test_hooks.hpp"
 #include "panels.hpp"
-#include "test_hooks.hpp"
 
 namespace server_gui {
 namespace {
@@ -109,10 +109,10 @@ void SessionsPanel::draw(const Snapshot& snap, std::vector<Command>& commands) {
         if (!ImGui::TableSetColumnIndex(column)) continue;
         const char* name = ImGui::TableGetColumnName(column);
         ImGui::TableHeader(name);
-        if (test_hooks::enabled() && name[0] != '\0') {
+        if (gui_common::test_hooks::enabled() && name[0] != '\0') {
             std::string id = name;
             for (char& c : id) c = c == ' ' ? '_' : static_cast<char>(std::tolower(c));
-            test_hooks::report_item("header:" + id);
+            gui_common::test_hooks::report_item("header:" + id);
         }
     }
 
@@ -149,23 +149,26 @@ void SessionsPanel::draw(const Snapshot& snap, std::vector<Command>& commands) {
             ImGui::TableSetColumnIndex(kRooms);
             ImGui::TextUnformatted(rooms_text(s).c_str());
             ImGui::TableSetColumnIndex(kConnected);
-            ImGui::TextUnformatted(human_duration(s.connected_for).c_str());
+            ImGui::TextUnformatted(gui_common::human_duration(s.connected_for).c_str());
             ImGui::TableSetColumnIndex(kFramesIn);
             ImGui::Text("%llu", static_cast<unsigned long long>(s.frames_in));
             ImGui::TableSetColumnIndex(kFramesOut);
             ImGui::Text("%llu", static_cast<unsigned long long>(s.frames_out));
             ImGui::TableSetColumnIndex(kBytesIn);
-            ImGui::TextUnformatted(human_bytes(static_cast<double>(s.bytes_in)).c_str());
+            ImGui::TextUnformatted(
+                gui_common::human_bytes(static_cast<double>(s.bytes_in)).c_str());
             ImGui::TableSetColumnIndex(kBytesOut);
-            ImGui::TextUnformatted(human_bytes(static_cast<double>(s.bytes_out)).c_str());
+            ImGui::TextUnformatted(
+                gui_common::human_bytes(static_cast<double>(s.bytes_out)).c_str());
             ImGui::TableSetColumnIndex(kSendQueue);
-            ImGui::TextUnformatted(human_bytes(static_cast<double>(s.send_queue)).c_str());
+            ImGui::TextUnformatted(
+                gui_common::human_bytes(static_cast<double>(s.send_queue)).c_str());
             ImGui::TableSetColumnIndex(kKick);
             // Kicking goes by nick, so a session still in its handshake cannot be kicked.
             ImGui::BeginDisabled(s.nick.empty());
             if (ImGui::SmallButton("Kick")) commands.push_back(KickSession{s.nick});
             ImGui::EndDisabled();
-            if (!s.nick.empty()) test_hooks::report_item("kick:" + s.nick);
+            if (!s.nick.empty()) gui_common::test_hooks::report_item("kick:" + s.nick);
             ImGui::PopID();
         }
     }

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-#include "format.hpp"
+#include "gui_common/format.hpp"
 #include "panels.hpp"
 
 namespace server_gui {
@@ -40,13 +40,15 @@ void plot_in_out(const char* id, const std::vector<TrafficSample>& samples,
             draw->AddLine(point(i - 1, samples[i - 1].*member), point(i, samples[i].*member), color,
                           1.5f);
     }
-    const std::string scale = human_count(top);
+    const std::string scale = gui_common::human_count(top);
     draw->AddText(ImVec2(origin.x + 4, origin.y + 2), ImGui::GetColorU32(ImGuiCol_TextDisabled),
                   scale.c_str());
 }
 
 void legend(const char* what, float in, float out, bool bytes) {
-    auto fmt = [&](float v) { return bytes ? human_bytes(v) + "/s" : human_count(v) + "/s"; };
+    auto fmt = [&](float v) {
+        return bytes ? gui_common::human_bytes(v) + "/s" : gui_common::human_count(v) + "/s";
+    };
     ImGui::TextUnformatted(what);
     ImGui::SameLine();
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kInColor), "in %s", fmt(in).c_str());

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs a GUI test binary on a private virtual display (Xvfb, 1280x800, software OpenGL).
+# Runs a GUI test binary on a private virtual display (Xvfb, software OpenGL), 1280x800 unless
+# XVFB_SCREEN says otherwise (e.g. 1600x900x24 for two client windows side by side).
 # Usage: run_under_xvfb.sh TEST_BINARY [ARGS...]
 # Exits 77 (ctest: skipped) only when the tools are missing; scripts/install-deps.sh gui
 # installs them, so in CI the test really runs.
@@ -16,7 +17,7 @@ workdir=$(mktemp -d)
 fifo="$workdir/displayfd"
 mkfifo "$fifo"
 # -displayfd lets Xvfb pick a free display number and tell us which.
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$fifo" >"$workdir/xvfb.log" 2>&1 &
+Xvfb -displayfd 3 -screen 0 "${XVFB_SCREEN:-1280x800x24}" -nolisten tcp 3>"$fifo" >"$workdir/xvfb.log" 2>&1 &
 xvfb_pid=$!
 cleanup() {
   kill "$xvfb_pid" 2>/dev/null || true

@@ -7,14 +7,11 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <functional>
-#include <map>
-#include <regex>
 #include <sstream>
 #include <thread>
 
+#include "gui_driver.hpp"
 #include "netcore/engine_registry.hpp"
-#include "server_process.hpp"
 #include "test_client.hpp"
 
 using namespace testing_support;
@@ -25,101 +22,16 @@ namespace {
 const std::string kServerGui = SERVER_GUI_PATH;
 const std::string kArtifacts = NETCHAT_ARTIFACTS_DIR;
 
-struct Rect {
-    int x = 0, y = 0, w = 0, h = 0;
-    int cx() const { return x + w / 2; }
-    int cy() const { return y + h / 2; }
-};
-
-// Runs a tool found on PATH; returns its exit status, its output in `output`.
-int run_tool(const std::vector<std::string>& args, std::string* output = nullptr) {
-    std::string out;
-    const int status = run_capture("/usr/bin/env", args, out);
-    if (output) *output = out;
-    return status;
-}
-
-// A real pointer move and click on the virtual display.
-void click(const Rect& r) {
-    ASSERT_EQ(run_tool({"xdotool", "mousemove", "--sync", std::to_string(r.cx()),
-                        std::to_string(r.cy())}),
-              0);
-    std::this_thread::sleep_for(150ms);  // let a frame see the hover first
-    ASSERT_EQ(run_tool({"xdotool", "click", "1"}), 0);
-}
-
 void screenshot(const std::string& name) {
-    ::mkdir(kArtifacts.c_str(), 0755);
-    const std::string path = kArtifacts + "/" + name;
-    std::string out;
-    ASSERT_EQ(run_tool({"import", "-window", "root", path}, &out), 0) << out;
-    struct stat st {};
-    ASSERT_EQ(::stat(path.c_str(), &st), 0);
-    EXPECT_GT(st.st_size, 10000) << path << " looks empty";
-    std::printf("screenshot: %s\n", path.c_str());
+    ASSERT_TRUE(testing_support::screenshot(kArtifacts, name));
 }
 
-// server_gui as a process, with its stdout parsed: "widget NAME X Y W H", "state ...", and
-// the lines chat_server would print too.
-class GuiProcess {
+// server_gui as a process, with its stdout parsed.
+class GuiProcess : public testing_support::GuiProcess {
   public:
-    explicit GuiProcess(const std::vector<std::string>& args, const std::string& log_name)
-        : proc_(
-              (::setenv("NETCHAT_GUI_TEST", "1", 1), ::mkdir(kArtifacts.c_str(), 0755), kServerGui),
-              args, kArtifacts + "/" + log_name) {}
-
-    std::uint16_t wait_listening(std::string* engine) { return proc_.wait_listening(engine); }
-
-    // Reads lines until `pred` accepts one; false on timeout.
-    bool wait_line(const std::function<bool(const std::string&)>& pred,
-                   std::chrono::milliseconds timeout = 15s) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        for (;;) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) return false;
-            auto line = proc_.read_line(left);
-            if (!line) return false;
-            record(*line);
-            if (pred(*line)) return true;
-        }
-    }
-    bool wait_widget(const std::string& name, std::chrono::milliseconds timeout = 15s) {
-        if (widgets_.count(name)) return true;
-        return wait_line([&](const std::string&) { return widgets_.count(name) > 0; }, timeout);
-    }
-    bool wait_state(const std::string& part, std::chrono::milliseconds timeout = 15s) {
-        if (state_.find(part) != std::string::npos) return true;
-        return wait_line([&](const std::string&) { return state_.find(part) != std::string::npos; },
-                         timeout);
-    }
-    // Takes every line printed until the window has been quiet for `quiet` (a popup settles
-    // on its second frame, and its items report twice).
-    void settle(std::chrono::milliseconds quiet = 400ms) {
-        const auto give_up = std::chrono::steady_clock::now() + 5s;
-        while (std::chrono::steady_clock::now() < give_up)
-            if (auto line = proc_.read_line(quiet))
-                record(*line);
-            else
-                return;
-    }
-    Rect widget(const std::string& name) const { return widgets_.at(name); }
-    const std::string& state() const { return state_; }
-    ServerProcess& process() { return proc_; }
-
-  private:
-    void record(const std::string& line) {
-        static const std::regex widget(R"(^widget (\S+) (-?\d+) (-?\d+) (\d+) (\d+)$)");
-        std::smatch m;
-        if (std::regex_match(line, m, widget))
-            widgets_[m[1]] = {std::stoi(m[2]), std::stoi(m[3]), std::stoi(m[4]), std::stoi(m[5])};
-        else if (line.rfind("state ", 0) == 0)
-            state_ = line.substr(6);
-    }
-
-    ServerProcess proc_;
-    std::map<std::string, Rect> widgets_;
-    std::string state_;
+    GuiProcess(const std::vector<std::string>& args, const std::string& log_name)
+        : testing_support::GuiProcess((::mkdir(kArtifacts.c_str(), 0755), kServerGui), args,
+                                      kArtifacts + "/" + log_name) {}
 };
 
 std::vector<std::string> engine_names() {
@@ -168,7 +80,7 @@ TEST(ServerGui, ShowsClientsInTheSessionsTableAndKicksAndBroadcastsByInput) {
     // Sort by nick with a click on its header: ASCII nicks first, Hangul (higher UTF-8
     // bytes) after, each row still with its own kick button.
     ASSERT_TRUE(gui.wait_widget("header:nick"));
-    click(gui.widget("header:nick"));
+    ASSERT_TRUE(click(gui.widget("header:nick")));
     const std::vector<std::string> by_nick = {"alice", "bob", "carol", "dave", "민수", "지영"};
     auto in_nick_order = [&](const std::string&) {
         for (std::size_t i = 1; i < by_nick.size(); ++i)
@@ -180,7 +92,7 @@ TEST(ServerGui, ShowsClientsInTheSessionsTableAndKicksAndBroadcastsByInput) {
 
     // Kick dave with the mouse.
     gui.settle();
-    click(gui.widget("kick:dave"));
+    ASSERT_TRUE(click(gui.widget("kick:dave")));
     auto& dave = clients.back();
     bool got_bye = false;
     for (int i = 0; i < 200 && !got_bye; ++i) {
@@ -196,11 +108,9 @@ TEST(ServerGui, ShowsClientsInTheSessionsTableAndKicksAndBroadcastsByInput) {
 
     // Type a notice and press Enter: every session gets NOTICE.
     ASSERT_TRUE(gui.wait_widget("notice_text"));
-    click(gui.widget("notice_text"));
+    ASSERT_TRUE(click(gui.widget("notice_text")));
     ASSERT_EQ(run_tool({"xdotool", "type", "--delay", "30", "maintenance at ten"}), 0);
-    // Held like a finger holds it: ImGui 1.86 samples key state once per frame, so a press
-    // and release inside one frame would go unseen.
-    ASSERT_EQ(run_tool({"xdotool", "keydown", "Return", "sleep", "0.15", "keyup", "Return"}), 0);
+    ASSERT_TRUE(press_key("Return"));
     ASSERT_TRUE(gui.wait_line([](const std::string& l) { return l == "notice sent"; }));
     for (std::size_t i = 0; i + 1 < clients.size(); ++i) {
         bool got_notice = false;
@@ -268,10 +178,10 @@ TEST(ServerGui, EngineDropdownSwitchesLiveWhileClientsChat) {
     std::this_thread::sleep_for(300ms);  // mid-burst
     ASSERT_TRUE(gui.wait_widget("engine_combo"));
     gui.settle(200ms);
-    click(gui.widget("engine_combo"));
+    ASSERT_TRUE(click(gui.widget("engine_combo")));
     ASSERT_TRUE(gui.wait_widget("engine_item:" + to)) << "the dropdown did not open";
     gui.settle();  // the popup's final place
-    click(gui.widget("engine_item:" + to));
+    ASSERT_TRUE(click(gui.widget("engine_item:" + to)));
     // The same reply chat_server gives to "/engine NAME".
     const bool confirmed = gui.wait_line([&](const std::string& l) { return l == "engine " + to; });
     switched = true;

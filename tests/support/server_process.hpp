@@ -25,6 +25,7 @@ class ServerProcess {
     std::uint16_t wait_listening(std::string* engine = nullptr);
     void command(const std::string& line);  // writes "line\n" to stdin
     void signal(int sig);
+    pid_t pid() const { return pid_; }
     // Waits for exit; returns the exit status, or -1 on timeout (the process is then killed).
     int wait_exit(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 

@@ -119,4 +119,76 @@ TEST(ClientSession, TextLimitIsCheckedBeforeSending) {
     EXPECT_FALSE(c.whisper("b", std::string(2000, 'x')).has_value());
 }
 
+TEST(ClientSession, NoticesStandOutInEveryRoom) {
+    ClientSession c;
+    c.hello("a", "");
+    c.feed(frame(Welcome{1, "a", "s", "epoll"}));
+    c.feed(frame(Joined{"lobby", 1, {"a"}}));
+    c.feed(frame(Joined{"게임", 1, {"a"}}));
+    c.feed(frame(Notice{"점검 10시"}));
+    for (const auto& [name, r] : c.rooms()) {
+        ASSERT_FALSE(r.lines.empty()) << name;
+        EXPECT_EQ(r.lines.back().kind, ChatLine::Kind::Notice) << name;
+        EXPECT_EQ(r.lines.back().text, "점검 10시");
+    }
+    EXPECT_EQ(c.notices().back(), "점검 10시");
+    for (int i = 0; i < 150; ++i) c.feed(frame(Notice{"n" + std::to_string(i)}));
+    EXPECT_EQ(c.notices().size(), 100u);    // the newest kept...
+    EXPECT_EQ(c.notices_received(), 151u);  // ...and every one counted, so a view sees new ones
+}
+
+TEST(ClientSession, RoomVersionMovesOnEveryChangeAndOnlyThere) {
+    ClientSession c;
+    c.hello("a", "");
+    c.feed(frame(Welcome{1, "a", "s", "epoll"}));
+    c.feed(frame(Joined{"r1", 1, {"a"}}));
+    c.feed(frame(Joined{"r2", 1, {"a"}}));
+    const auto v1 = c.rooms().at("r1").version, v2 = c.rooms().at("r2").version;
+    c.feed(frame(Message{"r1", 1, 1, "a", "x"}));
+    EXPECT_GT(c.rooms().at("r1").version, v1);
+    EXPECT_EQ(c.rooms().at("r2").version, v2);
+    c.feed(frame(Board{"r2", {{"a", 0, 0}}}));
+    EXPECT_GT(c.rooms().at("r2").version, v2);
+    const auto before = c.whispers_received();
+    c.feed(frame(Whispered{"b", "a", "hi"}));
+    EXPECT_EQ(c.whispers_received(), before + 1);
+}
+
+TEST(ClientSession, LostConnectionAndRestartedServerAreShownInTheRooms) {
+    ClientSession c;
+    c.hello("a", "");
+    c.feed(frame(Welcome{1, "a", "s", "epoll"}));
+    c.feed(frame(Joined{"r", 1, {"a", "b"}}));
+    c.feed(frame(Board{"r", {{"b", 3, 3}}}));
+    for (std::uint64_t seq = 1; seq <= 5; ++seq)
+        c.feed(frame(Message{"r", seq, seq, "b", "m" + std::to_string(seq)}));
+    c.disconnected();
+    const RoomView& away = c.rooms().at("r");
+    EXPECT_TRUE(away.members.empty());
+    EXPECT_TRUE(away.board.empty());
+    EXPECT_EQ(away.lines.back().kind, ChatLine::Kind::Event);
+    EXPECT_EQ(away.lines.back().text, "connection to the server lost");
+    // A new server process counts seq from 1 again: said, not silently accepted.
+    c.hello("a", "");
+    c.feed(frame(Welcome{2, "a", "s", "epoll"}));
+    c.feed(frame(Joined{"r", 1, {"a"}}));
+    const RoomView& back = c.rooms().at("r");
+    EXPECT_EQ(back.lines.back().kind, ChatLine::Kind::Gap);
+    EXPECT_NE(back.lines.back().text.find("restarted"), std::string::npos);
+    EXPECT_EQ(back.next_seq, 1u);
+    c.feed(frame(Message{"r", 1, 9, "b", "fresh"}));
+    EXPECT_EQ(c.rooms().at("r").missed, 0u);
+}
+
+TEST(ClientSession, ErrorsAfterLoginReadClearly) {
+    EXPECT_NE(ClientSession::explain(ErrorCode::NoSuchUser, "zed").find("Nobody"),
+              std::string::npos);
+    EXPECT_NE(ClientSession::explain(ErrorCode::NotInRoom, "r").find("not in that room"),
+              std::string::npos);
+    EXPECT_NE(ClientSession::explain(ErrorCode::RateLimited, "").find("Slow down"),
+              std::string::npos);
+    EXPECT_NE(ClientSession::explain(ErrorCode::RoomInvalid, "").find("room name"),
+              std::string::npos);
+}
+
 }  // namespace

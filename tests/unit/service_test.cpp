@@ -346,6 +346,18 @@ TEST(Service, ByeClosesAfterWhatWasQueued) {
     EXPECT_TRUE(a.closing());
 }
 
+TEST(Service, ShutdownSaysByeToEveryoneAndToLateComers) {
+    ChatService service(config());
+    Peer a(service, 1);
+    a.login("a");
+    service.shutdown("going down");
+    EXPECT_EQ(a.only<Bye>().reason, "going down");
+    EXPECT_TRUE(a.closing());
+    Peer late(service, 2);  // connects during the shutdown grace
+    EXPECT_EQ(late.only<Bye>().reason, "server shutting down");
+    EXPECT_TRUE(late.closing());
+}
+
 TEST(Service, OperatorKickAndNotice) {
     ChatService service(config());
     Peer a(service, 1), b(service, 2);

@@ -19,10 +19,12 @@ namespace chat {
 enum class ClientState { Disconnected, Handshake, Ready, Refused, Closed };
 
 struct ChatLine {
-    std::uint64_t seq = 0;  // 0 for local lines (joins, leaves, gap markers)
+    std::uint64_t seq = 0;  // 0 for local lines (joins, leaves, gap markers, notices)
     std::uint64_t server_time_us = 0;
     std::string from, text;
-    enum class Kind { Message, Event, Gap } kind = Kind::Message;
+    // Event: someone joined or left, or the connection dropped. Gap: messages lost (seq).
+    // Notice: the server operator's broadcast, copied into every room so it is not missed.
+    enum class Kind { Message, Event, Gap, Notice } kind = Kind::Message;
 };
 
 struct RoomView {
@@ -32,6 +34,7 @@ struct RoomView {
     std::uint64_t next_seq = 0;  // the seq expected next
     std::uint64_t missed = 0;    // messages lost to gaps, in total
     std::vector<Piece> board;
+    std::uint64_t version = 0;  // bumped on every change, so a view copies only changed rooms
     static constexpr std::size_t kMaxLines = 2000;
 };
 
@@ -73,7 +76,9 @@ class ClientSession {
     const std::map<std::string, RoomView>& rooms() const { return rooms_; }
     const std::vector<RoomSummary>& room_list() const { return room_list_; }
     const std::deque<Whispered>& whispers() const { return whispers_; }
+    std::uint64_t whispers_received() const { return whispers_total_; }  // ever, for views
     const std::deque<std::string>& notices() const { return notices_; }
+    std::uint64_t notices_received() const { return notices_total_; }  // ever, for views
     const std::optional<Refusal>& refusal() const { return refusal_; }
     const std::deque<Error>& errors() const { return errors_; }
     std::optional<std::chrono::microseconds> rtt() const { return rtt_; }
@@ -87,6 +92,7 @@ class ClientSession {
   private:
     void apply(const AnyMessage& msg, Clock::time_point now);
     void on_message(const Message& m);
+    void on_joined(const Joined& j);
     RoomView& room(const std::string& name);
 
     ClientState state_ = ClientState::Disconnected;
@@ -94,7 +100,9 @@ class ClientSession {
     std::map<std::string, RoomView> rooms_;
     std::vector<RoomSummary> room_list_;
     std::deque<Whispered> whispers_;
+    std::uint64_t whispers_total_ = 0;
     std::deque<std::string> notices_;
+    std::uint64_t notices_total_ = 0;
     std::deque<Error> errors_;
     std::optional<Refusal> refusal_;
     std::uint64_t next_ping_token_ = 1;

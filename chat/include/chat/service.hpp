@@ -121,6 +121,7 @@ class ChatService final : public netcore::ConnectionHandler {
     std::map<std::string, std::unique_ptr<Room>> rooms_;
 
     std::atomic<std::uint64_t> frames_in_{0}, frames_out_{0}, bytes_in_{0}, bytes_out_{0};
+    bool shutting_down_ = false;  // under mutex_: new connections get BYE, not a session
 
     std::mutex timer_mutex_;
     std::condition_variable timer_cv_;

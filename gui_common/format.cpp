@@ -1,10 +1,10 @@
-#include "format.hpp"
+#include "gui_common/format.hpp"
 
 #include <imgui.h>
 
 #include <cstdio>
 
-namespace server_gui {
+namespace gui_common {
 
 std::string human_bytes(double bytes) {
     static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -65,4 +65,4 @@ std::string first_char(const std::string& s) {
     return s.substr(0, len);
 }
 
-}  // namespace server_gui
+}  // namespace gui_common

@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace server_gui {
+namespace gui_common {
 
 struct FontChoice {
     std::string name;  // what was loaded, for the log and the status line
@@ -15,4 +15,4 @@ struct FontChoice {
 // Call after ImGui::CreateContext() and before the renderer builds the font atlas.
 FontChoice load_fonts(float pixel_size);
 
-}  // namespace server_gui
+}  // namespace gui_common

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-namespace server_gui {
+namespace gui_common {
 
 std::string human_bytes(double bytes);                              // "1.5 MiB"
 std::string human_count(double n);                                  // "12.3k"
@@ -14,4 +14,4 @@ std::uint32_t color_for(const std::string& key);  // a stable, readable colour p
 // The first UTF-8 character of `s` (for board pieces), empty if `s` is.
 std::string first_char(const std::string& s);
 
-}  // namespace server_gui
+}  // namespace gui_common

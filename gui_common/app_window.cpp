@@ -1,4 +1,4 @@
-#include "app_window.hpp"
+#include "gui_common/app_window.hpp"
 
 #include <GLFW/glfw3.h>
 #include <imgui.h>
@@ -8,7 +8,9 @@
 
 #include <atomic>
 
-namespace server_gui {
+#include "gui_common/test_hooks.hpp"
+
+namespace gui_common {
 namespace {
 
 std::atomic<double> g_last_input{0.0};
@@ -116,7 +118,16 @@ double AppWindow::idle_seconds() const {
     return glfwGetTime() - g_last_input.load();
 }
 
+void AppWindow::wait_next_frame(double idle_timeout_s) {
+    const bool active = idle_seconds() < 1.5;
+    wait(active ? next_frame_ - now() : idle_timeout_s);
+    next_frame_ = now() + 1.0 / 60;
+}
+
 void AppWindow::begin_frame() {
+    int x = 0, y = 0;
+    screen_origin(x, y);
+    test_hooks::set_window_origin(x, y);
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();
@@ -140,4 +151,4 @@ void AppWindow::screen_origin(int& x, int& y) const {
     glfwGetWindowPos(window_, &x, &y);
 }
 
-}  // namespace server_gui
+}  // namespace gui_common

@@ -1,12 +1,12 @@
-// The platform window: GLFW with an OpenGL 3 context, and Dear ImGui bound to it. Owns their
-// set-up and tear-down so main() reads as the frame loop only.
+// The platform window of both GUIs: GLFW with an OpenGL 3 context, and Dear ImGui bound to it. Owns
+// their set-up and tear-down so main() reads as the frame loop only.
 #pragma once
 
 #include <string>
 
 struct GLFWwindow;
 
-namespace server_gui {
+namespace gui_common {
 
 class AppWindow {
   public:
@@ -27,8 +27,11 @@ class AppWindow {
     static void wake();  // any thread, while the window is open
     // Seconds since the last mouse or keyboard input.
     double idle_seconds() const;
+    // The frame loop's pace: full rate (60/s at most) while the user interacts, else sleeps
+    // until wake() or `idle_timeout_s` so an idle window costs nothing.
+    void wait_next_frame(double idle_timeout_s);
 
-    void begin_frame();
+    void begin_frame();                        // also tells the test hooks where the window is
     void render();                             // ImGui's draw data to the back buffer
     void present();                            // swaps buffers (waits for vsync where there is one)
     void screen_origin(int& x, int& y) const;  // the client area's top-left corner on screen
@@ -36,6 +39,7 @@ class AppWindow {
   private:
     GLFWwindow* window_ = nullptr;
     bool imgui_ready_ = false;
+    double next_frame_ = 0;
 };
 
-}  // namespace server_gui
+}  // namespace gui_common

@@ -1,4 +1,4 @@
-#include "font_loader.hpp"
+#include "gui_common/font_loader.hpp"
 
 #include <imgui.h>
 #include <spdlog/spdlog.h>
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace server_gui {
+namespace gui_common {
 namespace {
 
 struct Candidate {
@@ -68,4 +68,4 @@ FontChoice load_fonts(float pixel_size) {
     return {"ImGui default (ASCII)", "", false};
 }
 
-}  // namespace server_gui
+}  // namespace gui_common

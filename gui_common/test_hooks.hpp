@@ -1,12 +1,13 @@
 // Lets an end-to-end test find widgets on screen so it can drive them with real input events
 // (xdotool). Active only when NETCHAT_GUI_TEST=1: it pins the window to the top-left corner and
 // prints "widget NAME X Y W H" (screen pixels) on stdout whenever a reported widget appears or
-// moves, and "state KEY=VALUE ..." when what the window shows changes.
+// moves, "state KEY=VALUE ..." when what the window shows changes, and the events a window
+// chooses to report.
 #pragma once
 
 #include <string>
 
-namespace server_gui::test_hooks {
+namespace gui_common::test_hooks {
 
 bool enabled();
 // The window's top-left corner on the screen, set once per frame.
@@ -17,5 +18,9 @@ void report_item(const std::string& name);
 void report_rect(const std::string& name, float x, float y, float w, float h);
 // Prints "state TEXT" when TEXT differs from the last one.
 void report_state(const std::string& text);
+// Prints "KEY TEXT" when TEXT differs from the last one printed under KEY (a board, a tab...).
+void report_keyed(const std::string& key, const std::string& text);
+// Prints LINE once, as it is (an event: a message shown, a frame sent).
+void report_event(const std::string& line);
 
-}  // namespace server_gui::test_hooks
+}  // namespace gui_common::test_hooks

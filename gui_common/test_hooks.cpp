@@ -1,4 +1,4 @@
-#include "test_hooks.hpp"
+#include "gui_common/test_hooks.hpp"
 
 #include <imgui.h>
 
@@ -8,12 +8,17 @@
 #include <map>
 #include <string>
 
-namespace server_gui::test_hooks {
+namespace gui_common::test_hooks {
 namespace {
 
 int origin_x = 0, origin_y = 0;
 std::map<std::string, std::string> last_reported;  // UI thread only
-std::string last_state;
+std::map<std::string, std::string> last_keyed;
+
+void print_line(const std::string& line) {
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+}
 
 }  // namespace
 
@@ -47,15 +52,23 @@ void report_rect(const std::string& name, float x, float y, float w, float h) {
     std::string& last = last_reported[name];
     if (last == line) return;
     last = line;
-    std::printf("%s\n", line);
-    std::fflush(stdout);
+    print_line(line);
 }
 
 void report_state(const std::string& text) {
-    if (!enabled() || text == last_state) return;
-    last_state = text;
-    std::printf("state %s\n", text.c_str());
-    std::fflush(stdout);
+    report_keyed("state", text);
 }
 
-}  // namespace server_gui::test_hooks
+void report_keyed(const std::string& key, const std::string& text) {
+    if (!enabled()) return;
+    auto [it, fresh] = last_keyed.try_emplace(key, text);
+    if (!fresh && it->second == text) return;
+    it->second = text;
+    print_line(key + " " + text);
+}
+
+void report_event(const std::string& line) {
+    if (enabled()) print_line(line);
+}
+
+}  // namespace gui_common::test_hooks

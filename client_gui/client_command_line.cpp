@@ -1,0 +1,94 @@
+#include "client_command_line.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "chat/text_rules.hpp"
+#include "netcore/engine_registry.hpp"
+
+namespace client_gui {
+
+void add_client_options(CLI::App& app, ClientCommandLine& cl) {
+    std::vector<std::string> names;
+    for (const auto& e : netcore::engines()) names.emplace_back(e.name);
+    cl.engine = std::string(netcore::default_engine_name());
+
+    app.add_option("--connect", cl.connect,
+                   "server to connect to at start, HOST:PORT (e.g. 127.0.0.1:7777)");
+    app.add_option("--nick", cl.nick, "nick to log in with (1 to 24 bytes, no spaces)");
+    app.add_option("--password", cl.password, "server password, if the server has one");
+    app.add_option("--room", cl.rooms, "room to join after lobby (repeatable)");
+    app.add_option("--engine", cl.engine, "netcore engine for the client's connection")
+        ->check(CLI::IsMember(names))
+        ->capture_default_str();
+    app.add_option("--geometry", cl.geometry, "window size and place: WxH or WxH+X+Y");
+    app.add_option("--log-level", cl.log_level, "trace, debug, info, warn, error, off")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+        ->capture_default_str();
+    app.footer(
+        "With --connect and --nick the client logs in at once, joins lobby (and --room), and "
+        "reconnects by itself when the server goes away. Without them it opens on its connect "
+        "panel.\nExample: client_gui --connect 127.0.0.1:7777 --nick 민수 --room 보드게임");
+}
+
+void finish_client_options(ClientCommandLine& cl) {
+    if (!cl.connect.empty() && !split_host_port(cl.connect, cl.host, cl.port))
+        throw CLI::ValidationError(
+            "--connect", "expected HOST:PORT (e.g. 127.0.0.1:7777), got '" + cl.connect + "'");
+    if (!cl.connect.empty() && cl.nick.empty())
+        throw CLI::ValidationError("--nick", "--connect needs --nick too");
+    if (!cl.nick.empty() && !chat::is_valid_nick(cl.nick))
+        throw CLI::ValidationError("--nick", "'" + cl.nick +
+                                                 "' is not a valid nick: 1 to 24 bytes, no "
+                                                 "spaces or control characters");
+    for (const auto& room : cl.rooms)
+        if (!chat::is_valid_room(room))
+            throw CLI::ValidationError("--room", "'" + room +
+                                                     "' is not a valid room name: 1 to 32 bytes, "
+                                                     "no spaces or control characters");
+    if (std::find(cl.rooms.begin(), cl.rooms.end(), "lobby") == cl.rooms.end())
+        cl.rooms.insert(cl.rooms.begin(), "lobby");
+    if (!cl.geometry.empty() && !parse_geometry(cl.geometry, cl.window))
+        throw CLI::ValidationError(
+            "--geometry", "expected WxH or WxH+X+Y (e.g. 640x800+0+0), got '" + cl.geometry + "'");
+}
+
+bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port) {
+    std::string h, p;
+    if (!text.empty() && text[0] == '[') {
+        const auto close = text.find("]:");
+        if (close == std::string::npos) return false;
+        h = text.substr(1, close - 1);
+        p = text.substr(close + 2);
+    } else {
+        const auto colon = text.rfind(':');
+        if (colon == std::string::npos || text.find(':') != colon) return false;
+        h = text.substr(0, colon);
+        p = text.substr(colon + 1);
+    }
+    if (h.empty() || p.empty() || p.size() > 5 ||
+        !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return false;
+    const long value = std::stol(p);
+    if (value < 1 || value > 65535) return false;
+    host = h;
+    port = static_cast<std::uint16_t>(value);
+    return true;
+}
+
+bool parse_geometry(const std::string& text, Geometry& out) {
+    int w = 0, h = 0, x = 0, y = 0;
+    char tail = 0;
+    if (std::sscanf(text.c_str(), "%dx%d+%d+%d%c", &w, &h, &x, &y, &tail) == 4) {
+        out.x = x;
+        out.y = y;
+    } else if (std::sscanf(text.c_str(), "%dx%d%c", &w, &h, &tail) != 2) {
+        return false;
+    }
+    if (w < 200 || h < 150 || w > 10000 || h > 10000) return false;
+    out.width = w;
+    out.height = h;
+    return true;
+}
+
+}  // namespace client_gui

@@ -1,0 +1,43 @@
+// client_gui's command line: `--connect HOST:PORT --nick NAME [--password P] [--room R]`, so
+// several clients start with one command each. Without --connect and --nick the window opens
+// on its connect panel.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace client_gui {
+
+struct Geometry {
+    int width = 1000, height = 720;
+    std::optional<int> x, y;
+};
+
+struct ClientCommandLine {
+    std::string connect;  // HOST:PORT as given
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 7777;
+    std::string nick, password;
+    std::vector<std::string> rooms;  // joined after WELCOME, lobby first
+    std::string engine;              // netcore's client-side engine
+    std::string geometry;            // WxH or WxH+X+Y
+    Geometry window;
+    std::string log_level = "info";
+
+    bool auto_connect() const { return !connect.empty() && !nick.empty(); }
+};
+
+void add_client_options(CLI::App& app, ClientCommandLine& cl);
+// After CLI11 parsed: splits --connect and --geometry, checks the nick and rooms. Throws
+// CLI::ValidationError with a message meant for the user.
+void finish_client_options(ClientCommandLine& cl);
+
+// "host:port", "[v6]:port"; false when it is not one.
+bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port);
+bool parse_geometry(const std::string& text, Geometry& out);
+
+}  // namespace client_gui
