@@ -4,6 +4,8 @@ namespace netcore {
 
 // Each engine file defines its factory; the table below is the only place that lists them.
 #ifdef _WIN32
+std::unique_ptr<Engine> make_iocp_engine();
+std::unique_ptr<Engine> make_event_select_engine();
 #else
 std::unique_ptr<Engine> make_epoll_engine();
 #endif
@@ -11,6 +13,10 @@ std::unique_ptr<Engine> make_epoll_engine();
 const std::vector<EngineInfo>& engines() {
     static const std::vector<EngineInfo> table = {
 #ifdef _WIN32
+        {"iocp", "I/O completion port, AcceptEx, worker pool (GetQueuedCompletionStatusEx)",
+         make_iocp_engine},
+        {"event_select", "WSAEventSelect, groups of 63 sockets per waiting thread",
+         make_event_select_engine},
 #else
         {"epoll", "epoll readiness, edge-triggered, one loop thread", make_epoll_engine},
 #endif

@@ -1,0 +1,449 @@
+// iocp: I/O completion port. Every socket is bound to one port; WSARecv, WSASend and AcceptEx
+// are posted on buffers, and a pool of workers pops finished operations with
+// GetQueuedCompletionStatusEx (many per call). The model the proactor interface was made for.
+//
+// - One port per process: a socket stays bound to the first port it was associated with, so
+//   a switch iocp -> X -> iocp must find the same port. Completion keys are constants (a key
+//   is fixed at association); the OVERLAPPED says which operation finished.
+// - Several AcceptEx posted at once, each with a ready socket; SO_UPDATE_ACCEPT_CONTEXT after.
+// - One recv outstanding per connection: its handler calls never overlap even with a pool.
+//   Sends come from Connection::begin_write(), whose span stays put until end_write().
+// - A zero-byte recv completion is the peer's FIN.
+// - An OVERLAPPED is never freed before its completion was dequeued: each connection counts
+//   its operations in flight and is finalized (and its state freed) when the count is zero.
+//   Closing cancels with CancelIoEx and waits for those completions like any other.
+// - stop(): receives are cancelled at once, sends get a moment to finish, then are cancelled;
+//   the workers keep serving completions until none is in flight, then exit.
+// - Later engines keep using the sockets (readiness calls do not touch the port). Engines
+//   that post overlapped I/O set the low bit of hEvent so nothing of theirs reaches the
+//   port; whatever still sits in it when iocp starts again is drained and counted as stray.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "netcore/engine.hpp"
+#include "netcore/stream_io.hpp"
+#include "win_overlapped.hpp"
+
+namespace netcore {
+namespace {
+
+constexpr ULONG_PTR kIoKey = 1;    // socket I/O (the key every socket is associated with)
+constexpr ULONG_PTR kWakeKey = 2;  // wake(): lpOverlapped is the connection's state
+constexpr ULONG_PTR kQuitKey = 3;  // a worker exits
+constexpr DWORD kRecvSize = 16 * 1024;
+constexpr int kAcceptsPosted = 16;
+
+HANDLE process_port() {
+    static const HANDLE port = ::CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 0);
+    return port;
+}
+
+// Fails harmlessly when the socket is already bound to the port (an earlier iocp engine).
+void associate(SOCKET s) {
+    ::CreateIoCompletionPort(reinterpret_cast<HANDLE>(s), process_port(), kIoKey, 0);
+}
+
+enum class OpKind : std::uint8_t { Recv, Send, Accept };
+
+struct IoOp {
+    OVERLAPPED ov{};  // first member: the OVERLAPPED* from the port is the IoOp*
+    OpKind kind;
+    void* owner;
+};
+
+struct ConnState {
+    explicit ConnState(ConnectionPtr c) : conn(std::move(c)), recv_buf(new char[kRecvSize]) {}
+    ConnectionPtr conn;
+    IoOp recv_op{{}, OpKind::Recv, this};
+    IoOp send_op{{}, OpKind::Send, this};
+    std::unique_ptr<char[]> recv_buf;
+    std::mutex m;  // guards the fields below; a leaf lock (never held across other calls)
+    int ops = 0;   // operations and wake packets in flight, plus holds while being served
+    bool receiving = false, sending = false, closing = false;
+    CloseReason observed = CloseReason::PeerClosed;
+};
+
+struct AcceptState {
+    IoOp op{{}, OpKind::Accept, this};
+    win::AcceptSlot slot;
+};
+
+class IocpEngine final : public Engine {
+  public:
+    std::string_view name() const override { return "iocp"; }
+
+    void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
+        host_ = &host;
+        listener_ = listener;
+        family_ = win::socket_family(listener);
+        stopping_ = false;
+        if (!process_port()) throw std::runtime_error("iocp: CreateIoCompletionPort failed");
+        drain_strays();
+        associate(listener_);
+        const unsigned n = std::max(2u, std::thread::hardware_concurrency());
+        for (unsigned i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
+        for (auto& conn : adopted) {
+            ConnState* c = adopt(conn);
+            post_recv(*c);
+            release(*c);
+        }
+        for (int i = 0; i < kAcceptsPosted; ++i) {
+            accepts_.push_back(std::make_unique<AcceptState>());
+            post_accept(*accepts_.back());
+        }
+    }
+
+    std::vector<ConnectionPtr> stop() override {
+        stopping_ = true;
+        ::CancelIoEx(reinterpret_cast<HANDLE>(listener_), nullptr);
+        // Receives go now; sends in flight get a moment to finish, then are cancelled too.
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+        bool all = false;
+        for (;;) {
+            cancel_ops(all);
+            std::unique_lock lock(drain_mutex_);
+            if (drain_cv_.wait_for(lock, std::chrono::milliseconds(20),
+                                   [this] { return inflight_.load() == 0; }))
+                break;
+            all = std::chrono::steady_clock::now() > deadline;
+        }
+        for (std::size_t i = 0; i < workers_.size(); ++i)
+            ::PostQueuedCompletionStatus(process_port(), 0, kQuitKey, nullptr);
+        for (auto& w : workers_) w.join();
+        workers_.clear();
+        accepts_.clear();
+        std::vector<ConnectionPtr> out;
+        std::lock_guard lock(mutex_);
+        for (auto& [id, c] : conns_) {
+            c->conn->detach();
+            out.push_back(std::move(c->conn));
+        }
+        conns_.clear();
+        return out;
+    }
+
+    void wake(Connection& conn) override {
+        auto* c = static_cast<ConnState*>(conn.engine_slot);
+        if (!c || stopping_ || conn.flush_scheduled.exchange(true)) return;
+        {
+            std::lock_guard lock(c->m);
+            if (c->closing) return;
+            ++c->ops;
+        }
+        ++inflight_;
+        ::PostQueuedCompletionStatus(process_port(), 0, kWakeKey, reinterpret_cast<OVERLAPPED*>(c));
+    }
+
+    EngineStats stats() const override {
+        EngineStats s;
+        s.engine = "iocp";
+        s.threads = workers_.size();
+        s.wakeups = wakeups_.load(std::memory_order_relaxed);
+        s.events = events_.load(std::memory_order_relaxed);
+        s.syscalls = syscalls_.load(std::memory_order_relaxed);
+        const double per = s.wakeups ? static_cast<double>(s.events) / s.wakeups : 0.0;
+        char ratio[32];
+        std::snprintf(ratio, sizeof ratio, "%.2f", per);
+        std::size_t conns;
+        {
+            std::lock_guard lock(mutex_);
+            conns = conns_.size();
+        }
+        s.details = {{"worker threads", std::to_string(workers_.size())},
+                     {"connections", std::to_string(conns)},
+                     {"pending overlapped ops", std::to_string(inflight_.load())},
+                     {"accepts posted", std::to_string(kAcceptsPosted)},
+                     {"completions per wakeup", ratio},
+                     {"stray completions drained", std::to_string(strays_.load())}};
+        return s;
+    }
+
+  private:
+    // Completions another engine left in the shared port before this one started.
+    void drain_strays() {
+        OVERLAPPED_ENTRY entries[64];
+        ULONG n = 0;
+        while (::GetQueuedCompletionStatusEx(process_port(), entries, 64, &n, 0, FALSE) && n > 0)
+            strays_ += n;
+    }
+
+    ConnState* adopt(const ConnectionPtr& conn) {
+        auto owned = std::make_unique<ConnState>(conn);
+        ConnState* c = owned.get();
+        c->ops = 1;  // held until the caller has opened it and posted the first recv
+        ++inflight_;
+        associate(conn->socket());
+        conn->engine_slot = c;
+        {
+            std::lock_guard lock(mutex_);
+            conns_.emplace(conn->id(), std::move(owned));
+        }
+        conn->attach(this);
+        return c;
+    }
+
+    void work() {
+        OVERLAPPED_ENTRY entries[64];
+        for (;;) {
+            ULONG n = 0;
+            const BOOL ok =
+                ::GetQueuedCompletionStatusEx(process_port(), entries, 64, &n, INFINITE, FALSE);
+            wakeups_.fetch_add(1, std::memory_order_relaxed);
+            syscalls_.fetch_add(1, std::memory_order_relaxed);
+            if (!ok) {
+                ::Sleep(1);
+                continue;
+            }
+            events_.fetch_add(n, std::memory_order_relaxed);
+            int quits = 0;
+            for (ULONG i = 0; i < n; ++i) {
+                const OVERLAPPED_ENTRY& e = entries[i];
+                if (e.lpCompletionKey == kQuitKey) {
+                    ++quits;
+                } else if (e.lpCompletionKey == kWakeKey) {
+                    on_wake(*reinterpret_cast<ConnState*>(e.lpOverlapped));
+                } else {
+                    auto* op = CONTAINING_RECORD(e.lpOverlapped, IoOp, ov);
+                    const bool done = win::succeeded(op->ov);
+                    const DWORD bytes = e.dwNumberOfBytesTransferred;
+                    switch (op->kind) {
+                        case OpKind::Recv:
+                            on_recv(*static_cast<ConnState*>(op->owner), done, bytes);
+                            break;
+                        case OpKind::Send:
+                            on_send(*static_cast<ConnState*>(op->owner), done, bytes);
+                            break;
+                        case OpKind::Accept:
+                            on_accept(*static_cast<AcceptState*>(op->owner), done);
+                            break;
+                    }
+                }
+            }
+            if (quits > 0) {
+                // One quit per worker: pass on any extra this batch took from the others.
+                for (int i = 1; i < quits; ++i)
+                    ::PostQueuedCompletionStatus(process_port(), 0, kQuitKey, nullptr);
+                return;
+            }
+        }
+    }
+
+    void post_accept(AcceptState& a) {
+        if (stopping_) return;
+        ++inflight_;
+        int error = 0;
+        syscalls_.fetch_add(1, std::memory_order_relaxed);
+        if (!win::post_accept(listener_, family_, a.slot, a.op.ov, error)) {
+            --inflight_;
+            accept_failures_.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
+    void on_accept(AcceptState& a, bool ok) {
+        if (ok && !stopping_) {
+            std::string peer;
+            const SOCKET s = win::finish_accept(listener_, a.slot, peer);
+            if (ConnectionPtr conn = host_->make_connection(s, std::move(peer))) {
+                ConnState* c = adopt(conn);
+                host_->connection_opened(conn);
+                post_recv(*c);
+                release(*c);
+            }
+        } else if (a.slot.s != INVALID_SOCKET) {
+            ::closesocket(a.slot.s);
+            a.slot.s = INVALID_SOCKET;
+        }
+        post_accept(a);
+        finish_op();
+    }
+
+    void post_recv(ConnState& c) {
+        {
+            std::lock_guard lock(c.m);
+            if (c.closing || c.receiving || stopping_) return;
+            c.receiving = true;
+            ++c.ops;
+        }
+        ++inflight_;
+        c.recv_op.ov = OVERLAPPED{};
+        WSABUF buf{kRecvSize, c.recv_buf.get()};
+        DWORD flags = 0;
+        syscalls_.fetch_add(1, std::memory_order_relaxed);
+        if (::WSARecv(c.conn->socket(), &buf, 1, nullptr, &flags, &c.recv_op.ov, nullptr) == 0 ||
+            ::WSAGetLastError() == WSA_IO_PENDING)
+            return;  // the completion comes through the port either way
+        {
+            std::lock_guard lock(c.m);
+            c.receiving = false;
+        }
+        begin_close(c, CloseReason::Reset);
+        release(c);
+    }
+
+    void on_recv(ConnState& c, bool ok, DWORD bytes) {
+        {
+            std::lock_guard lock(c.m);
+            c.receiving = false;
+        }
+        Connection& conn = *c.conn;
+        if (!ok) {
+            if (!stopping_) begin_close(c, CloseReason::Reset);
+        } else if (bytes == 0) {
+            conn.peer_finished();
+            post_send(c);  // a half-close: answer what was asked, then our FIN
+        } else {
+            conn.deliver(std::span(reinterpret_cast<const std::byte*>(c.recv_buf.get()), bytes),
+                         host_->handler());
+            if (!conn.peer_has_finished()) post_recv(c);
+        }
+        if (conn.must_finalize()) begin_close(c, CloseReason::PeerClosed);
+        release(c);
+    }
+
+    // Posts the next send if none is in flight; with nothing left, completes a graceful close.
+    void post_send(ConnState& c) {
+        {
+            std::lock_guard lock(c.m);
+            if (c.closing || c.sending || stopping_) return;
+            c.sending = true;
+            ++c.ops;
+        }
+        ++inflight_;
+        Connection& conn = *c.conn;
+        const auto bytes = conn.begin_write();
+        if (bytes.empty()) {
+            conn.shutdown_if_drained();
+            {
+                std::lock_guard lock(c.m);
+                c.sending = false;
+            }
+            if (conn.must_finalize()) begin_close(c, CloseReason::PeerClosed);
+            release(c);
+            return;
+        }
+        c.send_op.ov = OVERLAPPED{};
+        WSABUF buf{static_cast<ULONG>(std::min<std::size_t>(bytes.size(), 1u << 20)),
+                   const_cast<char*>(reinterpret_cast<const char*>(bytes.data()))};
+        syscalls_.fetch_add(1, std::memory_order_relaxed);
+        if (::WSASend(conn.socket(), &buf, 1, nullptr, 0, &c.send_op.ov, nullptr) == 0 ||
+            ::WSAGetLastError() == WSA_IO_PENDING)
+            return;
+        conn.end_write(0);
+        {
+            std::lock_guard lock(c.m);
+            c.sending = false;
+        }
+        begin_close(c, CloseReason::Reset);
+        release(c);
+    }
+
+    void on_send(ConnState& c, bool ok, DWORD bytes) {
+        c.conn->end_write(ok ? bytes : 0);
+        {
+            std::lock_guard lock(c.m);
+            c.sending = false;
+        }
+        if (!ok) {
+            if (!stopping_) begin_close(c, CloseReason::Reset);
+        } else {
+            post_send(c);
+        }
+        release(c);
+    }
+
+    void on_wake(ConnState& c) {
+        c.conn->flush_scheduled.store(false);
+        post_send(c);
+        if (c.conn->must_finalize()) begin_close(c, CloseReason::PeerClosed);
+        release(c);
+    }
+
+    // Called while holding one of the connection's ops: the last release finalizes it.
+    void begin_close(ConnState& c, CloseReason reason) {
+        {
+            std::lock_guard lock(c.m);
+            if (c.closing) return;
+            c.closing = true;
+            c.observed = reason;
+        }
+        ::CancelIoEx(reinterpret_cast<HANDLE>(c.conn->socket()), nullptr);
+    }
+
+    void release(ConnState& c) {
+        bool retire;
+        {
+            std::lock_guard lock(c.m);
+            retire = --c.ops == 0 && c.closing;
+        }
+        if (retire) this->retire(c);
+        finish_op();
+    }
+
+    // No operation is in flight any more: the OVERLAPPEDs and buffers can go.
+    void retire(ConnState& c) {
+        ConnectionPtr conn = c.conn;
+        std::unique_ptr<ConnState> dead;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = conns_.find(conn->id());
+            if (it != conns_.end()) {
+                dead = std::move(it->second);
+                conns_.erase(it);
+            }
+        }
+        finalize_connection(*conn, *host_, c.observed);  // after it, wake() is never called
+        conn->engine_slot = nullptr;
+    }
+
+    void finish_op() {
+        if (--inflight_ == 0 && stopping_) {
+            std::lock_guard lock(drain_mutex_);
+            drain_cv_.notify_all();
+        }
+    }
+
+    void cancel_ops(bool sends_too) {
+        std::lock_guard lock(mutex_);
+        for (auto& [id, c] : conns_) {
+            const auto h = reinterpret_cast<HANDLE>(c->conn->socket());
+            if (sends_too)
+                ::CancelIoEx(h, nullptr);
+            else
+                ::CancelIoEx(h, &c->recv_op.ov);
+        }
+    }
+
+    EngineHost* host_ = nullptr;
+    socket_t listener_ = kInvalidSocket;
+    int family_ = AF_INET;
+    std::atomic<bool> stopping_{false};
+    std::vector<std::thread> workers_;
+    std::vector<std::unique_ptr<AcceptState>> accepts_;
+
+    mutable std::mutex mutex_;  // guards conns_ (never held while calling the host)
+    std::unordered_map<std::uint64_t, std::unique_ptr<ConnState>> conns_;
+
+    std::atomic<long> inflight_{0};  // operations and packets not yet fully handled
+    std::mutex drain_mutex_;
+    std::condition_variable drain_cv_;
+
+    std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0}, strays_{0},
+        accept_failures_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_iocp_engine() {
+    return std::make_unique<IocpEngine>();
+}
+
+}  // namespace netcore
