@@ -6,6 +6,8 @@ namespace netcore {
 #ifdef _WIN32
 std::unique_ptr<Engine> make_iocp_engine();
 std::unique_ptr<Engine> make_event_select_engine();
+std::unique_ptr<Engine> make_overlapped_event_engine();
+std::unique_ptr<Engine> make_overlapped_callback_engine();
 #else
 std::unique_ptr<Engine> make_epoll_engine();
 #endif
@@ -17,6 +19,10 @@ const std::vector<EngineInfo>& engines() {
          make_iocp_engine},
         {"event_select", "WSAEventSelect, groups of 63 sockets per waiting thread",
          make_event_select_engine},
+        {"overlapped_event", "overlapped WSARecv/WSASend signalling events, groups of 63",
+         make_overlapped_event_engine},
+        {"overlapped_callback", "overlapped WSARecv/WSASend with completion routines (APCs)",
+         make_overlapped_callback_engine},
 #else
         {"epoll", "epoll readiness, edge-triggered, one loop thread", make_epoll_engine},
 #endif

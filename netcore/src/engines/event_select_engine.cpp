@@ -277,6 +277,9 @@ class EventSelectEngine final : public Engine {
             return;
         }
         conn->attach(this);
+        // Input that arrived before the registration: reading to WSAEWOULDBLOCK now also
+        // re-arms FD_READ, whatever the provider recorded meanwhile.
+        serve(*raw, true, false);
     }
 
     // Reads and writes one connection; returns the socket calls made.

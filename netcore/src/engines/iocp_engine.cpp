@@ -14,9 +14,13 @@
 //   Closing cancels with CancelIoEx and waits for those completions like any other.
 // - stop(): receives are cancelled at once, sends get a moment to finish, then are cancelled;
 //   the workers keep serving completions until none is in flight, then exit.
-// - Later engines keep using the sockets (readiness calls do not touch the port). Engines
-//   that post overlapped I/O set the low bit of hEvent so nothing of theirs reaches the
-//   port; whatever still sits in it when iocp starts again is drained and counted as stray.
+// - stop() unbinds every socket from the port where the system can
+//   (FileReplaceCompletionInformation, Windows 8.1+; Wine 8 cannot). A socket left bound keeps
+//   working with every other engine: readiness calls never touch the port, overlapped_event
+//   sets the low bit of hEvent so its completions skip the port, and overlapped_callback
+//   (Windows refuses completion routines on a bound socket: WSAEINVAL) falls back to a shared
+//   event for those sockets. Whatever still sits in the port when iocp starts again is drained
+//   and counted as stray.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -50,6 +54,32 @@ HANDLE process_port() {
 // Fails harmlessly when the socket is already bound to the port (an earlier iocp engine).
 void associate(SOCKET s) {
     ::CreateIoCompletionPort(reinterpret_cast<HANDLE>(s), process_port(), kIoKey, 0);
+}
+
+// Undoes the association (FileReplaceCompletionInformation with no port, Windows 8.1 and
+// later), so the engines after this one get sockets no port knows about. False when the
+// system cannot: completions then keep going to the port (see the file comment).
+bool dissociate(SOCKET s) {
+    struct IoStatus {
+        union {
+            LONG status;
+            void* pointer;
+        };
+        ULONG_PTR information;
+    };
+    struct CompletionInfo {
+        HANDLE port;
+        void* key;
+    };
+    using SetInformationFile = LONG(WINAPI*)(HANDLE, IoStatus*, void*, ULONG, int);
+    static const auto set_info = reinterpret_cast<SetInformationFile>(reinterpret_cast<void*>(
+        ::GetProcAddress(::GetModuleHandleW(L"ntdll.dll"), "NtSetInformationFile")));
+    constexpr int kFileReplaceCompletionInformation = 61;
+    if (!set_info) return false;
+    IoStatus io{};
+    CompletionInfo none{nullptr, nullptr};
+    return set_info(reinterpret_cast<HANDLE>(s), &io, &none, sizeof none,
+                    kFileReplaceCompletionInformation) >= 0;
 }
 
 enum class OpKind : std::uint8_t { Recv, Send, Accept };
@@ -123,7 +153,9 @@ class IocpEngine final : public Engine {
         accepts_.clear();
         std::vector<ConnectionPtr> out;
         std::lock_guard lock(mutex_);
+        dissociate(listener_);
         for (auto& [id, c] : conns_) {
+            if (!dissociate(c->conn->socket())) ++left_bound_;
             c->conn->detach();
             out.push_back(std::move(c->conn));
         }
@@ -163,7 +195,8 @@ class IocpEngine final : public Engine {
                      {"pending overlapped ops", std::to_string(inflight_.load())},
                      {"accepts posted", std::to_string(kAcceptsPosted)},
                      {"completions per wakeup", ratio},
-                     {"stray completions drained", std::to_string(strays_.load())}};
+                     {"stray completions drained", std::to_string(strays_.load())},
+                     {"sockets left bound at stop", std::to_string(left_bound_.load())}};
         return s;
     }
 
@@ -249,7 +282,7 @@ class IocpEngine final : public Engine {
     }
 
     void on_accept(AcceptState& a, bool ok) {
-        if (ok && !stopping_) {
+        if (ok) {  // even while stopping: the connection is handed back with the others
             std::string peer;
             const SOCKET s = win::finish_accept(listener_, a.slot, peer);
             if (ConnectionPtr conn = host_->make_connection(s, std::move(peer))) {
@@ -437,7 +470,7 @@ class IocpEngine final : public Engine {
     std::condition_variable drain_cv_;
 
     std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0}, strays_{0},
-        accept_failures_{0};
+        accept_failures_{0}, left_bound_{0};
 };
 
 }  // namespace
