@@ -8,6 +8,7 @@ std::unique_ptr<Engine> make_iocp_engine();
 std::unique_ptr<Engine> make_event_select_engine();
 std::unique_ptr<Engine> make_overlapped_event_engine();
 std::unique_ptr<Engine> make_overlapped_callback_engine();
+std::unique_ptr<Engine> make_async_select_engine();
 #else
 std::unique_ptr<Engine> make_epoll_engine();
 #endif
@@ -23,6 +24,8 @@ const std::vector<EngineInfo>& engines() {
          make_overlapped_event_engine},
         {"overlapped_callback", "overlapped WSARecv/WSASend with completion routines (APCs)",
          make_overlapped_callback_engine},
+        {"async_select", "WSAAsyncSelect, socket events as messages to a message-only window",
+         make_async_select_engine},
 #else
         {"epoll", "epoll readiness, edge-triggered, one loop thread", make_epoll_engine},
 #endif
