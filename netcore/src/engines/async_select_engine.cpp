@@ -171,11 +171,12 @@ class AsyncSelectEngine final : public Engine {
     void on_socket(SOCKET s, WORD event, WORD error) {
         events_.fetch_add(1, std::memory_order_relaxed);
         if (s == listener_) {
-            if (event == FD_ACCEPT)
-                syscalls_.fetch_add(accept_pending(listener_, *host_, 256,
-                                                   [this](const ConnectionPtr& c) { add(c); })
-                                        .calls,
-                                    std::memory_order_relaxed);
+            if (event != FD_ACCEPT) return;
+            const auto a =
+                accept_pending(listener_, *host_, 256, [this](const ConnectionPtr& c) { add(c); });
+            syscalls_.fetch_add(a.calls, std::memory_order_relaxed);
+            // A full batch: ask for the rest ourselves rather than count on a new FD_ACCEPT.
+            if (a.more) ::PostMessageW(hwnd_, kSocketMessage, listener_, FD_ACCEPT);
             return;
         }
         auto it = conns_.find(s);

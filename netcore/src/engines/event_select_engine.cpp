@@ -172,19 +172,22 @@ class EventSelectEngine final : public Engine {
 
     void accept_loop() {
         WSAEVENT events[2] = {stop_event_, listen_event_};
+        bool more = false;  // the last batch stopped at its limit: accept again without waiting
         for (;;) {
-            const DWORD r = ::WSAWaitForMultipleEvents(2, events, FALSE, WSA_INFINITE, FALSE);
+            const DWORD r =
+                ::WSAWaitForMultipleEvents(2, events, FALSE, more ? 0 : WSA_INFINITE, FALSE);
             wakeups_.fetch_add(1, std::memory_order_relaxed);
             if (r == WSA_WAIT_EVENT_0 || r == WSA_WAIT_FAILED) return;
             WSANETWORKEVENTS ne{};
             ::WSAEnumNetworkEvents(listener_, listen_event_, &ne);
             syscalls_.fetch_add(2, std::memory_order_relaxed);
-            if (ne.lNetworkEvents & FD_ACCEPT) accept_some();
+            if (more || (ne.lNetworkEvents & FD_ACCEPT)) more = accept_some();
         }
     }
 
-    // FD_ACCEPT is re-enabled by accept(): take what is pending, up to a batch.
-    void accept_some() {
+    // FD_ACCEPT is re-enabled by accept(): take what is pending, up to a batch. True when the
+    // batch was full (more may wait: do not count on a new FD_ACCEPT for them).
+    bool accept_some() {
         for (int i = 0; i < 256; ++i) {
             std::string peer;
             const socket_t s = accept_nonblocking(listener_, peer);
@@ -193,13 +196,14 @@ class EventSelectEngine final : public Engine {
                 const int err = last_socket_error();
                 if (is_out_of_descriptors(err) && shed_pending_connection(listener_)) continue;
                 if (is_transient_accept_error(err)) continue;
-                return;
+                return false;
             }
             events_.fetch_add(1, std::memory_order_relaxed);
             // The group thread tells the host it opened, so on_open precedes on_data.
             if (ConnectionPtr conn = host_->make_connection(s, std::move(peer)))
                 place(std::move(conn), true);
         }
+        return true;
     }
 
     void group_loop(Group& g) {
