@@ -1,16 +1,39 @@
 #!/usr/bin/env bash
-# Installs everything the build and the tests need on a fresh Debian 12 machine.
+# Installs what the build and the tests need on a fresh Debian 12 machine (apt-get only,
+# and only the packages that are missing).
+#   scripts/install-deps.sh [GROUP...]   groups: core (default), gui, all
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-PACKAGES=(
-  build-essential cmake ninja-build pkg-config clang-format
+
+# The compiler, the libraries of netcore/chat/tools and the test frameworks.
+CORE=(
+  build-essential cmake ninja-build pkg-config clang-format python3
   libspdlog-dev libfmt-dev libcli11-dev liburing-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3
 )
+# server_gui and client_gui (Dear ImGui, GLFW, OpenGL), and their headless tests: Xvfb,
+# xdotool for real input events, ImageMagick for screenshots, Mesa's software OpenGL, and a
+# CJK font so Korean renders.
+GUI=(
+  libimgui-dev libglfw3-dev libgl-dev libstb-dev
+  xvfb xauth xdotool imagemagick libgl1-mesa-dri fonts-noto-cjk
+)
+
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=(core)
+wanted=()
+for g in "${groups[@]}"; do
+  case "$g" in
+    core) wanted+=("${CORE[@]}") ;;
+    gui) wanted+=("${GUI[@]}") ;;
+    all) wanted+=("${CORE[@]}" "${GUI[@]}") ;;
+    *) echo "install-deps.sh: unknown group '$g' (core, gui, all)" >&2; exit 2 ;;
+  esac
+done
+
 missing=()
-for p in "${PACKAGES[@]}"; do
+for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
-scripts/install-deps.sh
+scripts/install-deps.sh all
 cmake --preset default
 cmake --build --preset default
 ctest --preset default -j2 --timeout 300

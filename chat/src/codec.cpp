@@ -309,10 +309,11 @@ constexpr MsgType type_for();
     }
 CHAT_TYPE(Hello)
 CHAT_TYPE(Welcome)
-CHAT_TYPE(Error) CHAT_TYPE(Bye) CHAT_TYPE(Notice) CHAT_TYPE(Join) CHAT_TYPE(Joined) CHAT_TYPE(Leave)
-    CHAT_TYPE(Left) CHAT_TYPE(RoomEvent) CHAT_TYPE(ListRooms) CHAT_TYPE(Rooms) CHAT_TYPE(Say)
-        CHAT_TYPE(Message) CHAT_TYPE(Whisper) CHAT_TYPE(Whispered) CHAT_TYPE(Move) CHAT_TYPE(Board)
-            CHAT_TYPE(Ping) CHAT_TYPE(Pong) CHAT_TYPE(Echo) CHAT_TYPE(InfoReq) CHAT_TYPE(Info)
+CHAT_TYPE(Error)
+CHAT_TYPE(Bye) CHAT_TYPE(Notice) CHAT_TYPE(Join) CHAT_TYPE(Joined) CHAT_TYPE(Leave) CHAT_TYPE(Left)
+    CHAT_TYPE(RoomEvent) CHAT_TYPE(ListRooms) CHAT_TYPE(Rooms) CHAT_TYPE(Say) CHAT_TYPE(Message)
+        CHAT_TYPE(Whisper) CHAT_TYPE(Whispered) CHAT_TYPE(Move) CHAT_TYPE(Board) CHAT_TYPE(Ping)
+            CHAT_TYPE(Pong) CHAT_TYPE(Echo) CHAT_TYPE(InfoReq) CHAT_TYPE(Info)
 #undef CHAT_TYPE
 
     // Every alternative of AnyMessage, tried by type number.

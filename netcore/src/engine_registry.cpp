@@ -11,6 +11,7 @@ std::unique_ptr<Engine> make_overlapped_callback_engine();
 std::unique_ptr<Engine> make_async_select_engine();
 #else
 std::unique_ptr<Engine> make_epoll_engine();
+std::unique_ptr<Engine> make_io_uring_engine();
 #endif
 
 const std::vector<EngineInfo>& engines() {
@@ -28,6 +29,8 @@ const std::vector<EngineInfo>& engines() {
          make_async_select_engine},
 #else
         {"epoll", "epoll readiness, edge-triggered, one loop thread", make_epoll_engine},
+        {"io_uring", "io_uring completions, multishot accept and recv, one loop thread",
+         make_io_uring_engine},
 #endif
     };
     return table;

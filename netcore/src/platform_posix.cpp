@@ -1,6 +1,5 @@
-#include <arpa/inet.h>
+// POSIX side of platform.hpp: errno, fcntl, SIGPIPE.
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -8,12 +7,12 @@
 
 #include <csignal>
 #include <cstring>
-#include <stdexcept>
 
 #include "netcore/platform.hpp"
-#include "netcore/socket_ops.hpp"
 
 namespace netcore {
+
+int reserve_descriptor = -1;  // see shed_pending_connection() in socket_ops_posix.cpp
 
 int last_socket_error() {
     return errno;
@@ -42,93 +41,9 @@ void set_nodelay(socket_t s) {
 void init_sockets() {
     // A peer that resets while we write must give EPIPE, not kill the process.
     std::signal(SIGPIPE, SIG_IGN);
-}
-
-socket_t listen_tcp(const std::string& address, std::uint16_t port, int backlog) {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    addrinfo* found = nullptr;
-    const std::string service = std::to_string(port);
-    if (int rc = ::getaddrinfo(address.c_str(), service.c_str(), &hints, &found); rc != 0)
-        throw std::runtime_error("cannot resolve listen address '" + address +
-                                 "': " + ::gai_strerror(rc));
-    std::string last_error = "no usable address";
-    for (addrinfo* ai = found; ai; ai = ai->ai_next) {
-        const int s = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (s < 0) {
-            last_error = std::strerror(errno);
-            continue;
-        }
-        int one = 1;
-        ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (::bind(s, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(s, backlog) == 0 &&
-            set_nonblocking(s, true)) {
-            ::freeaddrinfo(found);
-            return s;
-        }
-        last_error = std::strerror(errno);
-        ::close(s);
-    }
-    ::freeaddrinfo(found);
-    throw std::runtime_error("cannot listen on " + address + ":" + service + ": " + last_error);
-}
-
-std::uint16_t local_port(socket_t s) {
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    if (::getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
-    if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
-    return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-}
-
-std::string format_address(const sockaddr* sa) {
-    char host[INET6_ADDRSTRLEN] = "?";
-    if (sa->sa_family == AF_INET6) {
-        auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
-        ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-        return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
-    }
-    auto* in = reinterpret_cast<const sockaddr_in*>(sa);
-    ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-    return std::string(host) + ":" + std::to_string(ntohs(in->sin_port));
-}
-
-socket_t accept_nonblocking(socket_t listener, std::string& peer) {
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    const int s =
-        ::accept4(listener, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (s < 0) return kInvalidSocket;
-    set_nodelay(s);
-    peer = format_address(reinterpret_cast<sockaddr*>(&ss));
-    return s;
-}
-
-}  // namespace netcore
-
-#include <fcntl.h>
-
-namespace netcore {
-
-bool is_out_of_descriptors(int error) {
-    return error == EMFILE || error == ENFILE;
-}
-bool is_transient_accept_error(int error) {
-    return error == ECONNABORTED || error == EINTR || error == EPROTO;
-}
-
-// libuv's answer to EMFILE: keep one descriptor in reserve, free it to accept and drop the
-// pending connection, then take it back, so a full table never makes the loop spin.
-bool shed_pending_connection(socket_t listener) {
-    static int reserve = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (reserve < 0) return false;
-    ::close(reserve);
-    const int s = ::accept(listener, nullptr, nullptr);
-    if (s >= 0) ::close(s);
-    reserve = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    return s >= 0;
+    // Taken at start-up: by the time descriptors run out it is too late to get one.
+    static const int reserved = reserve_descriptor = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    (void)reserved;
 }
 
 }  // namespace netcore

@@ -79,9 +79,19 @@ bool Server::switch_engine(std::string_view engine_name, std::string& error) {
     const std::string from(engine_->name());
     auto conns = engine_->stop();
     const std::size_t count = conns.size();
+    try {
+        next->start(*this, listener_, conns);
+    } catch (const std::exception& e) {
+        // The new engine could not start (resources, a sandbox): the old model takes back
+        // everything it handed over, so nobody is lost.
+        error = std::string(engine_name) + " failed to start: " + e.what();
+        spdlog::error("engine switch {} -> {} failed: {}", from, engine_name, e.what());
+        engine_ = create_engine(from);
+        engine_->start(*this, listener_, std::move(conns));
+        return false;
+    }
     engine_ = std::move(next);
     set_engine_name();
-    engine_->start(*this, listener_, std::move(conns));
     spdlog::info("engine switched {} -> {} with {} connections", from, engine_->name(), count);
     return true;
 }

@@ -54,8 +54,13 @@ class Engine : public WriteWaker {
         return {};
     }
 
-    // Starts serving the listening socket and the adopted connections (from an earlier engine).
+    // Starts serving the listening socket (kInvalidSocket: none, a client) and the adopted
+    // connections (from an earlier engine).
     virtual void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) = 0;
+
+    // Takes over a socket connected while the engine runs (any thread); the engine calls
+    // host.connection_opened() for it from its own thread before any of its data.
+    virtual void adopt(ConnectionPtr conn) = 0;
 
     // Stops: finishes or cancels every operation in flight, makes no more calls to the host,
     // and hands back every live connection with its unread and unsent bytes.

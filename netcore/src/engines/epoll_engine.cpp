@@ -29,7 +29,7 @@ class EpollEngine final : public Engine {
         wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (epfd_ < 0 || wakefd_ < 0)
             throw std::runtime_error("epoll: cannot create epoll/eventfd");
-        watch(listener_, EPOLLIN, &listener_tag_);
+        if (listener_ != kInvalidSocket) watch(listener_, EPOLLIN, &listener_tag_);
         watch(wakefd_, EPOLLIN, &wake_tag_);
         for (auto& conn : adopted) add(conn);
         stopping_ = false;
@@ -47,10 +47,20 @@ class EpollEngine final : public Engine {
             out.push_back(std::move(conn));
         }
         conns_.clear();
-        ::epoll_ctl(epfd_, EPOLL_CTL_DEL, listener_, nullptr);
+        if (listener_ != kInvalidSocket) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, listener_, nullptr);
+        for (auto& conn : incoming_) out.push_back(std::move(conn));  // never opened here
+        incoming_.clear();
         ::close(epfd_);
         ::close(wakefd_);
         return out;
+    }
+
+    void adopt(ConnectionPtr conn) override {
+        {
+            std::lock_guard lock(remote_mutex_);
+            incoming_.push_back(std::move(conn));
+        }
+        signal_wakefd();
     }
 
     void wake(Connection& conn) override {
@@ -173,9 +183,17 @@ class EpollEngine final : public Engine {
     void take_remote_wakes() {
         std::uint64_t drained;
         [[maybe_unused]] auto n = ::read(wakefd_, &drained, sizeof drained);
-        std::lock_guard lock(remote_mutex_);
-        dirty_.insert(dirty_.end(), remote_.begin(), remote_.end());
-        remote_.clear();
+        std::vector<ConnectionPtr> incoming;
+        {
+            std::lock_guard lock(remote_mutex_);
+            dirty_.insert(dirty_.end(), remote_.begin(), remote_.end());
+            remote_.clear();
+            incoming.swap(incoming_);
+        }
+        for (auto& conn : incoming) {
+            add(conn);
+            host_->connection_opened(conn);
+        }
     }
 
     std::uint64_t close(Connection& conn, CloseReason observed) {
@@ -206,7 +224,8 @@ class EpollEngine final : public Engine {
     std::vector<std::uint64_t> carry_;  // read budget reached, more input pending
 
     std::mutex remote_mutex_;
-    std::vector<std::uint64_t> remote_;  // woken from other threads
+    std::vector<std::uint64_t> remote_;    // woken from other threads
+    std::vector<ConnectionPtr> incoming_;  // adopted from other threads, not yet registered
 
     std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0}, registered_{0};
 };

@@ -1,0 +1,107 @@
+// A chat client's protocol state, without sockets or windows: it builds the frames to send,
+// digests the frames received, and keeps what a client shows (rooms, members, messages,
+// gaps in seq, boards, whispers, notices, round-trip time). The GUI client and the load
+// generator drive it; the tests drive it with bytes.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chat/codec.hpp"
+
+namespace chat {
+
+enum class ClientState { Disconnected, Handshake, Ready, Refused, Closed };
+
+struct ChatLine {
+    std::uint64_t seq = 0;  // 0 for local lines (joins, leaves, gap markers)
+    std::uint64_t server_time_us = 0;
+    std::string from, text;
+    enum class Kind { Message, Event, Gap } kind = Kind::Message;
+};
+
+struct RoomView {
+    std::string name;
+    std::vector<std::string> members;
+    std::deque<ChatLine> lines;  // newest last, at most kMaxLines
+    std::uint64_t next_seq = 0;  // the seq expected next
+    std::uint64_t missed = 0;    // messages lost to gaps, in total
+    std::vector<Piece> board;
+    static constexpr std::size_t kMaxLines = 2000;
+};
+
+struct Refusal {
+    ErrorCode code = ErrorCode::None;
+    std::string text;  // what a user should read
+};
+
+class ClientSession {
+  public:
+    using Clock = std::chrono::steady_clock;
+
+    // ---- frames to send (a local check first: empty or oversize text is refused here) ----
+    Bytes hello(const std::string& nick, const std::string& password);
+    Bytes join(const std::string& room) const { return encode(Join{room}); }
+    Bytes leave(const std::string& room) const { return encode(Leave{room}); }
+    std::optional<Bytes> say(const std::string& room, const std::string& text) const;
+    std::optional<Bytes> whisper(const std::string& to, const std::string& text) const;
+    Bytes move(const std::string& room, int x, int y) const;
+    Bytes ping(Clock::time_point now);
+    Bytes list_rooms() const { return encode(ListRooms{}); }
+    Bytes info_request() const { return encode(InfoReq{}); }
+    Bytes bye(const std::string& reason) const { return encode(Bye{reason}); }
+
+    // Parses every whole frame of `bytes` (keeping a partial tail) and updates the state.
+    // Returns the messages decoded, in order, for callers that want to react to them.
+    std::vector<AnyMessage> feed(std::span<const std::byte> bytes,
+                                 Clock::time_point now = Clock::now());
+
+    // The transport went away: rooms are kept (to rejoin and mark gaps), state is reset.
+    void disconnected();
+    // Frames that rejoin every room we were in (after a reconnect's WELCOME).
+    std::vector<Bytes> rejoin_frames() const;
+
+    ClientState state() const { return state_; }
+    const std::string& nick() const { return nick_; }
+    const std::string& server_name() const { return server_name_; }
+    const std::string& engine() const { return engine_; }
+    const std::map<std::string, RoomView>& rooms() const { return rooms_; }
+    const std::vector<RoomSummary>& room_list() const { return room_list_; }
+    const std::deque<Whispered>& whispers() const { return whispers_; }
+    const std::deque<std::string>& notices() const { return notices_; }
+    const std::optional<Refusal>& refusal() const { return refusal_; }
+    const std::deque<Error>& errors() const { return errors_; }
+    std::optional<std::chrono::microseconds> rtt() const { return rtt_; }
+    std::uint64_t frames_in() const { return frames_in_; }
+    std::uint64_t frames_out() const { return frames_out_; }
+    void count_sent(std::uint64_t frames = 1) { frames_out_ += frames; }
+
+    // The user-facing text for a refusal code (nick taken, bad password, server full...).
+    static std::string explain(ErrorCode code, const std::string& detail);
+
+  private:
+    void apply(const AnyMessage& msg, Clock::time_point now);
+    void on_message(const Message& m);
+    RoomView& room(const std::string& name);
+
+    ClientState state_ = ClientState::Disconnected;
+    std::string nick_, server_name_, engine_;
+    std::map<std::string, RoomView> rooms_;
+    std::vector<RoomSummary> room_list_;
+    std::deque<Whispered> whispers_;
+    std::deque<std::string> notices_;
+    std::deque<Error> errors_;
+    std::optional<Refusal> refusal_;
+    std::uint64_t next_ping_token_ = 1;
+    std::map<std::uint64_t, Clock::time_point> pings_;
+    std::optional<std::chrono::microseconds> rtt_;
+    std::uint64_t frames_in_ = 0, frames_out_ = 0;
+    Bytes tail_;
+};
+
+}  // namespace chat

@@ -1,0 +1,53 @@
+# Finds what the server window needs: Dear ImGui with its GLFW and OpenGL 3 backends, GLFW and
+# OpenGL. Two layouts are understood:
+#   - vcpkg (Windows): find_package(imgui CONFIG) gives imgui::imgui with the backends inside.
+#   - Debian's libimgui-dev: one static libimgui.a holding the core and every backend, headers
+#     in /usr/include/imgui and /usr/include/imgui/backends, stb_truetype from libstb.
+# On success it defines the target netchat::imgui and sets NETCHAT_GUI_FOUND.
+set(NETCHAT_GUI_FOUND FALSE)
+
+find_package(OpenGL QUIET)
+find_package(glfw3 CONFIG QUIET)
+if(NOT TARGET glfw)
+  find_package(PkgConfig QUIET)
+  if(PKG_CONFIG_FOUND)
+    pkg_check_modules(GLFW3 QUIET IMPORTED_TARGET glfw3)
+    if(GLFW3_FOUND)
+      add_library(glfw ALIAS PkgConfig::GLFW3)
+    endif()
+  endif()
+endif()
+
+find_package(imgui CONFIG QUIET)
+if(TARGET imgui::imgui)
+  set(_gui_imgui imgui::imgui)
+else()
+  find_path(IMGUI_INCLUDE_DIR imgui.h PATH_SUFFIXES imgui)
+  find_path(IMGUI_BACKENDS_DIR imgui_impl_glfw.h
+            HINTS ${IMGUI_INCLUDE_DIR} PATH_SUFFIXES backends imgui/backends)
+  find_library(IMGUI_LIBRARY imgui)
+  # Debian builds ImGui against the system stb instead of its bundled copy.
+  find_library(STB_LIBRARY stb)
+  if(IMGUI_INCLUDE_DIR AND IMGUI_BACKENDS_DIR AND IMGUI_LIBRARY)
+    add_library(netchat_imgui_system INTERFACE)
+    target_include_directories(netchat_imgui_system SYSTEM INTERFACE
+                               ${IMGUI_INCLUDE_DIR} ${IMGUI_BACKENDS_DIR})
+    target_link_libraries(netchat_imgui_system INTERFACE ${IMGUI_LIBRARY})
+    if(STB_LIBRARY)
+      target_link_libraries(netchat_imgui_system INTERFACE ${STB_LIBRARY})
+    endif()
+    set(_gui_imgui netchat_imgui_system)
+  endif()
+endif()
+
+if(_gui_imgui AND TARGET glfw AND TARGET OpenGL::GL)
+  add_library(netchat_imgui INTERFACE)
+  # glfw after imgui: the static archive's backends need it; the OpenGL 3 backend dlopens GL.
+  target_link_libraries(netchat_imgui INTERFACE ${_gui_imgui} glfw OpenGL::GL ${CMAKE_DL_LIBS})
+  add_library(netchat::imgui ALIAS netchat_imgui)
+  set(NETCHAT_GUI_FOUND TRUE)
+  message(STATUS "server_gui: Dear ImGui (${_gui_imgui}), GLFW and OpenGL found")
+else()
+  message(STATUS "server_gui: Dear ImGui, GLFW or OpenGL missing; the GUI is not built "
+                 "(scripts/install-deps.sh gui installs them)")
+endif()

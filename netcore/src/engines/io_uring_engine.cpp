@@ -1,0 +1,728 @@
+// io_uring: a proactor. The loop thread owns one ring, posts accepts, receives and sends, and
+// the kernel reports each finished operation as a completion (CQE). Reads are multishot recvs
+// over one shared ring of provided buffers, so an idle connection owns no read buffer; a kernel
+// without multishot gets single-shot accepts and recvs into a per-connection buffer instead.
+// Other threads wake the loop through an eventfd that a pending READ on the ring watches.
+#include <liburing.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "netcore/engine.hpp"
+#include "netcore/socket_ops.hpp"
+#include "netcore/stream_io.hpp"
+
+namespace netcore {
+namespace {
+
+// What an operation is. With the connection id it makes the CQE's user_data: a completion
+// that arrives after its connection is gone still decodes, and never names freed memory.
+enum class Op : std::uint8_t { Accept = 1, AcceptRetry, Wake, Recv, Send, Cancel };
+
+constexpr std::uint64_t kIdMask = (std::uint64_t{1} << 56) - 1;
+constexpr std::uint64_t tag(Op op, std::uint64_t id = 0) {
+    return (static_cast<std::uint64_t>(op) << 56) | (id & kIdMask);
+}
+constexpr Op op_of(std::uint64_t user_data) {
+    return static_cast<Op>(user_data >> 56);
+}
+constexpr std::uint64_t id_of(std::uint64_t user_data) {
+    return user_data & kIdMask;
+}
+constexpr std::uint64_t kHandled = 0;  // no tag is 0: marks a CQE already dealt with
+
+constexpr unsigned kSqEntries = 1024;
+constexpr unsigned kCqEntries = 8192;  // multishot ops post many CQEs per SQE
+// Shared by every connection; one CQE fills at most one buffer.
+constexpr unsigned kBufferCount = 1024;
+constexpr unsigned kBufferSize = 8 * 1024;
+constexpr std::uint16_t kBufferGroup = 0;
+constexpr std::size_t kSingleShotBuffer = 16 * 1024;
+// Input handed to the handler between two flushes of output: a peer that floods us while
+// reading our answers must not see its answers pile up past max_send_queue in one batch.
+constexpr std::size_t kBatchBudget = 256 * 1024;
+constexpr int kAcceptFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;  // the next engine may be readiness
+
+struct Completion {
+    std::uint64_t user_data;
+    std::int32_t res;
+    std::uint32_t flags;
+};
+
+// The engine's view of one connection.
+struct Slot {
+    ConnectionPtr conn;
+    bool recv_armed = false;
+    bool send_armed = false;
+    bool closing = false;  // cancels sent; finalized once nothing is in flight
+    CloseReason observed = CloseReason::PeerClosed;
+    std::vector<std::byte> buffer;  // single-shot recv only
+};
+
+class IoUringEngine final : public Engine {
+  public:
+    std::string_view name() const override { return "io_uring"; }
+
+    // A kernel or sandbox may forbid io_uring: refuse before the old engine lets go.
+    std::string cannot_adopt(const std::vector<ConnectionPtr>& conns) const override {
+        (void)conns;
+        io_uring probe;
+        const int rc = ::io_uring_queue_init(4, &probe, 0);
+        if (rc < 0) return "io_uring is not available: " + socket_error_text(-rc);
+        ::io_uring_queue_exit(&probe);
+        return {};
+    }
+
+    void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
+        host_ = &host;
+        listener_ = listener;
+        wakefd_ = ::eventfd(0, EFD_CLOEXEC);  // blocking: the ring waits on it, not a thread
+        if (wakefd_ < 0) throw std::runtime_error("io_uring: cannot create eventfd");
+        stopping_ = false;
+        draining_ = false;
+        adopting_ = std::move(adopted);
+        // The loop thread makes the ring and is the only one to submit: completion work runs
+        // in the submitter's context, and the ring is set up for a single issuer.
+        ready_ = {};
+        auto setup = ready_.get_future();
+        thread_ = std::thread([this] { loop(); });
+        if (std::string error = setup.get(); !error.empty()) {
+            thread_.join();
+            ::close(wakefd_);
+            wakefd_ = -1;
+            throw std::runtime_error("io_uring: " + error);
+        }
+    }
+
+    std::vector<ConnectionPtr> stop() override {
+        std::vector<ConnectionPtr> out;
+        if (!thread_.joinable()) return out;
+        stopping_ = true;
+        signal_wakefd();
+        thread_.join();
+        // Nothing is in flight any more: the kernel holds no pointer into these connections.
+        for (auto& [id, slot] : slots_) {
+            slot->conn->detach();
+            out.push_back(std::move(slot->conn));
+        }
+        slots_.clear();
+        {
+            std::lock_guard lock(remote_mutex_);
+            for (auto& conn : incoming_) out.push_back(std::move(conn));  // never opened here
+            incoming_.clear();
+        }
+        ::close(wakefd_);  // after detach(): no wake() can be running now
+        wakefd_ = -1;
+        return out;
+    }
+
+    void adopt(ConnectionPtr conn) override {
+        {
+            std::lock_guard lock(remote_mutex_);
+            incoming_.push_back(std::move(conn));
+        }
+        signal_wakefd();  // only the loop thread may post its first recv
+    }
+
+    void wake(Connection& conn) override {
+        if (conn.flush_scheduled.exchange(true)) return;
+        if (t_loop == this) {
+            dirty_.push_back(conn.id());
+            return;
+        }
+        bool first;
+        {
+            std::lock_guard lock(remote_mutex_);
+            first = remote_.empty();
+            remote_.push_back(conn.id());
+        }
+        if (first) signal_wakefd();
+    }
+
+    EngineStats stats() const override {
+        EngineStats s;
+        s.engine = "io_uring";
+        s.threads = 1;
+        s.wakeups = wakeups_.load(std::memory_order_relaxed);
+        s.events = events_.load(std::memory_order_relaxed);
+        s.syscalls = submits_.load(std::memory_order_relaxed);
+        const std::uint64_t sqes = sqes_.load(std::memory_order_relaxed);
+        s.details = {
+            {"path", path()},
+            {"completion work", setup_flags_ & IORING_SETUP_DEFER_TASKRUN  ? "deferred to the loop"
+                                : setup_flags_ & IORING_SETUP_COOP_TASKRUN ? "cooperative"
+                                                                           : "interrupts the loop"},
+            {"sqes per submit", ratio(sqes, s.syscalls)},
+            {"cqes per wakeup", ratio(s.events, s.wakeups)},
+            {"in-flight ops", std::to_string(in_flight_seen_.load(std::memory_order_relaxed))},
+            {"connections", std::to_string(connections_.load(std::memory_order_relaxed))},
+        };
+        if (multishot_recv_.load(std::memory_order_relaxed)) {
+            s.details.emplace_back("buffers in ring",
+                                   std::to_string(buffers_free_.load(std::memory_order_relaxed)) +
+                                       " of " + std::to_string(kBufferCount) + " x " +
+                                       std::to_string(kBufferSize / 1024) + " KiB");
+            s.details.emplace_back("recv re-armed after ENOBUFS",
+                                   std::to_string(enobufs_.load(std::memory_order_relaxed)));
+        }
+        return s;
+    }
+
+  private:
+    // ---- setup and teardown (on the loop thread) ----
+
+    // Empty on success, else why the ring cannot serve.
+    std::string setup_ring() {
+        // Newest first: DEFER_TASKRUN (6.1) runs completion work only when the loop asks for
+        // events, COOP_TASKRUN (5.19) at least spares the interrupts.
+        const unsigned attempts[] = {
+            IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL,
+            IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
+            0,
+        };
+        int rc = -EINVAL;
+        for (unsigned flags : attempts) {
+            io_uring_params params{};
+            params.flags = flags | IORING_SETUP_CQSIZE;
+            params.cq_entries = kCqEntries;
+            rc = ::io_uring_queue_init_params(kSqEntries, &ring_, &params);
+            if (rc != -EINVAL) {
+                setup_flags_ = flags;
+                break;
+            }
+        }
+        if (rc < 0) return "cannot create a ring: " + socket_error_text(-rc);
+        ring_ready_ = true;
+
+        bool multishot_accept = true, multishot_recv = true;
+        if (io_uring_probe* probe = ::io_uring_get_probe_ring(&ring_)) {
+            std::string missing;
+            for (int op : {IORING_OP_ACCEPT, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_READ,
+                           IORING_OP_ASYNC_CANCEL, IORING_OP_TIMEOUT})
+                if (!::io_uring_opcode_supported(probe, op)) missing += " " + std::to_string(op);
+            // The probe lists opcodes, not flags: multishot accept came with OP_SOCKET (5.19)
+            // and multishot recv with OP_SEND_ZC (6.0). -EINVAL at run time also falls back.
+            multishot_accept = ::io_uring_opcode_supported(probe, IORING_OP_SOCKET);
+            multishot_recv = ::io_uring_opcode_supported(probe, IORING_OP_SEND_ZC);
+            ::io_uring_free_probe(probe);
+            if (!missing.empty()) {
+                teardown();
+                return "the kernel lacks opcodes" + missing;
+            }
+        }
+        if (const char* force = std::getenv("NETCORE_IO_URING_SINGLE_SHOT"); force && *force == '1')
+            multishot_accept = multishot_recv = false;  // lets tests cover the fallback path
+        if (multishot_recv && !setup_buffer_ring()) multishot_recv = false;
+        multishot_accept_ = multishot_accept;
+        multishot_recv_ = multishot_recv;
+        return {};
+    }
+
+    bool setup_buffer_ring() {
+        const std::size_t bytes = kBufferCount * sizeof(io_uring_buf);
+        void* mem =
+            ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (mem == MAP_FAILED) return false;
+        io_uring_buf_reg reg{};
+        reg.ring_addr = reinterpret_cast<std::uintptr_t>(mem);
+        reg.ring_entries = kBufferCount;
+        reg.bgid = kBufferGroup;
+        if (::io_uring_register_buf_ring(&ring_, &reg, 0) < 0) {
+            ::munmap(mem, bytes);
+            return false;
+        }
+        buf_ring_ = static_cast<io_uring_buf_ring*>(mem);
+        buffers_ = std::make_unique_for_overwrite<std::byte[]>(kBufferCount * kBufferSize);
+        ::io_uring_buf_ring_init(buf_ring_);
+        for (unsigned i = 0; i < kBufferCount; ++i)
+            ::io_uring_buf_ring_add(buf_ring_, buffer_at(i), kBufferSize,
+                                    static_cast<unsigned short>(i), buffer_mask(),
+                                    static_cast<int>(i));
+        ::io_uring_buf_ring_advance(buf_ring_, kBufferCount);
+        buffers_free_ = kBufferCount;
+        return true;
+    }
+
+    void teardown() {
+        if (buf_ring_) {
+            ::io_uring_unregister_buf_ring(&ring_, kBufferGroup);
+            ::munmap(buf_ring_, kBufferCount * sizeof(io_uring_buf));
+            buf_ring_ = nullptr;
+        }
+        buffers_.reset();
+        if (ring_ready_) ::io_uring_queue_exit(&ring_);
+        ring_ready_ = false;
+    }
+
+    // ---- the loop ----
+
+    void loop() {
+        if (std::string error = setup_ring(); !error.empty()) return ready_.set_value(error);
+        spdlog::debug("io_uring: {}", path());
+        ready_.set_value({});
+        t_loop = this;
+        arm_wake();
+        if (listener_ != kInvalidSocket) arm_accept();  // none on a client
+        for (auto& conn : adopting_) add(conn);
+        adopting_.clear();
+        for (;;) {
+            serve_dirty();
+            if (stopping_.load(std::memory_order_acquire) && !draining_) begin_drain();
+            if (draining_ && in_flight_ == 0 && backlog_.empty()) break;
+            publish_gauges();
+            // Left-over completions from a budget-limited batch: submit, but do not wait.
+            if (backlog_.empty()) {
+                submit(true);
+                wakeups_.fetch_add(1, std::memory_order_relaxed);
+            } else {
+                submit(false);
+            }
+            harvest();
+            handle_backlog();
+            end_of_batch();
+        }
+        t_loop = nullptr;
+        teardown();
+    }
+
+    void submit(bool wait) {
+        const int n = wait ? ::io_uring_submit_and_wait(&ring_, 1) : ::io_uring_submit(&ring_);
+        if (wait || n > 0) submits_.fetch_add(1, std::memory_order_relaxed);
+        if (n > 0) sqes_.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+    }
+
+    // Copies every ready CQE out and frees the completion queue at once.
+    void harvest() {
+        unsigned head;
+        io_uring_cqe* cqe;
+        unsigned count = 0;
+        io_uring_for_each_cqe(&ring_, head, cqe) {
+            backlog_.push_back({cqe->user_data, cqe->res, cqe->flags});
+            if (cqe->flags & IORING_CQE_F_BUFFER) ++buffers_out_;
+            ++count;
+        }
+        ::io_uring_cq_advance(&ring_, count);
+        events_.fetch_add(count, std::memory_order_relaxed);
+    }
+
+    void handle_backlog() {
+        // Sends first: a connection's answers go out before more of its input adds to them.
+        for (std::size_t i = 0; i < backlog_.size(); ++i) {
+            if (backlog_[i].user_data == kHandled || op_of(backlog_[i].user_data) != Op::Send)
+                continue;
+            const Completion c = backlog_[i];
+            backlog_[i].user_data = kHandled;
+            handle(c);
+        }
+        std::size_t delivered = 0, i = 0;
+        while (i < backlog_.size() && delivered < kBatchBudget) {
+            const Completion c = backlog_[i++];  // by value: handle() may harvest more
+            if (c.user_data == kHandled) continue;
+            if (op_of(c.user_data) == Op::Recv && c.res > 0)
+                delivered += static_cast<std::size_t>(c.res);
+            handle(c);
+        }
+        backlog_.erase(backlog_.begin(), backlog_.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+
+    void handle(const Completion& c) {
+        const bool final = !(c.flags & IORING_CQE_F_MORE);
+        if (final) --in_flight_;
+        const std::uint64_t id = id_of(c.user_data);
+        switch (op_of(c.user_data)) {
+            case Op::Accept:
+                return on_accept(c.res, final);
+            case Op::AcceptRetry:
+                accept_retry_armed_ = false;
+                if (!draining_ && !accept_armed_) arm_accept();
+                return;
+            case Op::Wake:
+                return on_wake();
+            case Op::Recv:
+                return on_recv(id, c.res, c.flags, final);
+            case Op::Send:
+                return on_send(id, c.res);
+            case Op::Cancel:
+                return;  // the cancelled operation reports for itself
+        }
+    }
+
+    void end_of_batch() {
+        if (recycled_ > 0) {  // hand the buffers back to the kernel in one store
+            ::io_uring_buf_ring_advance(buf_ring_, static_cast<int>(recycled_));
+            buffers_out_ -= recycled_;
+            recycled_ = 0;
+        }
+        // Recvs that ran out of buffers restart once the backlog gave its buffers back.
+        if (backlog_.empty() && !rearm_.empty()) {
+            std::vector<std::uint64_t> ids;
+            ids.swap(rearm_);
+            for (auto id : ids)
+                if (auto it = slots_.find(id); it != slots_.end()) arm_recv_if_wanted(*it->second);
+        }
+        graveyard_.clear();
+    }
+
+    void publish_gauges() {
+        buffers_free_.store(kBufferCount - buffers_out_, std::memory_order_relaxed);
+        in_flight_seen_.store(in_flight_, std::memory_order_relaxed);
+        connections_.store(slots_.size(), std::memory_order_relaxed);
+    }
+
+    // ---- submissions (loop thread only) ----
+
+    io_uring_sqe* next_sqe() {
+        io_uring_sqe* sqe = ::io_uring_get_sqe(&ring_);
+        while (!sqe) {  // the submission queue is full: hand it to the kernel first
+            submit(false);
+            sqe = ::io_uring_get_sqe(&ring_);
+            if (!sqe) harvest();  // a full completion queue can refuse submissions
+        }
+        ++in_flight_;
+        return sqe;
+    }
+
+    void arm_accept() {
+        io_uring_sqe* sqe = next_sqe();
+        if (multishot_accept_) {
+            // No address: one buffer shared by every accept of a multishot op would race.
+            ::io_uring_prep_multishot_accept(sqe, listener_, nullptr, nullptr, kAcceptFlags);
+        } else {
+            accept_len_ = sizeof accept_addr_;
+            ::io_uring_prep_accept(sqe, listener_, reinterpret_cast<sockaddr*>(&accept_addr_),
+                                   &accept_len_, kAcceptFlags);
+        }
+        ::io_uring_sqe_set_data64(sqe, tag(Op::Accept));
+        accept_armed_ = true;
+        accept_has_address_ = !multishot_accept_;
+    }
+
+    // After an accept error that re-arming at once would only repeat.
+    void arm_accept_later() {
+        retry_after_.tv_sec = 0;
+        retry_after_.tv_nsec = 100'000'000;
+        io_uring_sqe* sqe = next_sqe();
+        ::io_uring_prep_timeout(sqe, &retry_after_, 0, 0);
+        ::io_uring_sqe_set_data64(sqe, tag(Op::AcceptRetry));
+        accept_retry_armed_ = true;
+    }
+
+    void arm_wake() {
+        io_uring_sqe* sqe = next_sqe();
+        ::io_uring_prep_read(sqe, wakefd_, &wake_value_, sizeof wake_value_, 0);
+        ::io_uring_sqe_set_data64(sqe, tag(Op::Wake));
+        wake_armed_ = true;
+    }
+
+    void arm_recv(Slot& s) {
+        io_uring_sqe* sqe = next_sqe();
+        const int fd = s.conn->socket();
+        if (multishot_recv_) {
+            ::io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
+            sqe->flags |= IOSQE_BUFFER_SELECT;
+            sqe->buf_group = kBufferGroup;
+        } else {
+            if (s.buffer.empty()) s.buffer.resize(kSingleShotBuffer);
+            ::io_uring_prep_recv(sqe, fd, s.buffer.data(), s.buffer.size(), 0);
+        }
+        ::io_uring_sqe_set_data64(sqe, tag(Op::Recv, s.conn->id()));
+        s.recv_armed = true;
+    }
+
+    void arm_recv_if_wanted(Slot& s) {
+        if (!s.recv_armed && !s.closing && !draining_ && !s.conn->peer_has_finished()) arm_recv(s);
+    }
+
+    void arm_send(Slot& s) {
+        const auto bytes = s.conn->begin_write();  // stable until end_write()
+        if (bytes.empty()) return;
+        io_uring_sqe* sqe = next_sqe();
+        ::io_uring_prep_send(sqe, s.conn->socket(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        ::io_uring_sqe_set_data64(sqe, tag(Op::Send, s.conn->id()));
+        s.send_armed = true;
+    }
+
+    void cancel(std::uint64_t user_data) {
+        io_uring_sqe* sqe = next_sqe();
+        ::io_uring_prep_cancel64(sqe, user_data, 0);
+        ::io_uring_sqe_set_data64(sqe, tag(Op::Cancel, id_of(user_data)));
+    }
+
+    void signal_wakefd() {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(wakefd_, &one, sizeof one);
+    }
+
+    // ---- connections ----
+
+    void add(const ConnectionPtr& conn) {
+        auto owned = std::make_unique<Slot>();
+        Slot& s = *owned;
+        s.conn = conn;
+        slots_.emplace(conn->id(), std::move(owned));
+        conn->attach(this);
+        arm_recv_if_wanted(s);  // not while draining: the next engine reads it
+    }
+
+    // Output, a graceful close or an abort may be due: the engine's half of the close state
+    // machine (flush_output's, with the writes posted instead of made).
+    void progress(Slot& s) {
+        Connection& conn = *s.conn;
+        conn.flush_scheduled.store(false, std::memory_order_relaxed);
+        if (!s.send_armed && !draining_) arm_send(s);
+        if (!s.send_armed) conn.shutdown_if_drained();
+        if (conn.must_finalize()) begin_close(s, CloseReason::PeerClosed);
+    }
+
+    // The last step after any event of a connection: `s` may be gone afterwards.
+    void settle(Slot& s) {
+        if (!s.closing) progress(s);
+        finish_if_idle(s);
+    }
+
+    // The socket may only be closed once the kernel has let go of every operation on it.
+    void begin_close(Slot& s, CloseReason observed) {
+        if (s.closing) return;
+        s.closing = true;
+        s.observed = observed;
+        if (s.recv_armed) cancel(tag(Op::Recv, s.conn->id()));
+        if (s.send_armed) cancel(tag(Op::Send, s.conn->id()));
+    }
+
+    void finish_if_idle(Slot& s) {
+        if (!s.closing || s.recv_armed || s.send_armed) return;
+        ConnectionPtr conn = std::move(s.conn);
+        const CloseReason observed = s.observed;
+        slots_.erase(conn->id());
+        graveyard_.push_back(conn);  // the dirty list may still name it in this batch
+        finalize_connection(*conn, *host_, observed);
+    }
+
+    void serve_dirty() {
+        while (!dirty_.empty()) {
+            std::vector<std::uint64_t> batch;
+            batch.swap(dirty_);
+            for (auto id : batch)
+                if (auto it = slots_.find(id);
+                    it != slots_.end() && it->second->conn->flush_scheduled)
+                    settle(*it->second);
+        }
+    }
+
+    // ---- completions ----
+
+    void on_accept(int res, bool final) {
+        if (final) accept_armed_ = false;
+        if (res >= 0) {
+            accepted(res);
+        } else if (res == -EINVAL && multishot_accept_) {
+            spdlog::info("io_uring: multishot accept refused, falling back to single-shot");
+            multishot_accept_ = false;
+        } else if (is_out_of_descriptors(-res)) {
+            // Drop the pending connection rather than fail on it forever; if none was shed,
+            // wait a little instead of spinning.
+            if (!shed_pending_connection(listener_) && !draining_) arm_accept_later();
+        } else if (res != -ECANCELED && !is_transient_accept_error(-res) && !draining_) {
+            spdlog::warn("io_uring: accept failed: {}", socket_error_text(-res));
+            arm_accept_later();
+        }
+        if (final && !draining_ && !accept_retry_armed_) arm_accept();
+    }
+
+    void accepted(socket_t s) {
+        set_nodelay(s);
+        std::string peer;
+        if (accept_has_address_) {
+            peer = format_address(reinterpret_cast<const sockaddr*>(&accept_addr_));
+        } else {
+            sockaddr_storage ss{};
+            socklen_t len = sizeof ss;
+            if (::getpeername(s, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+                peer = format_address(reinterpret_cast<const sockaddr*>(&ss));
+            else
+                peer = "?";
+        }
+        // Accepted while draining too: it was already taken off the backlog, so it is handed
+        // over with the others.
+        ConnectionPtr conn = host_->make_connection(s, std::move(peer));
+        if (!conn) return;
+        add(conn);
+        host_->connection_opened(conn);
+    }
+
+    void on_wake() {
+        wake_armed_ = false;
+        std::vector<ConnectionPtr> incoming;
+        {
+            std::lock_guard lock(remote_mutex_);
+            dirty_.insert(dirty_.end(), remote_.begin(), remote_.end());
+            remote_.clear();
+            incoming.swap(incoming_);
+        }
+        if (!draining_) arm_wake();
+        for (auto& conn : incoming) {  // while draining too: the next engine gets them open
+            add(conn);
+            host_->connection_opened(conn);
+        }
+    }
+
+    void on_recv(std::uint64_t id, int res, std::uint32_t flags, bool final) {
+        auto it = slots_.find(id);
+        Slot* s = it == slots_.end() ? nullptr : it->second.get();
+        int bid = -1;
+        std::byte* data = nullptr;
+        if (flags & IORING_CQE_F_BUFFER) {
+            bid = static_cast<int>(flags >> IORING_CQE_BUFFER_SHIFT);
+            data = buffer_at(static_cast<unsigned>(bid));
+        } else if (s) {
+            data = s->buffer.data();
+        }
+        if (s && final) s->recv_armed = false;
+        // Delivered even while closing or draining: bytes the kernel took are never dropped.
+        if (s && res > 0 && data)
+            s->conn->deliver(std::span(data, static_cast<std::size_t>(res)), host_->handler());
+        if (bid >= 0) recycle(static_cast<unsigned>(bid));
+        if (!s) return;
+
+        Connection& conn = *s->conn;
+        if (res == 0) {
+            conn.peer_finished();
+        } else if (res == -ENOBUFS) {
+            enobufs_.fetch_add(1, std::memory_order_relaxed);
+            if (final) rearm_.push_back(id);
+        } else if (res == -EINVAL && multishot_recv_) {
+            spdlog::info("io_uring: multishot recv refused, falling back to single-shot");
+            multishot_recv_ = false;
+        } else if (res < 0 && res != -ECANCELED && res != -EINTR && res != -EAGAIN) {
+            begin_close(*s, CloseReason::Reset);
+        }
+        if (conn.must_finalize()) begin_close(*s, CloseReason::PeerClosed);
+        // A multishot recv also ends on its own (a full CQ...): it is simply posted again.
+        if (final && res != -ENOBUFS) arm_recv_if_wanted(*s);
+        finish_if_idle(*s);
+    }
+
+    void on_send(std::uint64_t id, int res) {
+        auto it = slots_.find(id);
+        if (it == slots_.end()) return;
+        Slot& s = *it->second;
+        s.send_armed = false;
+        // A cancelled send reports -ECANCELED or what it sent before.
+        s.conn->end_write(res > 0 ? static_cast<std::size_t>(res) : 0);
+        if (res < 0 && res != -ECANCELED && res != -EINTR && res != -EAGAIN)
+            begin_close(s, CloseReason::Reset);
+        settle(s);
+    }
+
+    // ---- stop ----
+
+    // Takes no new work and cancels everything posted; the loop then runs until the last
+    // completion is in, delivering what recvs still bring.
+    void begin_drain() {
+        draining_ = true;
+        rearm_.clear();
+        if (accept_armed_) cancel(tag(Op::Accept));
+        if (accept_retry_armed_) cancel(tag(Op::AcceptRetry));
+        if (wake_armed_) cancel(tag(Op::Wake));
+        for (auto& [id, s] : slots_) {
+            if (s->recv_armed) cancel(tag(Op::Recv, id));
+            if (s->send_armed) cancel(tag(Op::Send, id));
+        }
+    }
+
+    // ---- provided buffers ----
+
+    std::byte* buffer_at(unsigned bid) { return buffers_.get() + std::size_t{bid} * kBufferSize; }
+    static int buffer_mask() { return ::io_uring_buf_ring_mask(kBufferCount); }
+
+    void recycle(unsigned bid) {
+        ::io_uring_buf_ring_add(buf_ring_, buffer_at(bid), kBufferSize,
+                                static_cast<unsigned short>(bid), buffer_mask(),
+                                static_cast<int>(recycled_));
+        ++recycled_;
+    }
+
+    // ---- stats ----
+
+    std::string path() const {
+        const bool accept = multishot_accept_.load(std::memory_order_relaxed);
+        const bool recv = multishot_recv_.load(std::memory_order_relaxed);
+        const char* accepts = listener_ == kInvalidSocket ? "no listener"
+                              : accept                    ? "multishot accept"
+                                                          : "single-shot accept";
+        return std::string(accepts) + (recv ? ", multishot recv (provided buffer ring)"
+                                            : ", single-shot recv (per-connection buffer)");
+    }
+
+    static std::string ratio(std::uint64_t a, std::uint64_t b) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.2f", b ? static_cast<double>(a) / b : 0.0);
+        return text;
+    }
+
+    static thread_local IoUringEngine* t_loop;
+
+    EngineHost* host_ = nullptr;
+    socket_t listener_ = kInvalidSocket;
+    io_uring ring_{};
+    bool ring_ready_ = false;
+    unsigned setup_flags_ = 0;
+    std::vector<ConnectionPtr> adopting_;  // handed to the loop thread by start()
+    std::promise<std::string> ready_;      // the loop thread's setup: empty, or what failed
+    int wakefd_ = -1;
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+
+    // Loop thread only (and start/stop around it).
+    bool draining_ = false;
+    std::int64_t in_flight_ = 0;  // SQEs posted whose last CQE has not been handled
+    bool accept_armed_ = false;
+    bool accept_retry_armed_ = false;
+    bool accept_has_address_ = false;
+    bool wake_armed_ = false;
+    sockaddr_storage accept_addr_{};
+    socklen_t accept_len_ = 0;
+    __kernel_timespec retry_after_{};
+    std::uint64_t wake_value_ = 0;
+    io_uring_buf_ring* buf_ring_ = nullptr;
+    std::unique_ptr<std::byte[]> buffers_;
+    unsigned buffers_out_ = 0;  // taken by the kernel, not yet handed back
+    unsigned recycled_ = 0;     // handed back, not yet published to the kernel
+    std::unordered_map<std::uint64_t, std::unique_ptr<Slot>> slots_;
+    std::vector<Completion> backlog_;
+    std::vector<ConnectionPtr> graveyard_;
+    std::vector<std::uint64_t> dirty_;  // woken on the loop thread
+    std::vector<std::uint64_t> rearm_;  // recvs that ended with ENOBUFS
+
+    std::mutex remote_mutex_;
+    std::vector<std::uint64_t> remote_;    // woken from other threads
+    std::vector<ConnectionPtr> incoming_;  // adopted from other threads, not yet registered
+
+    std::atomic<bool> multishot_accept_{true}, multishot_recv_{true};
+    std::atomic<std::uint64_t> wakeups_{0}, events_{0}, submits_{0}, sqes_{0};
+    std::atomic<std::int64_t> in_flight_seen_{0};
+    std::atomic<std::uint64_t> connections_{0}, buffers_free_{0}, enobufs_{0};
+};
+
+thread_local IoUringEngine* IoUringEngine::t_loop = nullptr;
+
+}  // namespace
+
+std::unique_ptr<Engine> make_io_uring_engine() {
+    return std::make_unique<IoUringEngine>();
+}
+
+}  // namespace netcore

@@ -1,0 +1,129 @@
+// server_gui: the chat server with a window. Same command line as chat_server (shared code);
+// it starts serving at once, prints the same "listening on ADDR:PORT engine=NAME" line, and
+// shows sessions, rooms, traffic, engine internals and the log live.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "app_window.hpp"
+#include "font_loader.hpp"
+#include "gui_model.hpp"
+#include "log_sink.hpp"
+#include "server_command_line.hpp"
+#include "server_controller.hpp"
+#include "server_window.hpp"
+#include "test_hooks.hpp"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) {
+    g_stop = true;
+}
+
+// stdout carries the lines scripts and tests read; two threads write them.
+void announce(const std::string& line) {
+    static std::mutex mutex;
+    std::lock_guard lock(mutex);
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+}
+
+std::shared_ptr<server_gui::LogRing> set_up_logging(const std::string& level) {
+    auto ring = std::make_shared<server_gui::LogRing>(4000);
+    auto to_panel = std::make_shared<server_gui::RingSink>(ring);
+    to_panel->set_pattern("%H:%M:%S.%e %^%-5l%$ %v");
+    auto to_stderr = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    auto logger = std::make_shared<spdlog::logger>("server_gui",
+                                                   spdlog::sinks_init_list{to_stderr, to_panel});
+    spdlog::set_default_logger(logger);
+    spdlog::set_level(spdlog::level::from_str(level));
+    return ring;
+}
+
+std::string window_title(const server_gui::Snapshot& snap) {
+    if (!snap.running) return "netchat server (stopped)";
+    return "netchat server - " + snap.address + ":" + std::to_string(snap.port) + " (" +
+           snap.engine + ", " + std::to_string(snap.sessions.size()) + " sessions)";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App cli{
+        "server_gui: the chat server with its window (wire protocol v1, docs/protocol.md)"};
+    ServerCommandLine options;
+    add_server_options(cli, options);
+    CLI11_PARSE(cli, argc, argv);
+    if (options.list_engines) {
+        print_engine_list();
+        return 0;
+    }
+
+    auto log_ring = set_up_logging(options.log_level);
+
+    server_gui::AppWindow window;
+    std::string error;
+    if (!window.open("netchat server", 1280, 800, error)) {
+        std::fprintf(stderr, "server_gui: %s\n", error.c_str());
+        return 1;
+    }
+    // A test finds widgets by the coordinates the hooks print; a pinned window keeps the
+    // screenshot (of the whole virtual screen) exactly the window.
+    if (server_gui::test_hooks::enabled()) window.move_to(0, 0);
+    const auto font = server_gui::load_fonts(16.0f);
+
+    server_gui::GuiModel model;
+    server_gui::ServerController controller(options, model, &server_gui::AppWindow::wake, announce);
+    controller.start();  // a failure to listen shows in the window, with a Start button
+
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+
+    server_gui::ServerWindow ui(options.listen, options.port, options.password, log_ring,
+                                font.name);
+    std::vector<server_gui::Command> commands;
+    std::string title;
+    double next_frame = 0;
+    while (!window.should_close() && !g_stop) {
+        // Full rate (60/s at most) while the operator interacts; otherwise sleep until the
+        // controller posts a snapshot (4/s) or half a second passes.
+        const bool active = window.idle_seconds() < 1.5;
+        window.wait(active ? next_frame - window.now() : 0.5);
+        next_frame = window.now() + 1.0 / 60;
+
+        const auto snap = model.exchange(commands);
+        int ox = 0, oy = 0;
+        window.screen_origin(ox, oy);
+        server_gui::test_hooks::set_window_origin(ox, oy);
+
+        const double frame_start = window.now();
+        window.begin_frame();
+        ui.draw(*snap, commands);
+        // Hand the frame's commands over now rather than with the next frame's snapshot,
+        // which may be half a second away when idle.
+        if (!commands.empty()) model.exchange(commands);
+        window.render();
+        ui.set_frame_time((window.now() - frame_start) * 1000.0);
+        window.present();
+
+        server_gui::test_hooks::report_state("running=" + std::to_string(snap->running ? 1 : 0) +
+                                             " engine=" + snap->engine +
+                                             " sessions=" + std::to_string(snap->sessions.size()) +
+                                             " rooms=" + std::to_string(snap->rooms.size()));
+        if (const auto t = window_title(*snap); t != title) {
+            title = t;
+            window.set_title(title);
+        }
+    }
+
+    spdlog::info("window closed: shutting down");
+    controller.stop();
+    return 0;
+}

@@ -1,0 +1,244 @@
+// The server window's non-GUI half, without a display: the snapshot/command exchange, the
+// controller that owns the server, the log ring and the CPU meter.
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "cpu_meter.hpp"
+#include "gui_model.hpp"
+#include "log_sink.hpp"
+#include "netcore/engine_registry.hpp"
+#include "server_controller.hpp"
+#include "test_client.hpp"
+
+using namespace server_gui;
+using namespace std::chrono_literals;
+using testing_support::TestClient;
+
+namespace {
+
+TEST(LogRing, KeepsTheNewestLinesAndHandsOutOnlyWhatIsNew) {
+    LogRing ring(3);
+    for (int i = 1; i <= 5; ++i) ring.push(spdlog::level::info, "line " + std::to_string(i));
+    std::vector<LogLine> out;
+    std::uint64_t seen = ring.read_since(0, out);
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_EQ(out.front().text, "line 3");
+    EXPECT_EQ(seen, 5u);
+    out.clear();
+    EXPECT_EQ(ring.read_since(seen, out), 5u);
+    EXPECT_TRUE(out.empty());
+    ring.push(spdlog::level::warn, "line 6");
+    ring.read_since(seen, out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].level, spdlog::level::warn);
+}
+
+TEST(RingSink, FormatsWithoutTheNewlineAndKeepsTheLevel) {
+    auto ring = std::make_shared<LogRing>(10);
+    auto sink = std::make_shared<RingSink>(ring);
+    sink->set_pattern("%l %v");
+    spdlog::logger logger("t", sink);
+    logger.error("서버 {}", 7);
+    std::vector<LogLine> out;
+    ring->read_since(0, out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].text, "error 서버 7");
+    EXPECT_EQ(out[0].level, spdlog::level::err);
+}
+
+TEST(CpuMeter, SeesABusyThread) {
+    ASSERT_GE(process_cpu_seconds(), 0.0);
+    CpuMeter meter;
+    const auto until = std::chrono::steady_clock::now() + 300ms;
+    volatile unsigned long spin = 0;
+    while (std::chrono::steady_clock::now() < until) spin = spin + 1;
+    EXPECT_GT(meter.sample(), 30.0);
+    EXPECT_GT(process_cpu_seconds(), 0.1);
+}
+
+TEST(GuiModel, HandsCommandsOverAndTheNewestSnapshotBack) {
+    GuiModel model;
+    std::vector<Command> commands{SendNotice{"hi"}, KickSession{"bob"}};
+    auto first = model.exchange(commands);
+    ASSERT_NE(first, nullptr);
+    EXPECT_TRUE(commands.empty());
+    auto taken = model.wait_commands(std::chrono::steady_clock::now());
+    ASSERT_EQ(taken.size(), 2u);
+    EXPECT_EQ(std::get<SendNotice>(taken[0]).text, "hi");
+
+    auto snap = std::make_shared<Snapshot>();
+    snap->serial = 42;
+    model.publish(snap);
+    EXPECT_EQ(model.exchange(commands)->serial, 42u);
+
+    // stop() wakes a waiting controller at once.
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(50ms);
+        model.stop();
+    });
+    const auto start = std::chrono::steady_clock::now();
+    model.wait_commands(start + 10s);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+    stopper.join();
+}
+
+// The controller as the window uses it: commands in through the model, snapshots out.
+class ControllerTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        ServerCommandLine options;
+        options.port = 0;
+        options.engine = std::string(netcore::default_engine_name());
+        controller_ = std::make_unique<ServerController>(
+            options, model_, [this] { ++wakes_; },
+            [this](const std::string& line) {
+                std::lock_guard lock(mutex_);
+                lines_.push_back(line);
+            });
+        ASSERT_TRUE(controller_->start());
+    }
+    void TearDown() override { controller_->stop(); }
+
+    void send(Command c) {
+        std::vector<Command> commands{std::move(c)};
+        model_.exchange(commands);
+    }
+    // Waits for a snapshot that satisfies `pred`.
+    SnapshotPtr wait_snapshot(const std::function<bool(const Snapshot&)>& pred) {
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        std::vector<Command> none;
+        for (;;) {
+            auto snap = model_.exchange(none);
+            if (pred(*snap)) return snap;
+            if (std::chrono::steady_clock::now() > deadline) return nullptr;
+            std::this_thread::sleep_for(20ms);
+        }
+    }
+    bool wait_line(const std::string& text) {
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            {
+                std::lock_guard lock(mutex_);
+                for (const auto& l : lines_)
+                    if (l == text) return true;
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+        return false;
+    }
+    std::uint16_t port() { return model_.exchange(none_)->port; }
+
+    GuiModel model_;
+    std::unique_ptr<ServerController> controller_;
+    std::atomic<int> wakes_{0};
+    std::mutex mutex_;
+    std::vector<std::string> lines_;
+    std::vector<Command> none_;
+};
+
+TEST_F(ControllerTest, SnapshotsShowSessionsRoomsTrafficAndTheEngine) {
+    {
+        std::lock_guard lock(mutex_);
+        ASSERT_FALSE(lines_.empty());
+        EXPECT_EQ(lines_[0].rfind("listening on 127.0.0.1:", 0), 0u) << lines_[0];
+    }
+    TestClient a(port()), b(port());
+    a.login("가람");
+    b.login("bob");
+    a.join("lobby");
+    b.join("lobby");
+    for (int i = 0; i < 20; ++i) a.send(chat::Say{"lobby", "msg"});
+
+    auto snap = wait_snapshot([](const Snapshot& s) {
+        bool busy = false;
+        for (const auto& t : s.traffic) busy |= t.frames_in > 0 && t.frames_out > 0;
+        return s.sessions.size() == 2 && s.rooms.size() == 1 && busy;
+    });
+    ASSERT_NE(snap, nullptr);
+    EXPECT_TRUE(snap->running);
+    EXPECT_EQ(snap->engine, netcore::default_engine_name());
+    EXPECT_EQ(snap->engine_stats.engine, snap->engine);
+    EXPECT_EQ(snap->rooms[0].members.size(), 2u);
+    EXPECT_GT(wakes_.load(), 0);
+    // At most a few snapshots per second, however busy the server.
+    const auto before = model_.exchange(none_)->serial;
+    std::this_thread::sleep_for(1s);
+    EXPECT_LE(model_.exchange(none_)->serial - before, 6u);
+}
+
+TEST_F(ControllerTest, CarriesOutNoticeKickAndEngineCommands) {
+    TestClient a(port()), b(port());
+    a.login("alice");
+    b.login("bob");
+
+    send(SendNotice{"점검 예정"});
+    EXPECT_EQ(a.expect<chat::Notice>().text, "점검 예정");
+    EXPECT_EQ(b.expect<chat::Notice>().text, "점검 예정");
+    EXPECT_TRUE(wait_line("notice sent"));
+
+    const std::string engine(netcore::default_engine_name());
+    send(SwitchEngine{engine});
+    EXPECT_TRUE(wait_line("engine " + engine));
+    send(SwitchEngine{"no-such-engine"});
+    auto snap = wait_snapshot([](const Snapshot& s) {
+        return s.last_reply.find("error: unknown engine") != std::string::npos;
+    });
+    ASSERT_NE(snap, nullptr);
+    EXPECT_EQ(snap->engine, engine);
+
+    send(KickSession{"bob"});
+    EXPECT_EQ(b.expect<chat::Bye>().reason, "kicked by the operator");
+    EXPECT_TRUE(b.wait_closed());
+    EXPECT_NE(wait_snapshot([](const Snapshot& s) { return s.sessions.size() == 1; }), nullptr);
+}
+
+TEST_F(ControllerTest, StopsAndStartsAgainFromCommands) {
+    TestClient a(port());
+    a.login("alice");
+    send(StopServer{});
+    EXPECT_EQ(a.expect<chat::Bye>().reason, "server shutting down");
+    auto stopped = wait_snapshot([](const Snapshot& s) { return !s.running; });
+    ASSERT_NE(stopped, nullptr);
+    EXPECT_TRUE(stopped->sessions.empty());
+
+    send(StartServer{"127.0.0.1", 0, "secret", ""});
+    auto running = wait_snapshot([](const Snapshot& s) { return s.running; });
+    ASSERT_NE(running, nullptr);
+    EXPECT_NE(running->port, 0);
+    TestClient c(running->port);
+    c.send(chat::Hello{chat::kProtocolVersion, "carol", "wrong"});
+    EXPECT_NO_THROW(c.expect<chat::Error>());  // the new password applies
+    TestClient d(running->port);
+    EXPECT_EQ(d.login("dave", "secret").nick, "dave");
+}
+
+TEST(ServerControllerStart, ReportsAPortInUseAndKeepsRunningForTheWindow) {
+    GuiModel model;
+    ServerCommandLine first;
+    first.port = 0;
+    first.engine = std::string(netcore::default_engine_name());
+    ServerController holder(
+        first, model, [] {}, [](const std::string&) {});
+    ASSERT_TRUE(holder.start());
+    std::vector<Command> none;
+    const auto taken = model.exchange(none)->port;
+
+    GuiModel model2;
+    ServerCommandLine second = first;
+    second.port = taken;
+    ServerController clash(
+        second, model2, [] {}, [](const std::string&) {});
+    EXPECT_FALSE(clash.start());
+    const auto snap = model2.exchange(none);
+    EXPECT_FALSE(snap->running);
+    EXPECT_FALSE(snap->start_error.empty());
+    clash.stop();
+    holder.stop();
+}
+
+}  // namespace
