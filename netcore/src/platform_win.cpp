@@ -7,6 +7,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "netcore/client.hpp"
 #include "netcore/platform.hpp"
 #include "netcore/socket_ops.hpp"
 
@@ -152,6 +153,67 @@ bool shed_pending_connection(socket_t listener) {
         return true;
     }
     return ::WSAGetLastError() == WSAECONNREFUSED;
+}
+
+socket_t connect_tcp(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout,
+                     const std::string& bind_address, std::string& error) {
+    init_sockets();
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    const std::string service = std::to_string(port);
+    if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
+        error = "cannot resolve " + host + ": " + socket_error_text(rc);
+        return kInvalidSocket;
+    }
+    error = "no usable address for " + host;
+    for (addrinfo* ai = found; ai; ai = ai->ai_next) {
+        const SOCKET s = ::WSASocketW(ai->ai_family, ai->ai_socktype, ai->ai_protocol, nullptr, 0,
+                                      WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+        if (s == INVALID_SOCKET) {
+            error = socket_error_text(::WSAGetLastError());
+            continue;
+        }
+        if (!bind_address.empty()) {
+            sockaddr_in local{};
+            local.sin_family = AF_INET;
+            ::inet_pton(AF_INET, bind_address.c_str(), &local.sin_addr);
+            if (::bind(s, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+                error = "cannot bind to " + bind_address + ": " +
+                        socket_error_text(::WSAGetLastError());
+                ::closesocket(s);
+                continue;
+            }
+        }
+        set_nonblocking(s, true);
+        int err = 0;
+        if (::connect(s, ai->ai_addr, static_cast<int>(ai->ai_addrlen)) != 0) {
+            err = ::WSAGetLastError();
+            if (err == WSAEWOULDBLOCK) {
+                // Only to bound the connect: the socket is then handed to an engine.
+                WSAPOLLFD pfd{s, POLLWRNORM, 0};
+                const int ready = ::WSAPoll(&pfd, 1, static_cast<int>(timeout.count()));
+                err = WSAETIMEDOUT;
+                if (ready == 1) {
+                    int len = sizeof err;
+                    err = 0;
+                    ::getsockopt(s, SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&err), &len);
+                    if (err == 0 && (pfd.revents & (POLLERR | POLLHUP))) err = WSAECONNREFUSED;
+                }
+            }
+        }
+        if (err == 0) {
+            set_nodelay(s);
+            ::freeaddrinfo(found);
+            return s;
+        }
+        error = "cannot connect to " + host + ":" + service + ": " + socket_error_text(err);
+        ::closesocket(s);
+    }
+    ::freeaddrinfo(found);
+    return kInvalidSocket;
 }
 
 }  // namespace netcore

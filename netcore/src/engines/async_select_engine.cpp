@@ -66,7 +66,20 @@ class AsyncSelectEngine final : public Engine {
     std::vector<ConnectionPtr> stop() override {
         ::PostMessageW(hwnd_, kStopMessage, 0, 0);
         thread_.join();
+        std::lock_guard lock(remote_mutex_);
+        for (auto& conn : incoming_) handed_back_.push_back(std::move(conn));  // never opened
+        incoming_.clear();
         return std::move(handed_back_);
+    }
+
+    void adopt(ConnectionPtr conn) override {
+        bool first;
+        {
+            std::lock_guard lock(remote_mutex_);
+            first = remote_.empty() && incoming_.empty();
+            incoming_.push_back(std::move(conn));
+        }
+        if (first) ::PostMessageW(hwnd_, kWakeMessage, 0, 0);
     }
 
     void wake(Connection& conn) override {
@@ -78,7 +91,7 @@ class AsyncSelectEngine final : public Engine {
         bool first;
         {
             std::lock_guard lock(remote_mutex_);
-            first = remote_.empty();
+            first = remote_.empty() && incoming_.empty();
             remote_.push_back(conn.socket());
         }
         if (first) ::PostMessageW(hwnd_, kWakeMessage, 0, 0);
@@ -138,7 +151,8 @@ class AsyncSelectEngine final : public Engine {
         if (hwnd) {
             ::SetWindowLongPtrW(hwnd, GWLP_USERDATA, reinterpret_cast<LONG_PTR>(this));
             hwnd_ = hwnd;
-            ::WSAAsyncSelect(listener_, hwnd, kSocketMessage, FD_ACCEPT);
+            if (listener_ != kInvalidSocket)
+                ::WSAAsyncSelect(listener_, hwnd, kSocketMessage, FD_ACCEPT);
             for (auto& conn : adopted) add(conn);
         } else {
             handed_back_ = std::move(adopted);
@@ -170,7 +184,7 @@ class AsyncSelectEngine final : public Engine {
 
     void on_socket(SOCKET s, WORD event, WORD error) {
         events_.fetch_add(1, std::memory_order_relaxed);
-        if (s == listener_) {
+        if (s == listener_ && listener_ != kInvalidSocket) {
             if (event != FD_ACCEPT) return;
             const auto a =
                 accept_pending(listener_, *host_, 256, [this](const ConnectionPtr& c) { add(c); });
@@ -258,9 +272,17 @@ class AsyncSelectEngine final : public Engine {
     }
 
     void take_remote() {
-        std::lock_guard lock(remote_mutex_);
-        dirty_.insert(dirty_.end(), remote_.begin(), remote_.end());
-        remote_.clear();
+        std::vector<ConnectionPtr> incoming;
+        {
+            std::lock_guard lock(remote_mutex_);
+            dirty_.insert(dirty_.end(), remote_.begin(), remote_.end());
+            remote_.clear();
+            incoming.swap(incoming_);
+        }
+        for (auto& conn : incoming) {
+            add(conn);
+            if (conns_.count(conn->socket())) host_->connection_opened(conn);
+        }
     }
 
     void serve_dirty() {
@@ -280,7 +302,7 @@ class AsyncSelectEngine final : public Engine {
         }
         conns_.clear();
         count_ = 0;
-        ::WSAAsyncSelect(listener_, hwnd_, 0, 0);
+        if (listener_ != kInvalidSocket) ::WSAAsyncSelect(listener_, hwnd_, 0, 0);
         ::DestroyWindow(hwnd_);
         ::PostQuitMessage(0);
     }
@@ -297,7 +319,8 @@ class AsyncSelectEngine final : public Engine {
     std::vector<ConnectionPtr> handed_back_;
 
     std::mutex remote_mutex_;
-    std::vector<SOCKET> remote_;  // woken from other threads
+    std::vector<SOCKET> remote_;           // woken from other threads
+    std::vector<ConnectionPtr> incoming_;  // adopt()ed from other threads
 
     std::atomic<std::size_t> count_{0};
     std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0}, delayed_{0}, reposted_{0};

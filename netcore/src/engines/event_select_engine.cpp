@@ -74,16 +74,17 @@ class EventSelectEngine final : public Engine {
         listener_ = listener;
         stop_event_ = ::WSACreateEvent();
         listen_event_ = ::WSACreateEvent();
+        for (auto& conn : adopted) place(std::move(conn), false);
+        if (listener_ == kInvalidSocket) return;  // a client: connections come by adopt()
         if (::WSAEventSelect(listener_, listen_event_, FD_ACCEPT) != 0)
             throw std::runtime_error("event_select: WSAEventSelect on the listener failed");
-        for (auto& conn : adopted) place(std::move(conn), false);
         acceptor_ = std::thread([this] { accept_loop(); });
     }
 
     std::vector<ConnectionPtr> stop() override {
         ::WSASetEvent(stop_event_);
-        acceptor_.join();
-        ::WSAEventSelect(listener_, nullptr, 0);
+        if (acceptor_.joinable()) acceptor_.join();
+        if (listener_ != kInvalidSocket) ::WSAEventSelect(listener_, nullptr, 0);
         ::WSACloseEvent(listen_event_);
         ::WSACloseEvent(stop_event_);
         std::vector<std::unique_ptr<Group>> groups;
@@ -105,6 +106,8 @@ class EventSelectEngine final : public Engine {
         }
         return out;
     }
+
+    void adopt(ConnectionPtr conn) override { place(std::move(conn), true); }
 
     void wake(Connection& conn) override {
         auto* slot = static_cast<Slot*>(conn.engine_slot);

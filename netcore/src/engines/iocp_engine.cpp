@@ -1,6 +1,8 @@
 // iocp: I/O completion port. Every socket is bound to one port; WSARecv, WSASend and AcceptEx
 // are posted on buffers, and a pool of workers pops finished operations with
 // GetQueuedCompletionStatusEx (many per call). The model the proactor interface was made for.
+// The port and its worker pool belong to the process: every iocp engine running (a server's,
+// a client's) shares them, and each packet names its engine through its OVERLAPPED.
 //
 // - One port per process: a socket stays bound to the first port it was associated with, so
 //   a switch iocp -> X -> iocp must find the same port. Completion keys are constants (a key
@@ -40,9 +42,10 @@
 namespace netcore {
 namespace {
 
-constexpr ULONG_PTR kIoKey = 1;    // socket I/O (the key every socket is associated with)
-constexpr ULONG_PTR kWakeKey = 2;  // wake(): lpOverlapped is the connection's state
-constexpr ULONG_PTR kQuitKey = 3;  // a worker exits
+constexpr ULONG_PTR kIoKey = 1;     // socket I/O (the key every socket is associated with)
+constexpr ULONG_PTR kWakeKey = 2;   // wake(): lpOverlapped is the connection's state
+constexpr ULONG_PTR kQuitKey = 3;   // a worker exits
+constexpr ULONG_PTR kAdoptKey = 4;  // adopt(): lpOverlapped is a new ConnectionPtr
 constexpr DWORD kRecvSize = 16 * 1024;
 constexpr int kAcceptsPosted = 16;
 
@@ -84,17 +87,22 @@ bool dissociate(SOCKET s) {
 
 enum class OpKind : std::uint8_t { Recv, Send, Accept };
 
+class IocpEngine;
+
 struct IoOp {
     OVERLAPPED ov{};  // first member: the OVERLAPPED* from the port is the IoOp*
     OpKind kind;
     void* owner;
+    IocpEngine* engine;  // the port and its workers serve every iocp engine of the process
 };
 
 struct ConnState {
-    explicit ConnState(ConnectionPtr c) : conn(std::move(c)), recv_buf(new char[kRecvSize]) {}
+    ConnState(IocpEngine* e, ConnectionPtr c)
+        : engine(e), conn(std::move(c)), recv_buf(new char[kRecvSize]) {}
+    IocpEngine* engine;
     ConnectionPtr conn;
-    IoOp recv_op{{}, OpKind::Recv, this};
-    IoOp send_op{{}, OpKind::Send, this};
+    IoOp recv_op{{}, OpKind::Recv, this, engine};
+    IoOp send_op{{}, OpKind::Send, this, engine};
     std::unique_ptr<char[]> recv_buf;
     std::mutex m;  // guards the fields below; a leaf lock (never held across other calls)
     int ops = 0;   // operations and wake packets in flight, plus holds while being served
@@ -103,9 +111,86 @@ struct ConnState {
 };
 
 struct AcceptState {
-    IoOp op{{}, OpKind::Accept, this};
+    explicit AcceptState(IocpEngine* e) : op{{}, OpKind::Accept, this, e} {}
+    IoOp op;
     win::AcceptSlot slot;
 };
+
+struct AdoptPacket {
+    IocpEngine* engine;
+    ConnectionPtr conn;
+};
+
+void dispatch(const OVERLAPPED_ENTRY& e);
+
+// The workers of the process's port, shared by every iocp engine running (a server and a
+// client may both use one): started with the first engine, stopped with the last.
+class WorkerPool {
+  public:
+    void acquire() {
+        std::lock_guard lock(m_);
+        if (users_++ > 0) return;
+        // Completions another engine left in the port while no iocp engine ran.
+        OVERLAPPED_ENTRY entries[64];
+        ULONG n = 0;
+        while (::GetQueuedCompletionStatusEx(process_port(), entries, 64, &n, 0, FALSE) && n > 0)
+            strays += n;
+        const unsigned count = std::max(2u, std::thread::hardware_concurrency());
+        for (unsigned i = 0; i < count; ++i) threads_.emplace_back([this] { work(); });
+    }
+    void release() {
+        std::lock_guard lock(m_);
+        if (--users_ > 0) return;
+        for (std::size_t i = 0; i < threads_.size(); ++i)
+            ::PostQueuedCompletionStatus(process_port(), 0, kQuitKey, nullptr);
+        for (auto& t : threads_) t.join();
+        threads_.clear();
+    }
+    std::size_t size() {
+        std::lock_guard lock(m_);
+        return threads_.size();
+    }
+
+    std::atomic<std::uint64_t> wakeups{0}, completions{0}, strays{0};
+
+  private:
+    void work() {
+        OVERLAPPED_ENTRY entries[64];
+        for (;;) {
+            ULONG n = 0;
+            const BOOL ok =
+                ::GetQueuedCompletionStatusEx(process_port(), entries, 64, &n, INFINITE, FALSE);
+            wakeups.fetch_add(1, std::memory_order_relaxed);
+            if (!ok) {
+                ::Sleep(1);
+                continue;
+            }
+            completions.fetch_add(n, std::memory_order_relaxed);
+            int quits = 0;
+            for (ULONG i = 0; i < n; ++i) {
+                if (entries[i].lpCompletionKey == kQuitKey)
+                    ++quits;
+                else
+                    dispatch(entries[i]);
+            }
+            if (quits > 0) {
+                // One quit per worker: pass on any extra this batch took from the others.
+                for (int i = 1; i < quits; ++i)
+                    ::PostQueuedCompletionStatus(process_port(), 0, kQuitKey, nullptr);
+                return;
+            }
+        }
+    }
+
+    std::mutex m_;
+    int users_ = 0;
+    std::vector<std::thread> threads_;
+};
+
+WorkerPool& pool() {
+    static WorkerPool p;
+    return p;
+}
 
 class IocpEngine final : public Engine {
   public:
@@ -114,27 +199,27 @@ class IocpEngine final : public Engine {
     void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
         host_ = &host;
         listener_ = listener;
-        family_ = win::socket_family(listener);
         stopping_ = false;
         if (!process_port()) throw std::runtime_error("iocp: CreateIoCompletionPort failed");
-        drain_strays();
-        associate(listener_);
-        const unsigned n = std::max(2u, std::thread::hardware_concurrency());
-        for (unsigned i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
+        pool().acquire();
+        if (listener_ != kInvalidSocket) {
+            family_ = win::socket_family(listener);
+            associate(listener_);
+        }
         for (auto& conn : adopted) {
-            ConnState* c = adopt(conn);
+            ConnState* c = adopt_here(conn);
             post_recv(*c);
             release(*c);
         }
-        for (int i = 0; i < kAcceptsPosted; ++i) {
-            accepts_.push_back(std::make_unique<AcceptState>());
+        for (int i = 0; listener_ != kInvalidSocket && i < kAcceptsPosted; ++i) {
+            accepts_.push_back(std::make_unique<AcceptState>(this));
             post_accept(*accepts_.back());
         }
     }
 
     std::vector<ConnectionPtr> stop() override {
         stopping_ = true;
-        ::CancelIoEx(reinterpret_cast<HANDLE>(listener_), nullptr);
+        if (listener_ != kInvalidSocket) ::CancelIoEx(reinterpret_cast<HANDLE>(listener_), nullptr);
         // Receives go now; sends in flight get a moment to finish, then are cancelled too.
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
         bool all = false;
@@ -146,14 +231,11 @@ class IocpEngine final : public Engine {
                 break;
             all = std::chrono::steady_clock::now() > deadline;
         }
-        for (std::size_t i = 0; i < workers_.size(); ++i)
-            ::PostQueuedCompletionStatus(process_port(), 0, kQuitKey, nullptr);
-        for (auto& w : workers_) w.join();
-        workers_.clear();
+        pool().release();
         accepts_.clear();
         std::vector<ConnectionPtr> out;
         std::lock_guard lock(mutex_);
-        dissociate(listener_);
+        if (listener_ != kInvalidSocket) dissociate(listener_);
         for (auto& [id, c] : conns_) {
             if (!dissociate(c->conn->socket())) ++left_bound_;
             c->conn->detach();
@@ -161,6 +243,14 @@ class IocpEngine final : public Engine {
         }
         conns_.clear();
         return out;
+    }
+
+    // A worker opens it (on_open before its first recv is even posted).
+    void adopt(ConnectionPtr conn) override {
+        ++inflight_;
+        ::PostQueuedCompletionStatus(
+            process_port(), 0, kAdoptKey,
+            reinterpret_cast<OVERLAPPED*>(new AdoptPacket{this, std::move(conn)}));
     }
 
     void wake(Connection& conn) override {
@@ -178,9 +268,11 @@ class IocpEngine final : public Engine {
     EngineStats stats() const override {
         EngineStats s;
         s.engine = "iocp";
-        s.threads = workers_.size();
-        s.wakeups = wakeups_.load(std::memory_order_relaxed);
-        s.events = events_.load(std::memory_order_relaxed);
+        const std::size_t workers = pool().size();
+        s.threads = workers;
+        // The pool's wake-ups and completions (shared by every iocp engine in the process).
+        s.wakeups = pool().wakeups.load(std::memory_order_relaxed);
+        s.events = pool().completions.load(std::memory_order_relaxed);
         s.syscalls = syscalls_.load(std::memory_order_relaxed);
         const double per = s.wakeups ? static_cast<double>(s.events) / s.wakeups : 0.0;
         char ratio[32];
@@ -190,27 +282,19 @@ class IocpEngine final : public Engine {
             std::lock_guard lock(mutex_);
             conns = conns_.size();
         }
-        s.details = {{"worker threads", std::to_string(workers_.size())},
+        s.details = {{"worker threads (shared pool)", std::to_string(workers)},
                      {"connections", std::to_string(conns)},
                      {"pending overlapped ops", std::to_string(inflight_.load())},
                      {"accepts posted", std::to_string(kAcceptsPosted)},
                      {"completions per wakeup", ratio},
-                     {"stray completions drained", std::to_string(strays_.load())},
+                     {"stray completions drained", std::to_string(pool().strays.load())},
                      {"sockets left bound at stop", std::to_string(left_bound_.load())}};
         return s;
     }
 
   private:
-    // Completions another engine left in the shared port before this one started.
-    void drain_strays() {
-        OVERLAPPED_ENTRY entries[64];
-        ULONG n = 0;
-        while (::GetQueuedCompletionStatusEx(process_port(), entries, 64, &n, 0, FALSE) && n > 0)
-            strays_ += n;
-    }
-
-    ConnState* adopt(const ConnectionPtr& conn) {
-        auto owned = std::make_unique<ConnState>(conn);
+    ConnState* adopt_here(const ConnectionPtr& conn) {
+        auto owned = std::make_unique<ConnState>(this, conn);
         ConnState* c = owned.get();
         c->ops = 1;  // held until the caller has opened it and posted the first recv
         ++inflight_;
@@ -224,52 +308,37 @@ class IocpEngine final : public Engine {
         return c;
     }
 
-    void work() {
-        OVERLAPPED_ENTRY entries[64];
-        for (;;) {
-            ULONG n = 0;
-            const BOOL ok =
-                ::GetQueuedCompletionStatusEx(process_port(), entries, 64, &n, INFINITE, FALSE);
-            wakeups_.fetch_add(1, std::memory_order_relaxed);
-            syscalls_.fetch_add(1, std::memory_order_relaxed);
-            if (!ok) {
-                ::Sleep(1);
-                continue;
-            }
-            events_.fetch_add(n, std::memory_order_relaxed);
-            int quits = 0;
-            for (ULONG i = 0; i < n; ++i) {
-                const OVERLAPPED_ENTRY& e = entries[i];
-                if (e.lpCompletionKey == kQuitKey) {
-                    ++quits;
-                } else if (e.lpCompletionKey == kWakeKey) {
-                    on_wake(*reinterpret_cast<ConnState*>(e.lpOverlapped));
-                } else {
-                    auto* op = CONTAINING_RECORD(e.lpOverlapped, IoOp, ov);
-                    const bool done = win::succeeded(op->ov);
-                    const DWORD bytes = e.dwNumberOfBytesTransferred;
-                    switch (op->kind) {
-                        case OpKind::Recv:
-                            on_recv(*static_cast<ConnState*>(op->owner), done, bytes);
-                            break;
-                        case OpKind::Send:
-                            on_send(*static_cast<ConnState*>(op->owner), done, bytes);
-                            break;
-                        case OpKind::Accept:
-                            on_accept(*static_cast<AcceptState*>(op->owner), done);
-                            break;
-                    }
-                }
-            }
-            if (quits > 0) {
-                // One quit per worker: pass on any extra this batch took from the others.
-                for (int i = 1; i < quits; ++i)
-                    ::PostQueuedCompletionStatus(process_port(), 0, kQuitKey, nullptr);
-                return;
+  public:
+    // A packet of this engine's, from a pool worker.
+    void on_packet(const OVERLAPPED_ENTRY& e) {
+        if (e.lpCompletionKey == kAdoptKey) {
+            std::unique_ptr<AdoptPacket> p(reinterpret_cast<AdoptPacket*>(e.lpOverlapped));
+            ConnState* c = adopt_here(p->conn);
+            host_->connection_opened(p->conn);
+            post_recv(*c);
+            release(*c);
+            finish_op();
+        } else if (e.lpCompletionKey == kWakeKey) {
+            on_wake(*reinterpret_cast<ConnState*>(e.lpOverlapped));
+        } else {
+            auto* op = CONTAINING_RECORD(e.lpOverlapped, IoOp, ov);
+            const bool done = win::succeeded(op->ov);
+            const DWORD bytes = e.dwNumberOfBytesTransferred;
+            switch (op->kind) {
+                case OpKind::Recv:
+                    on_recv(*static_cast<ConnState*>(op->owner), done, bytes);
+                    break;
+                case OpKind::Send:
+                    on_send(*static_cast<ConnState*>(op->owner), done, bytes);
+                    break;
+                case OpKind::Accept:
+                    on_accept(*static_cast<AcceptState*>(op->owner), done);
+                    break;
             }
         }
     }
 
+  private:
     void post_accept(AcceptState& a) {
         if (stopping_) return;
         ++inflight_;
@@ -286,7 +355,7 @@ class IocpEngine final : public Engine {
             std::string peer;
             const SOCKET s = win::finish_accept(listener_, a.slot, peer);
             if (ConnectionPtr conn = host_->make_connection(s, std::move(peer))) {
-                ConnState* c = adopt(conn);
+                ConnState* c = adopt_here(conn);
                 host_->connection_opened(conn);
                 post_recv(*c);
                 release(*c);
@@ -459,7 +528,6 @@ class IocpEngine final : public Engine {
     socket_t listener_ = kInvalidSocket;
     int family_ = AF_INET;
     std::atomic<bool> stopping_{false};
-    std::vector<std::thread> workers_;
     std::vector<std::unique_ptr<AcceptState>> accepts_;
 
     mutable std::mutex mutex_;  // guards conns_ (never held while calling the host)
@@ -469,9 +537,20 @@ class IocpEngine final : public Engine {
     std::mutex drain_mutex_;
     std::condition_variable drain_cv_;
 
-    std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0}, strays_{0},
-        accept_failures_{0}, left_bound_{0};
+    std::atomic<std::uint64_t> syscalls_{0}, accept_failures_{0}, left_bound_{0};
 };
+
+// Routes a packet to its engine: through the operation, the connection, or the adopt packet.
+void dispatch(const OVERLAPPED_ENTRY& e) {
+    IocpEngine* engine = nullptr;
+    if (e.lpCompletionKey == kAdoptKey)
+        engine = reinterpret_cast<AdoptPacket*>(e.lpOverlapped)->engine;
+    else if (e.lpCompletionKey == kWakeKey)
+        engine = reinterpret_cast<ConnState*>(e.lpOverlapped)->engine;
+    else
+        engine = CONTAINING_RECORD(e.lpOverlapped, IoOp, ov)->engine;
+    engine->on_packet(e);
+}
 
 }  // namespace
 

@@ -62,7 +62,7 @@ class OverlappedCallbackEngine final : public Engine {
     void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
         host_ = &host;
         listener_ = listener;
-        family_ = win::socket_family(listener);
+        if (listener_ != kInvalidSocket) family_ = win::socket_family(listener);
         quit_ = false;
         std::promise<HANDLE> ready;
         auto handle = ready.get_future();
@@ -82,7 +82,19 @@ class OverlappedCallbackEngine final : public Engine {
                        reinterpret_cast<ULONG_PTR>(this));
         thread_.join();
         ::CloseHandle(thread_handle_);
+        std::lock_guard lock(remote_mutex_);
+        for (auto& conn : incoming_) handed_back_.push_back(std::move(conn));  // never opened
+        incoming_.clear();
         return std::move(handed_back_);
+    }
+
+    void adopt(ConnectionPtr conn) override {
+        {
+            std::lock_guard lock(remote_mutex_);
+            incoming_.push_back(std::move(conn));
+        }
+        ::QueueUserAPC(&OverlappedCallbackEngine::apc_wake, thread_handle_,
+                       reinterpret_cast<ULONG_PTR>(this));
     }
 
     void wake(Connection& conn) override {
@@ -132,6 +144,8 @@ class OverlappedCallbackEngine final : public Engine {
         std::lock_guard lock(e->remote_mutex_);
         e->dirty_.insert(e->dirty_.end(), e->remote_.begin(), e->remote_.end());
         e->remote_.clear();
+        for (auto& conn : e->incoming_) e->adopted_.push_back(std::move(conn));
+        e->incoming_.clear();
     }
 
     static void CALLBACK apc_quit(ULONG_PTR self) {
@@ -158,6 +172,7 @@ class OverlappedCallbackEngine final : public Engine {
         for (auto& conn : adopted) take(conn, false);
         std::vector<AcceptSlot> accepts(kAcceptsPosted);
         std::vector<WSAEVENT> events;
+        if (listener_ == kInvalidSocket) accepts.clear();  // a client: no accepts
         for (auto& a : accepts) {
             events.push_back(a.event);
             a.ov.hEvent = win::event_without_port(a.event);
@@ -167,6 +182,11 @@ class OverlappedCallbackEngine final : public Engine {
         const DWORD bound_index = static_cast<DWORD>(events.size() - 1);
         auto deadline = std::chrono::steady_clock::time_point::max();
         for (;;) {
+            while (!adopted_.empty() && !quit_) {
+                std::vector<ConnectionPtr> batch;
+                batch.swap(adopted_);
+                for (auto& conn : batch) take(conn, true);
+            }
             serve_dirty();
             if (quit_) {
                 if (deadline == std::chrono::steady_clock::time_point::max()) {
@@ -211,6 +231,8 @@ class OverlappedCallbackEngine final : public Engine {
             handed_back_.push_back(std::move(c->conn));
         }
         conns_.clear();
+        for (auto& conn : adopted_) handed_back_.push_back(std::move(conn));  // never opened
+        adopted_.clear();
         t_loop = nullptr;
     }
 
@@ -429,7 +451,9 @@ class OverlappedCallbackEngine final : public Engine {
     std::vector<ConnectionPtr> handed_back_;
 
     std::mutex remote_mutex_;
-    std::vector<std::uint64_t> remote_;  // woken from other threads
+    std::vector<std::uint64_t> remote_;    // woken from other threads
+    std::vector<ConnectionPtr> incoming_;  // adopt()ed from other threads
+    std::vector<ConnectionPtr> adopted_;   // moved over by the APC, engine thread only
 
     std::atomic<long> pending_{0};
     std::atomic<std::size_t> count_{0}, bound_count_{0};

@@ -84,16 +84,16 @@ class OverlappedEventEngine final : public Engine {
     void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
         host_ = &host;
         listener_ = listener;
-        family_ = win::socket_family(listener);
+        if (listener_ != kInvalidSocket) family_ = win::socket_family(listener);
         stopping_ = false;
         stop_event_ = ::WSACreateEvent();
         for (auto& conn : adopted) place(std::move(conn), false);
-        acceptor_ = std::thread([this] { accept_loop(); });
+        if (listener_ != kInvalidSocket) acceptor_ = std::thread([this] { accept_loop(); });
     }
 
     std::vector<ConnectionPtr> stop() override {
         ::WSASetEvent(stop_event_);
-        acceptor_.join();
+        if (acceptor_.joinable()) acceptor_.join();
         ::WSACloseEvent(stop_event_);
         stopping_ = true;
         std::vector<std::unique_ptr<Group>> groups;
@@ -115,6 +115,8 @@ class OverlappedEventEngine final : public Engine {
         }
         return out;
     }
+
+    void adopt(ConnectionPtr conn) override { place(std::move(conn), true); }
 
     void wake(Connection& conn) override {
         auto* c = static_cast<OvConn*>(conn.engine_slot);
