@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a fresh Debian 12 machine (apt-get only,
 # and only the packages that are missing).
-#   scripts/install-deps.sh [GROUP...]   groups: core (default), gui, all
+#   scripts/install-deps.sh [GROUP...]   groups: core (default), gui, windows, all
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -20,6 +20,12 @@ GUI=(
   xvfb xauth xdotool imagemagick libgl1-mesa-dri fonts-noto-cjk
 )
 
+# The Windows build: MinGW-w64 (posix threads flavour) to cross-compile, Wine to run it,
+# GoogleTest's sources to build it for Windows.
+WINDOWS=(
+  g++-mingw-w64-x86-64-posix wine wine64 googletest
+)
+
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(core)
 wanted=()
@@ -27,8 +33,9 @@ for g in "${groups[@]}"; do
   case "$g" in
     core) wanted+=("${CORE[@]}") ;;
     gui) wanted+=("${GUI[@]}") ;;
+    windows) wanted+=("${WINDOWS[@]}") ;;
     all) wanted+=("${CORE[@]}" "${GUI[@]}") ;;
-    *) echo "install-deps.sh: unknown group '$g' (core, gui, all)" >&2; exit 2 ;;
+    *) echo "install-deps.sh: unknown group '$g' (core, gui, windows, all)" >&2; exit 2 ;;
   esac
 done
 
