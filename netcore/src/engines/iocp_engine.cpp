@@ -273,7 +273,7 @@ class IocpEngine final : public Engine {
         // The pool's wake-ups and completions (shared by every iocp engine in the process).
         s.wakeups = pool().wakeups.load(std::memory_order_relaxed);
         s.events = pool().completions.load(std::memory_order_relaxed);
-        s.syscalls = syscalls_.load(std::memory_order_relaxed);
+        s.syscalls = syscalls_.load(std::memory_order_relaxed) + s.wakeups;  // + each GQCSEx
         const double per = s.wakeups ? static_cast<double>(s.events) / s.wakeups : 0.0;
         char ratio[32];
         std::snprintf(ratio, sizeof ratio, "%.2f", per);
