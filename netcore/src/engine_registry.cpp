@@ -12,6 +12,10 @@ std::unique_ptr<Engine> make_async_select_engine();
 #else
 std::unique_ptr<Engine> make_epoll_engine();
 std::unique_ptr<Engine> make_io_uring_engine();
+std::unique_ptr<Engine> make_poll_engine();
+std::unique_ptr<Engine> make_select_engine();
+std::unique_ptr<Engine> make_nonblocking_engine();
+std::unique_ptr<Engine> make_blocking_engine();
 #endif
 
 const std::vector<EngineInfo>& engines() {
@@ -28,9 +32,20 @@ const std::vector<EngineInfo>& engines() {
         {"async_select", "WSAAsyncSelect, socket events as messages to a message-only window",
          make_async_select_engine},
 #else
+        // Default first, then the completion engine, then from the newest readiness call back
+        // to the first server ever written, so the list reads as the history of the models.
         {"epoll", "epoll readiness, edge-triggered, one loop thread", make_epoll_engine},
         {"io_uring", "io_uring completions, multishot accept and recv, one loop thread",
          make_io_uring_engine},
+        {"poll",
+         "poll readiness, level-triggered, pollfd array scanned per wakeup, one loop thread",
+         make_poll_engine},
+        {"select", "select readiness, fd_sets rebuilt per call, at most FD_SETSIZE sockets",
+         make_select_engine},
+        {"nonblocking", "busy loop of non-blocking accept/recv/send, no wait call (spins a core)",
+         make_nonblocking_engine},
+        {"blocking", "blocking sockets, reader + writer thread per connection, acceptor thread",
+         make_blocking_engine},
 #endif
     };
     return table;

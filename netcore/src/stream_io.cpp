@@ -46,7 +46,7 @@ ReadOutcome read_available(Connection& conn, ConnectionHandler& handler,
     return out;
 }
 
-WriteOutcome flush_output(Connection& conn) {
+WriteOutcome flush_output(Connection& conn, std::size_t budget) {
     WriteOutcome out;
     for (;;) {
         const auto bytes = conn.begin_write();
@@ -73,6 +73,10 @@ WriteOutcome flush_output(Connection& conn) {
         }
         out.bytes += static_cast<std::size_t>(n);
         if (!conn.end_write(static_cast<std::size_t>(n))) break;
+        if (out.bytes >= budget) {
+            out.more = true;
+            return out;
+        }
     }
     conn.shutdown_if_drained();
     return out;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 
 #include "netcore/engine.hpp"
@@ -25,12 +26,13 @@ struct WriteOutcome {
     std::size_t bytes = 0;
     std::size_t calls = 0;
     bool blocked = false;  // output remains: wait for writability
+    bool more = false;     // stopped at the budget with output left
     bool failed = false;
 };
 
-// Writes queued output until drained or the socket would block; then, if a graceful close
-// is under way and everything is out, sends our FIN.
-WriteOutcome flush_output(Connection& conn);
+// Writes queued output until drained, the socket would block, or `budget` bytes are out;
+// then, if a graceful close is under way and everything is out, sends our FIN.
+WriteOutcome flush_output(Connection& conn, std::size_t budget = SIZE_MAX);
 
 // Closes the socket and tells the host, reporting a requested reason over the observed one.
 void finalize_connection(Connection& conn, EngineHost& host, CloseReason observed);
@@ -53,6 +55,12 @@ struct AcceptOutcome {
 // told it opened. When descriptors run out, the pending connection is shed rather than spun on.
 template <class Adopt>
 AcceptOutcome accept_pending(socket_t listener, EngineHost& host, std::size_t limit, Adopt&& adopt);
+
+// The same with a gate: `why_not(socket)` returns a reason to turn the socket away (the host
+// refuses it before any Connection exists, so the handler never sees it) or an empty view.
+template <class Gate, class Adopt>
+AcceptOutcome accept_pending(socket_t listener, EngineHost& host, std::size_t limit, Gate&& why_not,
+                             Adopt&& adopt);
 
 bool shed_pending_connection(socket_t listener);  // for EMFILE/ENFILE; true if one was shed
 

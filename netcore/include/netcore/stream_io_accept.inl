@@ -2,6 +2,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "netcore/socket_ops.hpp"
 
@@ -12,6 +14,14 @@ bool is_transient_accept_error(int error);  // the peer gave up before we accept
 
 template <class Adopt>
 AcceptOutcome accept_pending(socket_t listener, EngineHost& host, std::size_t limit,
+                             Adopt&& adopt) {
+    return accept_pending(
+        listener, host, limit, [](socket_t) { return std::string_view{}; },
+        std::forward<Adopt>(adopt));
+}
+
+template <class Gate, class Adopt>
+AcceptOutcome accept_pending(socket_t listener, EngineHost& host, std::size_t limit, Gate&& why_not,
                              Adopt&& adopt) {
     AcceptOutcome out;
     while (out.accepted < limit) {
@@ -25,6 +35,10 @@ AcceptOutcome accept_pending(socket_t listener, EngineHost& host, std::size_t li
             return out;
         }
         ++out.accepted;
+        if (const std::string_view why = why_not(s); !why.empty()) {
+            host.refuse(s, why);
+            continue;
+        }
         ConnectionPtr conn = host.make_connection(s, std::move(peer));
         if (!conn) continue;
         adopt(conn);

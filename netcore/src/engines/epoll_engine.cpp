@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "loop_wakeups.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
 
@@ -48,34 +49,18 @@ class EpollEngine final : public Engine {
         }
         conns_.clear();
         if (listener_ != kInvalidSocket) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, listener_, nullptr);
-        for (auto& conn : incoming_) out.push_back(std::move(conn));  // never opened here
-        incoming_.clear();
+        loop_.hand_on_adopted(*host_, out);
         ::close(epfd_);
         ::close(wakefd_);
         return out;
     }
 
     void adopt(ConnectionPtr conn) override {
-        {
-            std::lock_guard lock(remote_mutex_);
-            incoming_.push_back(std::move(conn));
-        }
-        signal_wakefd();
+        if (loop_.adopt(std::move(conn))) signal_wakefd();
     }
 
     void wake(Connection& conn) override {
-        if (conn.flush_scheduled.exchange(true)) return;
-        if (t_loop == this) {
-            dirty_.push_back(conn.id());
-            return;
-        }
-        bool first;
-        {
-            std::lock_guard lock(remote_mutex_);
-            first = remote_.empty();
-            remote_.push_back(conn.id());
-        }
-        if (first) signal_wakefd();
+        if (loop_.wake(conn)) signal_wakefd();
     }
 
     EngineStats stats() const override {
@@ -111,7 +96,7 @@ class EpollEngine final : public Engine {
     }
 
     void loop() {
-        t_loop = this;
+        loop_.enter_loop();
         std::vector<epoll_event> events(512);
         while (!stopping_) {
             const int timeout = carry_.empty() ? -1 : 0;
@@ -139,7 +124,7 @@ class EpollEngine final : public Engine {
             syscalls_.fetch_add(calls, std::memory_order_relaxed);
             graveyard_.clear();
         }
-        t_loop = nullptr;
+        loop_.leave_loop();
     }
 
     // Reads and writes one connection; returns the socket calls made.
@@ -170,27 +155,18 @@ class EpollEngine final : public Engine {
         for (auto id : carried)
             if (auto it = conns_.find(id); it != conns_.end())
                 calls += serve(*it->second, true, false);
-        while (!dirty_.empty()) {
-            std::vector<std::uint64_t> batch;
-            batch.swap(dirty_);
-            for (auto id : batch)
-                if (auto it = conns_.find(id); it != conns_.end() && it->second->flush_scheduled)
-                    calls += serve(*it->second, false, false);
-        }
-        return calls;
+        return calls + loop_.serve_dirty(
+                           [this](std::uint64_t id) {
+                               auto it = conns_.find(id);
+                               return it == conns_.end() ? nullptr : it->second;
+                           },
+                           [this](Connection& c) { return serve(c, false, false); });
     }
 
     void take_remote_wakes() {
         std::uint64_t drained;
         [[maybe_unused]] auto n = ::read(wakefd_, &drained, sizeof drained);
-        std::vector<ConnectionPtr> incoming;
-        {
-            std::lock_guard lock(remote_mutex_);
-            dirty_.insert(dirty_.end(), remote_.begin(), remote_.end());
-            remote_.clear();
-            incoming.swap(incoming_);
-        }
-        for (auto& conn : incoming) {
+        for (auto& conn : loop_.take_inbox()) {
             add(conn);
             host_->connection_opened(conn);
         }
@@ -207,8 +183,6 @@ class EpollEngine final : public Engine {
         return 2;
     }
 
-    static thread_local EpollEngine* t_loop;
-
     EngineHost* host_ = nullptr;
     socket_t listener_ = kInvalidSocket;
     int epfd_ = -1;
@@ -220,17 +194,12 @@ class EpollEngine final : public Engine {
 
     std::unordered_map<std::uint64_t, ConnectionPtr> conns_;  // loop thread only
     std::vector<ConnectionPtr> graveyard_;
-    std::vector<std::uint64_t> dirty_;  // woken for output on the loop thread
     std::vector<std::uint64_t> carry_;  // read budget reached, more input pending
 
-    std::mutex remote_mutex_;
-    std::vector<std::uint64_t> remote_;    // woken from other threads
-    std::vector<ConnectionPtr> incoming_;  // adopted from other threads, not yet registered
+    LoopWakeups loop_;  // output woken on the loop thread and from others
 
     std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0}, registered_{0};
 };
-
-thread_local EpollEngine* EpollEngine::t_loop = nullptr;
 
 }  // namespace
 

@@ -1,0 +1,384 @@
+// blocking: the first server everyone writes. Blocking sockets and threads that sleep in
+// them: an acceptor in accept(), and per connection a reader in recv() and a writer that
+// sleeps on a condition variable until output is queued and then sits in send(). A client
+// that never reads stalls only its own writer. Every blocking call has a ~100 ms timeout
+// (SO_RCVTIMEO / SO_SNDTIMEO) so that an engine switch can take the sockets back without
+// closing them. Two threads per connection cost memory and scheduling: the engine serves at
+// most kMaxConnections and turns the rest away.
+#ifndef _WIN32
+#include <sys/socket.h>
+#include <sys/time.h>
+#endif
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "loop_wakeups.hpp"
+#include "netcore/engine.hpp"
+#include "netcore/stream_io.hpp"
+
+namespace netcore {
+namespace {
+
+constexpr std::size_t kMaxConnections = 2000;  // kTooMany says the same number
+constexpr int kTimeoutMs = 100;
+constexpr std::size_t kWriteBudget = 256 * 1024;
+constexpr std::string_view kTooMany = "blocking serves at most 2000 connections (two threads each)";
+
+// 0 turns the timeouts off again. (Windows takes a DWORD of milliseconds, and its accept()
+// ignores SO_RCVTIMEO: a port must wake the acceptor another way.)
+void set_timeouts(socket_t s, int ms, bool send_too) {
+#ifdef _WIN32
+    const DWORD t = static_cast<DWORD>(ms);
+    const char* value = reinterpret_cast<const char*>(&t);
+#else
+    const timeval t{ms / 1000, (ms % 1000) * 1000};
+    const void* value = &t;
+#endif
+    ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, value, sizeof t);
+    if (send_too) ::setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, value, sizeof t);
+}
+
+void shutdown_reads(socket_t s) {
+#ifdef _WIN32
+    ::shutdown(s, SD_RECEIVE);
+#else
+    ::shutdown(s, SHUT_RD);
+#endif
+}
+
+class BlockingEngine final : public Engine {
+  public:
+    std::string_view name() const override { return "blocking"; }
+
+    std::string cannot_adopt(const std::vector<ConnectionPtr>& conns) const override {
+        if (conns.size() <= kMaxConnections) return {};
+        return std::string(kTooMany) + "; " + std::to_string(conns.size()) + " are open";
+    }
+
+    void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
+        host_ = &host;
+        listener_ = listener;
+        stopping_ = false;
+        // accept() blocks from now on, but wakes every kTimeoutMs to look at stopping_.
+        if (listener_ != kInvalidSocket) {
+            set_nonblocking(listener_, false);
+            set_timeouts(listener_, kTimeoutMs, false);
+        }
+        for (auto& conn : adopted) launch(add(conn));
+        acceptor_ = std::thread([this] { accept_loop(); });
+    }
+
+    std::vector<ConnectionPtr> stop() override {
+        stopping_ = true;
+        adopt_cv_.notify_all();
+        if (acceptor_.joinable()) acceptor_.join();
+        if (listener_ != kInvalidSocket) {
+            set_timeouts(listener_, 0, false);
+            set_nonblocking(listener_, true);
+        }
+
+        std::unordered_map<std::uint64_t, std::unique_ptr<Peer>> peers;
+        {
+            std::lock_guard lock(peers_mutex_);
+            peers.swap(peers_);
+        }
+        for (auto& [id, p] : peers) {
+            {
+                std::lock_guard lock(p->mutex);
+                p->stop = true;
+            }
+            p->cv.notify_one();
+        }
+        // Each writer joins its reader; both leave within a timeout of their blocking call.
+        for (auto& [id, p] : peers)
+            if (p->writer.joinable()) p->writer.join();
+
+        std::vector<ConnectionPtr> out;
+        for (auto& [id, p] : peers) {
+            p->conn->detach();  // before the Peer goes: wake() reaches it through engine_slot
+            if (p->conn->phase() == Connection::Phase::Closed) continue;
+            set_timeouts(p->conn->socket(), 0, true);
+            set_nonblocking(p->conn->socket(), true);
+            out.push_back(std::move(p->conn));
+        }
+        {
+            std::lock_guard lock(peers_mutex_);
+            finished_.clear();  // writers that finalized during the stop, all joined above
+        }
+        // Adopted but never picked up by the acceptor: opened and handed on as they are.
+        inbox_.hand_on_adopted(*host_, out);
+        return out;
+    }
+
+    // The acceptor thread starts the connection's threads (it is the one that joins them).
+    void adopt(ConnectionPtr conn) override {
+        inbox_.post_adopt(std::move(conn));
+        adopt_cv_.notify_one();
+    }
+
+    // Called with the connection's lock held: touches only the Peer's own wait state.
+    void wake(Connection& conn) override {
+        auto* p = static_cast<Peer*>(conn.engine_slot);
+        if (!p) return;
+        {
+            std::lock_guard lock(p->mutex);
+            p->signalled = true;
+        }
+        p->cv.notify_one();
+    }
+
+    EngineStats stats() const override {
+        EngineStats s;
+        s.engine = "blocking";
+        s.threads = live_threads_.load(std::memory_order_relaxed);
+        s.wakeups = wakeups_.load(std::memory_order_relaxed);
+        s.events = events_.load(std::memory_order_relaxed);
+        s.syscalls = syscalls_.load(std::memory_order_relaxed);
+        s.details = {{"live threads", std::to_string(s.threads)},
+                     {"connections", std::to_string(live_connections_.load())},
+                     {"threads per connection", "2 (reader in recv, writer in send)"},
+                     {"connection cap", std::to_string(kMaxConnections)},
+                     {"refused (cap)", std::to_string(refused_.load())},
+                     {"blocking call timeout", std::to_string(kTimeoutMs) + " ms"}};
+        return s;
+    }
+
+  private:
+    struct Peer {
+        explicit Peer(ConnectionPtr c) : conn(std::move(c)) {}
+        ConnectionPtr conn;
+        std::thread reader, writer;
+        std::mutex mutex;  // guards the flags below; never held across a socket call
+        std::condition_variable cv;
+        bool signalled = false;  // output or a close requested, or the reader left
+        bool read_failed = false;
+        bool stop = false;  // hand the connection back
+    };
+
+    // Makes the socket blocking and registers it; nothing reads until launch().
+    Peer& add(const ConnectionPtr& conn) {
+        set_nonblocking(conn->socket(), false);
+        set_timeouts(conn->socket(), kTimeoutMs, true);
+        auto peer = std::make_unique<Peer>(conn);
+        Peer& p = *peer;
+        conn->engine_slot = &p;
+        {
+            std::lock_guard lock(peers_mutex_);
+            peers_.emplace(conn->id(), std::move(peer));
+        }
+        live_connections_.fetch_add(1, std::memory_order_relaxed);
+        conn->attach(this);
+        return p;
+    }
+
+    // Starts the connection's threads. Peer::writer is assigned on the thread that later
+    // joins it (the acceptor, or start() before the acceptor exists, then stop()).
+    void launch(Peer& p) {
+        try {
+            p.reader = std::thread([this, &p] { read_loop(p); });
+            p.writer = std::thread([this, &p] { write_loop(p); });
+            return;
+        } catch (const std::system_error&) {
+        }
+        // Out of threads: this connection cannot be served here.
+        {
+            std::lock_guard lock(p.mutex);
+            p.stop = true;
+        }
+        if (p.reader.joinable()) p.reader.join();
+        ConnectionPtr conn = p.conn;
+        conn->detach();
+        {
+            std::lock_guard lock(peers_mutex_);
+            peers_.erase(conn->id());  // frees p
+        }
+        live_connections_.fetch_sub(1, std::memory_order_relaxed);
+        finalize_connection(*conn, *host_, CloseReason::Requested);
+    }
+
+    void accept_loop() {
+        live_threads_.fetch_add(1, std::memory_order_relaxed);
+        while (!stopping_) {
+            take_adopted();
+            if (listener_ == kInvalidSocket) {  // a client: nothing to accept, only to adopt
+                std::unique_lock lock(adopt_mutex_);
+                adopt_cv_.wait_for(lock, std::chrono::milliseconds(kTimeoutMs));
+                reap();
+                continue;
+            }
+            Peer* fresh = nullptr;
+            auto why_not = [this](socket_t) {
+                if (live_connections_.load(std::memory_order_relaxed) < kMaxConnections)
+                    return std::string_view{};
+                refused_.fetch_add(1, std::memory_order_relaxed);
+                return kTooMany;
+            };
+            // One at a time: the new connection's threads start before the next accept().
+            const auto a =
+                accept_pending(listener_, *host_, 1, why_not,
+                               [this, &fresh](const ConnectionPtr& c) { fresh = &add(c); });
+            const int err = last_socket_error();
+            wakeups_.fetch_add(1, std::memory_order_relaxed);
+            syscalls_.fetch_add(a.calls, std::memory_order_relaxed);
+            events_.fetch_add(a.accepted, std::memory_order_relaxed);
+            if (fresh) launch(*fresh);
+            reap();
+            // A failing accept() that is not the timeout (no descriptors left) must not spin.
+            if (a.accepted == 0 && !is_would_block(err))
+                std::this_thread::sleep_for(std::chrono::milliseconds(kTimeoutMs));
+        }
+        reap();
+        live_threads_.fetch_sub(1, std::memory_order_relaxed);
+    }
+
+    void read_loop(Peer& p) {
+        live_threads_.fetch_add(1, std::memory_order_relaxed);
+        Connection& conn = *p.conn;
+        bool failed = false;
+        for (;;) {
+            {
+                std::lock_guard lock(p.mutex);
+                if (p.stop) break;
+            }
+            const auto phase = conn.phase();
+            if (conn.peer_has_finished() || phase == Connection::Phase::Aborting ||
+                phase == Connection::Phase::Closed)
+                break;
+            // Returns at the peer's FIN, an error, the budget, or the SO_RCVTIMEO timeout.
+            const auto r = read_available(conn, host_->handler(), read_scratch());
+            wakeups_.fetch_add(1, std::memory_order_relaxed);
+            syscalls_.fetch_add(r.calls, std::memory_order_relaxed);
+            if (r.bytes > 0) events_.fetch_add(1, std::memory_order_relaxed);
+            if (r.failed) {
+                failed = true;
+                break;
+            }
+        }
+        {
+            std::lock_guard lock(p.mutex);
+            p.read_failed = failed;
+            p.signalled = true;
+        }
+        p.cv.notify_one();
+        live_threads_.fetch_sub(1, std::memory_order_relaxed);
+    }
+
+    void write_loop(Peer& p) {
+        live_threads_.fetch_add(1, std::memory_order_relaxed);
+        Connection& conn = *p.conn;
+        CloseReason observed = CloseReason::PeerClosed;
+        bool finalize = false;
+        for (;;) {
+            bool read_failed;
+            {
+                std::unique_lock lock(p.mutex);
+                p.cv.wait(lock, [&p] { return p.signalled || p.stop; });
+                if (p.stop) break;
+                p.signalled = false;
+                read_failed = p.read_failed;
+            }
+            wakeups_.fetch_add(1, std::memory_order_relaxed);
+            if (read_failed) {
+                observed = CloseReason::Reset;
+                finalize = true;
+                break;
+            }
+            for (;;) {
+                // A budget per call: a peer that reads slowly but steadily would otherwise
+                // keep one flush going (one partial send per timeout) past a stop request.
+                const auto w = flush_output(conn, kWriteBudget);
+                syscalls_.fetch_add(w.calls, std::memory_order_relaxed);
+                if (w.bytes > 0) events_.fetch_add(1, std::memory_order_relaxed);
+                if (w.failed) {
+                    observed = CloseReason::Reset;
+                    finalize = true;
+                    break;
+                }
+                // blocked: SO_SNDTIMEO ran out with output left. Keep at it unless handing over.
+                if ((!w.blocked && !w.more) || stopping_requested(p)) break;
+            }
+            if (finalize || conn.must_finalize()) {
+                finalize = true;
+                break;
+            }
+        }
+        if (finalize) {
+            // The reader may sit in recv(): get it out before the socket is closed under it.
+            shutdown_reads(conn.socket());
+            syscalls_.fetch_add(2, std::memory_order_relaxed);
+        }
+        if (p.reader.joinable()) p.reader.join();
+        if (finalize) {
+            live_connections_.fetch_sub(1, std::memory_order_relaxed);
+            finalize_connection(conn, *host_, observed);
+            std::lock_guard lock(peers_mutex_);
+            finished_.push_back(conn.id());
+        }
+        live_threads_.fetch_sub(1, std::memory_order_relaxed);
+    }
+
+    static bool stopping_requested(Peer& p) {
+        std::lock_guard lock(p.mutex);
+        return p.stop;
+    }
+
+    void take_adopted() {
+        std::vector<std::uint64_t> unused;  // wake() never posts ids here
+        for (auto& conn : inbox_.take(unused)) {
+            Peer& p = add(conn);
+            host_->connection_opened(conn);
+            launch(p);
+        }
+    }
+
+    // Joins the threads of connections that closed and frees their state.
+    void reap() {
+        std::vector<std::unique_ptr<Peer>> done;
+        {
+            std::lock_guard lock(peers_mutex_);
+            for (auto id : finished_) {
+                if (auto it = peers_.find(id); it != peers_.end()) {
+                    done.push_back(std::move(it->second));
+                    peers_.erase(it);
+                }
+            }
+            finished_.clear();
+        }
+        for (auto& p : done) {
+            if (p->writer.joinable()) p->writer.join();
+            p->conn->detach();
+        }
+    }
+
+    EngineHost* host_ = nullptr;
+    socket_t listener_ = kInvalidSocket;
+    std::atomic<bool> stopping_{false};
+    std::thread acceptor_;
+    WakeInbox inbox_;  // connections adopted from other threads, started by the acceptor
+    std::mutex adopt_mutex_;
+    std::condition_variable adopt_cv_;
+
+    std::mutex peers_mutex_;  // guards peers_ and finished_
+    std::unordered_map<std::uint64_t, std::unique_ptr<Peer>> peers_;
+    std::vector<std::uint64_t> finished_;  // writer finalized: threads to join
+
+    std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0}, refused_{0};
+    std::atomic<std::uint64_t> live_threads_{0}, live_connections_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_blocking_engine() {
+    return std::make_unique<BlockingEngine>();
+}
+
+}  // namespace netcore
