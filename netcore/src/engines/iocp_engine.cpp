@@ -224,6 +224,10 @@ class IocpEngine final : public Engine {
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
         bool all = false;
         for (;;) {
+            // Again each round: a worker may have re-posted an AcceptEx or a recv just before
+            // it saw stopping_.
+            if (listener_ != kInvalidSocket)
+                ::CancelIoEx(reinterpret_cast<HANDLE>(listener_), nullptr);
             cancel_ops(all);
             std::unique_lock lock(drain_mutex_);
             if (drain_cv_.wait_for(lock, std::chrono::milliseconds(20),
