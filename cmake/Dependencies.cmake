@@ -1,13 +1,18 @@
 # Every dependency comes from the system (Debian's packages); nothing is vendored.
 find_package(Threads REQUIRED)
-find_package(spdlog CONFIG REQUIRED)
-find_package(CLI11 CONFIG REQUIRED)
+
+if(CMAKE_CROSSCOMPILING AND WIN32 AND NOT MSVC)
+  # MinGW cross build on Debian: the header-only libraries and GoogleTest's sources.
+  include(${CMAKE_CURRENT_LIST_DIR}/MinGWDependencies.cmake)
+else()
+  find_package(spdlog CONFIG REQUIRED)
+  find_package(CLI11 CONFIG REQUIRED)
+  if(NETCHAT_TESTS)
+    find_package(GTest CONFIG REQUIRED)
+  endif()
+endif()
 
 if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)
-endif()
-
-if(NETCHAT_TESTS)
-  find_package(GTest CONFIG REQUIRED)
 endif()

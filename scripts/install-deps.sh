@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a fresh Debian 12 machine (apt-get only,
 # and only the packages that are missing).
-#   scripts/install-deps.sh [GROUP...]   groups: core (default), gui, bench, all
+#   scripts/install-deps.sh [GROUP...]   groups: core (default), gui, bench, windows,
+#                                        all (= core gui bench: everything Linux needs)
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -23,6 +24,12 @@ GUI=(
 # servers' system calls.
 BENCH=(libboost-dev libuv1-dev python3-matplotlib linux-perf)
 
+# The Windows build: MinGW-w64 (posix threads flavour) to cross-compile, Wine to run it,
+# GoogleTest's sources to build it for Windows.
+WINDOWS=(
+  g++-mingw-w64-x86-64-posix wine wine64 googletest
+)
+
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(core)
 wanted=()
@@ -31,8 +38,9 @@ for g in "${groups[@]}"; do
     core) wanted+=("${CORE[@]}") ;;
     gui) wanted+=("${GUI[@]}") ;;
     bench) wanted+=("${BENCH[@]}") ;;
+    windows) wanted+=("${WINDOWS[@]}") ;;
     all) wanted+=("${CORE[@]}" "${GUI[@]}" "${BENCH[@]}") ;;
-    *) echo "install-deps.sh: unknown group '$g' (core, gui, bench, all)" >&2; exit 2 ;;
+    *) echo "install-deps.sh: unknown group '$g' (core, gui, bench, windows, all)" >&2; exit 2 ;;
   esac
 done
 

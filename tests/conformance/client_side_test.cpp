@@ -59,7 +59,7 @@ std::vector<std::string> engine_list() {
 class ClientSide : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ClientSide, ConnectsLogsInAndChatsOnEveryEngine) {
-    ServerUnderTest server("epoll");
+    ServerUnderTest server(std::string(netcore::default_engine_name()));  // epoll, iocp
     SessionHandler handler;
     netcore::Client client(handler);
     client.start(GetParam());

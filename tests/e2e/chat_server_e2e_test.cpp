@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdlib>
+#include <sstream>
 #include <thread>
 
 #include "netcore/engine_registry.hpp"
@@ -13,18 +15,51 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kServer = CHAT_SERVER_PATH;
+// The server under test: this build's chat_server, or the command in CHAT_SERVER_CMD (words
+// split on spaces), e.g. "wine build-win/bin/chat_server.exe" to drive the Windows build
+// from Linux over loopback. Its engines are then the ones its --list-engines names.
+std::vector<std::string> server_command() {
+    std::vector<std::string> words;
+    const char* cmd = std::getenv("CHAT_SERVER_CMD");
+    if (!cmd || !*cmd) return {CHAT_SERVER_PATH};
+    std::istringstream in(cmd);
+    for (std::string w; in >> w;) words.push_back(w);
+    return words;
+}
+const bool kForeign = std::getenv("CHAT_SERVER_CMD") && *std::getenv("CHAT_SERVER_CMD");
+const std::string kServer = server_command().front();
+
+std::vector<std::string> with_prefix(std::vector<std::string> args) {
+    auto cmd = server_command();
+    args.insert(args.begin(), cmd.begin() + 1, cmd.end());
+    return args;
+}
+
+// Wine ends a process on SIGTERM without running its handlers, but turns SIGINT into the
+// console's Ctrl-C event, which the C runtime's SIGINT handler sees.
+const int kStopSignal = kForeign ? SIGINT : SIGTERM;
 
 std::vector<std::string> engine_list() {
     std::vector<std::string> out;
-    for (const auto& e : netcore::engines()) out.emplace_back(e.name);
+    if (!kForeign) {
+        for (const auto& e : netcore::engines()) out.emplace_back(e.name);
+        return out;
+    }
+    std::string listing;
+    run_capture(kServer, with_prefix({"--list-engines"}), listing);
+    std::istringstream in(listing);
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream words(line);
+        std::string name;
+        if (words >> name) out.push_back(name);
+    }
     return out;
 }
 
 class ChatServerProcess : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ChatServerProcess, ServesTheProtocolAndStopsGracefullyOnSigterm) {
-    ServerProcess server(kServer, {"--engine", GetParam(), "--port", "0"});
+    ServerProcess server(kServer, with_prefix({"--engine", GetParam(), "--port", "0"}));
     std::string engine;
     const std::uint16_t port = server.wait_listening(&engine);
     ASSERT_NE(port, 0) << "no 'listening on' line";
@@ -42,7 +77,7 @@ TEST_P(ChatServerProcess, ServesTheProtocolAndStopsGracefullyOnSigterm) {
     a.send(chat::Echo{std::string(60000, 'e')});
     EXPECT_EQ(a.expect<chat::Echo>().body.size(), 60000u);
 
-    server.signal(SIGTERM);
+    server.signal(kStopSignal);
     EXPECT_EQ(a.expect<chat::Bye>().reason, "server shutting down");
     EXPECT_EQ(b.expect<chat::Bye>().reason, "server shutting down");
     EXPECT_TRUE(a.wait_closed());
@@ -53,7 +88,7 @@ INSTANTIATE_TEST_SUITE_P(AllEngines, ChatServerProcess, ::testing::ValuesIn(engi
                          [](const auto& info) { return info.param; });
 
 TEST(ChatServerConsole, OperatorCommandsWorkWhileClientsChat) {
-    ServerProcess server(kServer, {"--port", "0", "--name", "e2e"});
+    ServerProcess server(kServer, with_prefix({"--port", "0", "--name", "e2e"}));
     const std::uint16_t port = server.wait_listening();
     ASSERT_NE(port, 0);
     TestClient a(port), b(port);
@@ -98,7 +133,7 @@ TEST(ChatServerConsole, OperatorCommandsWorkWhileClientsChat) {
 
 TEST(ChatServerCommandLine, HelpListsTheOptions) {
     std::string out;
-    EXPECT_EQ(run_capture(kServer, {"--help"}, out), 0);
+    EXPECT_EQ(run_capture(kServer, with_prefix({"--help"}), out), 0);
     for (const char* flag :
          {"--engine", "--listen", "--port", "--password", "--max-sessions", "--max-frame",
           "--max-send-queue", "--handshake-timeout", "--idle-timeout", "--name", "--list-engines"})
@@ -107,7 +142,7 @@ TEST(ChatServerCommandLine, HelpListsTheOptions) {
 
 TEST(ChatServerCommandLine, ListEnginesNamesEveryEngine) {
     std::string out;
-    EXPECT_EQ(run_capture(kServer, {"--list-engines"}, out), 0);
+    EXPECT_EQ(run_capture(kServer, with_prefix({"--list-engines"}), out), 0);
     for (const auto& e : engine_list()) EXPECT_NE(out.find(e), std::string::npos) << e;
     EXPECT_NE(out.find("(default)"), std::string::npos);
 }
@@ -126,17 +161,17 @@ TEST(ChatServerCommandLine, BadInputGetsAClearErrorAndNonZeroExit) {
                            {{"--listen", "not-an-address", "--port", "0"}, "cannot"},
                            {{"--frobnicate"}, "frobnicate"}}) {
         std::string out;
-        EXPECT_NE(run_capture(kServer, c.args, out), 0) << c.args[0];
+        EXPECT_NE(run_capture(kServer, with_prefix(c.args), out), 0) << c.args[0];
         EXPECT_NE(out.find(c.says), std::string::npos) << out;
     }
 }
 
 TEST(ChatServerCommandLine, PortInUseIsReported) {
-    ServerProcess first(kServer, {"--port", "0"});
+    ServerProcess first(kServer, with_prefix({"--port", "0"}));
     const std::uint16_t port = first.wait_listening();
     ASSERT_NE(port, 0);
     std::string out;
-    EXPECT_EQ(run_capture(kServer, {"--port", std::to_string(port)}, out), 1);
+    EXPECT_EQ(run_capture(kServer, with_prefix({"--port", std::to_string(port)}), out), 1);
     EXPECT_NE(out.find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos)
         << out;
 }

@@ -25,7 +25,7 @@ pid_t spawn(const std::string& binary, const std::vector<std::string>& args, int
         ::dup2(in_fd, 0);
         ::dup2(out_fd, 1);
         ::dup2(err_fd, 2);
-        ::execv(binary.c_str(), argv.data());
+        ::execvp(binary.c_str(), argv.data());  // PATH lookup: the binary may be "wine"
         ::_exit(127);
     }
     return pid;
@@ -63,6 +63,7 @@ std::optional<std::string> ServerProcess::read_line(std::chrono::milliseconds ti
         if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
             std::string line = buffer_.substr(0, nl);
             buffer_.erase(0, nl + 1);
+            if (!line.empty() && line.back() == '\r') line.pop_back();  // a Windows build's CRLF
             return line;
         }
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -47,6 +47,16 @@ void set_timeouts(socket_t s, int ms, bool send_too) {
     if (send_too) ::setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, value, sizeof t);
 }
 
+// A blocking call that ran into SO_RCVTIMEO / SO_SNDTIMEO: EAGAIN on POSIX (already "would
+// block" for stream_io), WSAETIMEDOUT on Windows, where it must not read as a dead peer.
+bool timed_out() {
+#ifdef _WIN32
+    return last_socket_error() == WSAETIMEDOUT;
+#else
+    return false;
+#endif
+}
+
 void shutdown_reads(socket_t s) {
 #ifdef _WIN32
     ::shutdown(s, SD_RECEIVE);
@@ -69,10 +79,13 @@ class BlockingEngine final : public Engine {
         listener_ = listener;
         stopping_ = false;
         // accept() blocks from now on, but wakes every kTimeoutMs to look at stopping_.
+        // (On Windows the listener stays non-blocking: see wait_for_listener.)
+#ifndef _WIN32
         if (listener_ != kInvalidSocket) {
             set_nonblocking(listener_, false);
             set_timeouts(listener_, kTimeoutMs, false);
         }
+#endif
         for (auto& conn : adopted) launch(add(conn));
         acceptor_ = std::thread([this] { accept_loop(); });
     }
@@ -206,6 +219,20 @@ class BlockingEngine final : public Engine {
         finalize_connection(*conn, *host_, CloseReason::Requested);
     }
 
+    // Windows' accept() ignores SO_RCVTIMEO, so there the acceptor sleeps in a select() on the
+    // listener alone, bounded by the same timeout, and accepts only once one is pending.
+    bool wait_for_listener() {
+#ifdef _WIN32
+        fd_set readable;
+        FD_ZERO(&readable);
+        FD_SET(listener_, &readable);
+        timeval t{0, kTimeoutMs * 1000};  // Winsock takes it non-const
+        return ::select(0, &readable, nullptr, nullptr, &t) == 1;
+#else
+        return true;
+#endif
+    }
+
     void accept_loop() {
         live_threads_.fetch_add(1, std::memory_order_relaxed);
         while (!stopping_) {
@@ -213,6 +240,10 @@ class BlockingEngine final : public Engine {
             if (listener_ == kInvalidSocket) {  // a client: nothing to accept, only to adopt
                 std::unique_lock lock(adopt_mutex_);
                 adopt_cv_.wait_for(lock, std::chrono::milliseconds(kTimeoutMs));
+                reap();
+                continue;
+            }
+            if (!wait_for_listener()) {
                 reap();
                 continue;
             }
@@ -266,7 +297,7 @@ class BlockingEngine final : public Engine {
             wakeups_.fetch_add(1, std::memory_order_relaxed);
             syscalls_.fetch_add(r.calls, std::memory_order_relaxed);
             if (r.bytes > 0) events_.fetch_add(1, std::memory_order_relaxed);
-            if (r.failed) {
+            if (r.failed && !timed_out()) {
                 failed = true;
                 break;
             }
@@ -307,13 +338,13 @@ class BlockingEngine final : public Engine {
                 if (w.bytes > 0) p.drained.notify_one();
                 syscalls_.fetch_add(w.calls, std::memory_order_relaxed);
                 if (w.bytes > 0) events_.fetch_add(1, std::memory_order_relaxed);
-                if (w.failed) {
+                if (w.failed && !timed_out()) {
                     observed = CloseReason::Reset;
                     finalize = true;
                     break;
                 }
                 // blocked: SO_SNDTIMEO ran out with output left. Keep at it unless handing over.
-                if ((!w.blocked && !w.more) || stopping_requested(p)) break;
+                if ((!w.blocked && !w.failed && !w.more) || stopping_requested(p)) break;
             }
             if (finalize || conn.must_finalize()) {
                 finalize = true;

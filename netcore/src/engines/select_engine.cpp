@@ -4,6 +4,11 @@
 // below 1024 on Linux, 64 sockets by default on Windows); sockets past that are turned away.
 // Level-triggered; the write set holds only sockets whose output is stuck. One loop thread;
 // other threads wake it through a descriptor kept in the read set.
+#ifdef _WIN32
+// Winsock's fd_set is an array of FD_SETSIZE handles, 64 unless defined before winsock2.h:
+// raised here (only this file uses fd_set) so one set serves well past 64 sockets.
+#define FD_SETSIZE 1024
+#endif
 #ifndef _WIN32
 #include <sys/eventfd.h>
 #include <sys/select.h>

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The Windows half of the test command: installs MinGW-w64 and Wine (only when missing),
+# cross-builds build-win/ (statically linked .exe files), runs the whole test suite under
+# Wine (every Windows engine through the conformance suite, 500 concurrent clients each),
+# then drives build-win/bin/chat_server.exe under Wine from the Linux e2e test over loopback,
+# once per Windows engine. Ends with one summary line; exit status 0 only if all passed.
+#   scripts/test-windows.sh            (from anywhere)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+start=$(date +%s)
+scripts/install-deps.sh core windows || exit 1
+
+export WINEPREFIX="$root/build-win/wineprefix"
+export WINEDEBUG=-all
+export WINEDLLOVERRIDES="mscoree,mshtml="
+
+cmake --preset windows >/dev/null || exit 1
+cmake --build --preset windows || exit 1
+built=$(( $(date +%s) - start ))
+
+# One wineserver for the whole run, detached from our output (ctest must not wait on it).
+"$root/cmake/wine-run.sh" cmd /c exit >/dev/null 2>&1 </dev/null || true
+wineserver -p >/dev/null 2>&1 </dev/null &
+trap 'wineserver -k >/dev/null 2>&1 || true' EXIT
+
+log="$root/build-win/ctest-windows.log"
+ctest --preset windows --timeout 300 2>&1 | tee "$log"
+suite_rc=${PIPESTATUS[0]}
+suite_line=$(grep -E "tests passed|tests failed" "$log" | tail -1)
+
+# End to end: the Linux e2e test drives the Windows server through Wine.
+cmake --preset default >/dev/null || exit 1
+cmake --build --preset default --target chat_server_e2e_test || exit 1
+e2e_log="$root/build-win/e2e-windows.log"
+CHAT_SERVER_CMD="$root/cmake/wine-run.sh $root/build-win/bin/chat_server.exe" \
+  build/bin/chat_server_e2e_test --gtest_brief=1 2>&1 | tee "$e2e_log"
+e2e_rc=${PIPESTATUS[0]}
+e2e_passed=$(grep -oE "\[  PASSED  \] [0-9]+" "$e2e_log" | grep -oE "[0-9]+" || echo 0)
+e2e_failed=$(grep -oE "[0-9]+ FAILED TEST" "$e2e_log" | grep -oE "^[0-9]+" || echo 0)
+
+total=$(( $(date +%s) - start ))
+echo "windows: suite under Wine: ${suite_line:-no result}; chat_server.exe e2e under Wine:" \
+     "${e2e_passed} passed, ${e2e_failed} failed; build ${built} s, total ${total} s"
+[ "$suite_rc" -eq 0 ] && [ "$e2e_rc" -eq 0 ]
