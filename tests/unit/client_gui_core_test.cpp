@@ -11,6 +11,7 @@
 #include "chat_input.hpp"
 #include "client_command_line.hpp"
 #include "client_controller.hpp"
+#include "netcore/engine_registry.hpp"
 #include "server_under_test.hpp"
 #include "test_client.hpp"
 
@@ -20,6 +21,9 @@ using testing_support::ServerUnderTest;
 using testing_support::TestClient;
 
 namespace {
+
+// The server side runs on the platform's default engine (epoll on Linux, iocp on Windows).
+const std::string kServerEngine(netcore::default_engine_name());
 
 TEST(ChatInput, PlainTextCommandsAndTheLimit) {
     auto say = std::get<SayInput>(parse_chat_input("안녕하세요"));
@@ -162,7 +166,7 @@ bool has_line(const ClientView& v, const std::string& room, const std::string& t
 }
 
 TEST(ClientController, LogsInJoinsChatsMovesAndMeasures) {
-    ServerUnderTest server("epoll");
+    ServerUnderTest server(kServerEngine);
     TestClient observer(server.port());
     observer.login("observer");
     observer.join("lobby");
@@ -174,7 +178,7 @@ TEST(ClientController, LogsInJoinsChatsMovesAndMeasures) {
     });
     ASSERT_TRUE(v) << "never logged in and joined";
     EXPECT_EQ(v->nick, "민수");
-    EXPECT_EQ(v->engine, "epoll");
+    EXPECT_EQ(v->engine, kServerEngine);
     EXPECT_EQ(observer.expect<chat::RoomEvent>().nick, "민수");
 
     h.command(SayText{"lobby", "안녕하세요 from the controller"});
@@ -214,7 +218,7 @@ TEST(ClientController, LogsInJoinsChatsMovesAndMeasures) {
 TEST(ClientController, RefusalsAndAMissingServerAreExplained) {
     chat::ServiceConfig config = testing_support::test_service_config();
     config.password = "sesame";
-    ServerUnderTest server("epoll", config);
+    ServerUnderTest server(kServerEngine, config);
     TestClient taken(server.port());
     taken.login("지영", "sesame");
 
@@ -233,7 +237,7 @@ TEST(ClientController, RefusalsAndAMissingServerAreExplained) {
     // A port where nobody listens: a clear message, and no endless retry from the panel.
     std::uint16_t dead_port;
     {
-        ServerUnderTest gone("epoll");
+        ServerUnderTest gone(kServerEngine);
         dead_port = gone.port();
     }
     h.command(connect_to(dead_port, "민수"));
@@ -245,7 +249,7 @@ TEST(ClientController, RefusalsAndAMissingServerAreExplained) {
 TEST(ClientController, AFullServerIsExplained) {
     chat::ServiceConfig config = testing_support::test_service_config();
     config.max_sessions = 1;
-    ServerUnderTest server("epoll", config);
+    ServerUnderTest server(kServerEngine, config);
     TestClient first(server.port());
     first.login("first");
     Harness h;
@@ -256,7 +260,7 @@ TEST(ClientController, AFullServerIsExplained) {
 }
 
 TEST(ClientController, ReconnectsWithBackoffAndRejoinsAfterTheServerComesBack) {
-    auto server = std::make_unique<ServerUnderTest>("epoll");
+    auto server = std::make_unique<ServerUnderTest>(kServerEngine);
     const std::uint16_t port = server->port();
     Harness h;
     h.command(connect_to(port, "민수"));
@@ -274,8 +278,8 @@ TEST(ClientController, ReconnectsWithBackoffAndRejoinsAfterTheServerComesBack) {
 
     auto options = testing_support::test_server_options();
     options.port = port;
-    server =
-        std::make_unique<ServerUnderTest>("epoll", testing_support::test_service_config(), options);
+    server = std::make_unique<ServerUnderTest>(kServerEngine,
+                                               testing_support::test_service_config(), options);
     v = h.wait([](const ClientView& v) {
         return v.link == Link::Ready && v.rooms.count("lobby") && v.rooms.count("보드게임") &&
                !v.rooms.at("lobby")->members.empty();

@@ -224,12 +224,17 @@ class AsyncSelectEngine final : public Engine {
 
     // False when the connection was closed.
     bool read(SOCKET s, std::size_t budget) {
-        Connection& conn = *conns_[s].conn;
-        const auto r = read_available(conn, host_->handler(), read_scratch(), budget);
+        Entry& e = conns_[s];
+        const auto r = read_available(*e.conn, host_->handler(), read_scratch(), budget);
         syscalls_.fetch_add(r.calls, std::memory_order_relaxed);
         if (r.failed) {
             close(s, CloseReason::Reset);
             return false;
+        }
+        if (r.paused && !e.recv_delayed) {
+            // stream_io put the read off (backpressure) without a recv: recvdelayed as well.
+            e.recv_delayed = true;
+            delayed_.fetch_add(1, std::memory_order_relaxed);
         }
         return true;
     }
@@ -246,7 +251,7 @@ class AsyncSelectEngine final : public Engine {
             close(s, CloseReason::Reset);
             return false;
         }
-        if (e.recv_delayed && conn.queued_bytes() <= kBackedUp) {
+        if (e.recv_delayed && conn.queued_bytes() <= kBackedUp && !conn.output_backlogged()) {
             // The seeds' recvdelayed trick: the read we skipped must be asked for again.
             e.recv_delayed = false;
             reposted_.fetch_add(1, std::memory_order_relaxed);

@@ -299,12 +299,19 @@ class EventSelectEngine final : public Engine {
             calls += r.calls;
             if (r.failed) return calls + close(slot, CloseReason::Reset);
             if (r.more) slot.group->carry.push_back(conn.id());
+            conn.input_paused = r.paused;
         }
         if (writable || conn.flush_scheduled.load()) {
             conn.flush_scheduled.store(false);
             const auto w = flush_output(conn);
             calls += w.calls;
             if (w.failed) return calls + close(slot, CloseReason::Reset);
+            // Reading was put off for backpressure without a recv, so FD_READ stays off:
+            // resume by hand once the output has drained.
+            if (conn.input_paused && !conn.output_backlogged()) {
+                conn.input_paused = false;
+                slot.group->carry.push_back(conn.id());
+            }
         }
         if (conn.must_finalize()) calls += close(slot, CloseReason::PeerClosed);
         return calls;
