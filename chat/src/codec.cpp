@@ -307,20 +307,34 @@ constexpr MsgType type_for();
     constexpr MsgType type_for<T>() { \
         return MsgType::T;            \
     }
-CHAT_TYPE(Hello)
-CHAT_TYPE(Welcome)
-CHAT_TYPE(Error)
-CHAT_TYPE(Bye)
-CHAT_TYPE(Notice) CHAT_TYPE(Join) CHAT_TYPE(Joined) CHAT_TYPE(Leave) CHAT_TYPE(Left)
-    CHAT_TYPE(RoomEvent) CHAT_TYPE(ListRooms) CHAT_TYPE(Rooms) CHAT_TYPE(Say) CHAT_TYPE(Message)
-        CHAT_TYPE(Whisper) CHAT_TYPE(Whispered) CHAT_TYPE(Move) CHAT_TYPE(Board) CHAT_TYPE(Ping)
-            CHAT_TYPE(Pong) CHAT_TYPE(Echo) CHAT_TYPE(InfoReq) CHAT_TYPE(Info)
+CHAT_TYPE(Hello);
+CHAT_TYPE(Welcome);
+CHAT_TYPE(Error);
+CHAT_TYPE(Bye);
+CHAT_TYPE(Notice);
+CHAT_TYPE(Join);
+CHAT_TYPE(Joined);
+CHAT_TYPE(Leave);
+CHAT_TYPE(Left);
+CHAT_TYPE(RoomEvent);
+CHAT_TYPE(ListRooms);
+CHAT_TYPE(Rooms);
+CHAT_TYPE(Say);
+CHAT_TYPE(Message);
+CHAT_TYPE(Whisper);
+CHAT_TYPE(Whispered);
+CHAT_TYPE(Move);
+CHAT_TYPE(Board);
+CHAT_TYPE(Ping);
+CHAT_TYPE(Pong);
+CHAT_TYPE(Echo);
+CHAT_TYPE(InfoReq);
+CHAT_TYPE(Info);
 #undef CHAT_TYPE
 
-    // Every alternative of AnyMessage, tried by type number.
-    template <std::size_t I = 0>
-    ErrorCode
-    decode_by_index(std::uint16_t type, std::span<const std::byte> body, AnyMessage& out) {
+// Every alternative of AnyMessage, tried by type number.
+template <std::size_t I = 0>
+ErrorCode decode_by_index(std::uint16_t type, std::span<const std::byte> body, AnyMessage& out) {
     if constexpr (I == std::variant_size_v<AnyMessage>) {
         return ErrorCode::UnknownType;
     } else {
