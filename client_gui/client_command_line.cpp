@@ -1,5 +1,7 @@
 #include "client_command_line.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -7,6 +9,10 @@
 #include "netcore/engine_registry.hpp"
 
 namespace client_gui {
+namespace {
+
+constexpr const char* kAbout =
+    "client_gui: the netchat client window (wire protocol v1, docs/protocol.md)";
 
 void add_client_options(CLI::App& app, ClientCommandLine& cl) {
     std::vector<std::string> names;
@@ -51,6 +57,33 @@ void finish_client_options(ClientCommandLine& cl) {
     if (!cl.geometry.empty() && !parse_geometry(cl.geometry, cl.window))
         throw CLI::ValidationError(
             "--geometry", "expected WxH or WxH+X+Y (e.g. 640x800+0+0), got '" + cl.geometry + "'");
+}
+
+}  // namespace
+
+std::optional<int> parse_client_command_line(int argc, char** argv, ClientCommandLine& cl) {
+    CLI::App app{kAbout};
+    add_client_options(app, cl);
+    try {
+        app.parse(argc, argv);
+        finish_client_options(cl);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    return std::nullopt;
+}
+
+std::string check_client_arguments(std::vector<std::string> args, ClientCommandLine& cl) {
+    CLI::App app{kAbout};
+    add_client_options(app, cl);
+    std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
+    try {
+        app.parse(args);
+        finish_client_options(cl);
+    } catch (const CLI::ParseError& e) {
+        return e.what();
+    }
+    return {};
 }
 
 bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port) {

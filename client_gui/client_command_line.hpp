@@ -3,8 +3,6 @@
 // on its connect panel.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,10 +29,13 @@ struct ClientCommandLine {
     bool auto_connect() const { return !connect.empty() && !nick.empty(); }
 };
 
-void add_client_options(CLI::App& app, ClientCommandLine& cl);
-// After CLI11 parsed: splits --connect and --geometry, checks the nick and rooms. Throws
-// CLI::ValidationError with a message meant for the user.
-void finish_client_options(ClientCommandLine& cl);
+// Parses argv into `cl`, splitting --connect and --geometry and checking the nick and rooms
+// (CLI11 stays inside the .cpp: it is slow to compile). Returns an exit status when the program
+// should stop now (--help, or a bad option already explained on stderr); std::nullopt to go on.
+std::optional<int> parse_client_command_line(int argc, char** argv, ClientCommandLine& cl);
+// The same for a list of arguments (without the program name): the message meant for the
+// user when they are not valid, empty when they are.
+std::string check_client_arguments(std::vector<std::string> args, ClientCommandLine& cl);
 
 // "host:port", "[v6]:port"; false when it is not one.
 bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port);

@@ -32,15 +32,9 @@ std::string window_title(const client_gui::ClientView& view) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App cli{"client_gui: the netchat client window (wire protocol v1, docs/protocol.md)"};
     client_gui::ClientCommandLine options;
-    client_gui::add_client_options(cli, options);
-    try {
-        cli.parse(argc, argv);
-        client_gui::finish_client_options(options);
-    } catch (const CLI::ParseError& e) {
-        return cli.exit(e);
-    }
+    if (const auto exit_status = client_gui::parse_client_command_line(argc, argv, options))
+        return *exit_status;
 
     spdlog::set_default_logger(spdlog::stderr_color_mt("client_gui"));
     spdlog::set_level(spdlog::level::from_str(options.log_level));

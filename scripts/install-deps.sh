@@ -2,7 +2,7 @@
 # Installs what the build and the tests need on a fresh Debian 12 machine (apt-get only,
 # and only the packages that are missing).
 #   scripts/install-deps.sh [GROUP...]   groups: core (default), gui, bench, windows,
-#                                        all (= core gui bench: everything Linux needs)
+#                                        all (= every group: what scripts/test.sh needs)
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -39,7 +39,7 @@ for g in "${groups[@]}"; do
     gui) wanted+=("${GUI[@]}") ;;
     bench) wanted+=("${BENCH[@]}") ;;
     windows) wanted+=("${WINDOWS[@]}") ;;
-    all) wanted+=("${CORE[@]}" "${GUI[@]}" "${BENCH[@]}") ;;
+    all) wanted+=("${CORE[@]}" "${GUI[@]}" "${BENCH[@]}" "${WINDOWS[@]}") ;;
     *) echo "install-deps.sh: unknown group '$g' (core, gui, bench, windows, all)" >&2; exit 2 ;;
   esac
 done

@@ -56,15 +56,12 @@ std::string window_title(const server_gui::Snapshot& snap) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App cli{
-        "server_gui: the chat server with its window (wire protocol v1, docs/protocol.md)"};
     ServerCommandLine options;
-    add_server_options(cli, options);
-    CLI11_PARSE(cli, argc, argv);
-    if (options.list_engines) {
-        print_engine_list();
-        return 0;
-    }
+    if (const auto exit_status = parse_server_command_line(
+            argc, argv,
+            "server_gui: the chat server with its window (wire protocol v1, docs/protocol.md)",
+            options))
+        return *exit_status;
 
     auto log_ring = set_up_logging(options.log_level);
 

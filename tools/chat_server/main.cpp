@@ -21,14 +21,11 @@ void on_signal(int) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App cli{"chat_server: the headless chat server (wire protocol v1, docs/protocol.md)"};
     ServerCommandLine options;
-    add_server_options(cli, options);
-    CLI11_PARSE(cli, argc, argv);
-    if (options.list_engines) {
-        print_engine_list();
-        return 0;
-    }
+    if (const auto exit_status = parse_server_command_line(
+            argc, argv,
+            "chat_server: the headless chat server (wire protocol v1, docs/protocol.md)", options))
+        return *exit_status;
 
     spdlog::set_default_logger(spdlog::stderr_color_mt("chat_server"));
     spdlog::set_level(spdlog::level::from_str(options.log_level));

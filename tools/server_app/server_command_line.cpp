@@ -1,5 +1,7 @@
 #include "server_command_line.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
 
 #include "netcore/engine_registry.hpp"
@@ -8,7 +10,6 @@ namespace {
 std::chrono::milliseconds seconds_to_ms(double s) {
     return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000.0));
 }
-}  // namespace
 
 void add_server_options(CLI::App& app, ServerCommandLine& cl) {
     std::vector<std::string> names;
@@ -48,6 +49,24 @@ void add_server_options(CLI::App& app, ServerCommandLine& cl) {
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
         ->capture_default_str();
     app.add_flag("--list-engines", cl.list_engines, "list this platform's engines and exit");
+}
+
+}  // namespace
+
+std::optional<int> parse_server_command_line(int argc, char** argv, const std::string& about,
+                                             ServerCommandLine& cl) {
+    CLI::App app{about};
+    add_server_options(app, cl);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    if (cl.list_engines) {
+        print_engine_list();
+        return 0;
+    }
+    return std::nullopt;
 }
 
 void print_engine_list() {

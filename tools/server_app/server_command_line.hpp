@@ -1,9 +1,8 @@
 // The server's options, shared by chat_server and server_gui so both take the same flags.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "chat/service.hpp"
@@ -28,6 +27,10 @@ struct ServerCommandLine {
     netcore::ServerOptions server_options() const;
 };
 
-void add_server_options(CLI::App& app, ServerCommandLine& cl);
+// Parses argv into `cl` (CLI11 stays inside the .cpp: it is slow to compile). Returns an exit
+// status when the program should stop now: --help, --list-engines, or a bad option (already
+// explained on stderr); std::nullopt to go on.
+std::optional<int> parse_server_command_line(int argc, char** argv, const std::string& about,
+                                             ServerCommandLine& cl);
 // Prints this platform's engines, one per line with its model (for --list-engines).
 void print_engine_list();
