@@ -18,7 +18,7 @@ constexpr int kSendFlags = MSG_NOSIGNAL;
 }  // namespace
 
 ReadOutcome read_available(Connection& conn, ConnectionHandler& handler,
-                           std::span<std::byte> scratch, std::size_t budget) {
+                           std::span<std::byte> scratch, std::size_t budget, ReadUntil until) {
     ReadOutcome out;
     if (conn.output_backlogged()) {  // answer what was asked before taking more requests
         out.paused = true;
@@ -32,6 +32,8 @@ ReadOutcome read_available(Connection& conn, ConnectionHandler& handler,
             out.bytes += static_cast<std::size_t>(n);
             conn.deliver(scratch.first(static_cast<std::size_t>(n)), handler);
             if (conn.must_finalize()) return out;
+            if (until == ReadUntil::ShortRead && static_cast<std::size_t>(n) < scratch.size())
+                return out;
             continue;
         }
         if (n == 0) {

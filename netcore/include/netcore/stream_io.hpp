@@ -18,10 +18,20 @@ struct ReadOutcome {
     bool failed = false;  // a socket error: finalize with Reset
 };
 
-// Reads until the socket would block, the peer's FIN (recorded on the connection), an error,
-// or `budget` bytes; every chunk goes to the handler.
+// When a read may stop. A recv that fills less than the scratch buffer has emptied the
+// socket's receive queue, so the EAGAIN a further recv would return can be skipped (one system
+// call less per wake-up) when the model reports later input anyway: level-triggered waits
+// (poll, select) ask again, and an edge-triggered epoll gets a new edge for new data. Not when
+// the peer's FIN may already be queued behind the data without a new event to come.
+enum class ReadUntil { WouldBlock, ShortRead };
+
+constexpr std::size_t kReadBudget = 256 * 1024;
+
+// Reads until the socket would block (or a short read, see ReadUntil), the peer's FIN
+// (recorded on the connection), an error, or `budget` bytes; every chunk goes to the handler.
 ReadOutcome read_available(Connection& conn, ConnectionHandler& handler,
-                           std::span<std::byte> scratch, std::size_t budget = 256 * 1024);
+                           std::span<std::byte> scratch, std::size_t budget = kReadBudget,
+                           ReadUntil until = ReadUntil::WouldBlock);
 
 struct WriteOutcome {
     std::size_t bytes = 0;

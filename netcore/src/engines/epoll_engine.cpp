@@ -115,8 +115,10 @@ class EpollEngine final : public Engine {
                 } else {
                     auto* conn = static_cast<Connection*>(tag);
                     const auto ev = events[i].events;
-                    calls += serve(*conn, (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0,
-                                   (ev & EPOLLOUT) != 0);
+                    // A FIN or an error comes as one edge: then read to the end.
+                    const bool final_edge = (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+                    calls += serve(*conn, final_edge || (ev & EPOLLIN) != 0, (ev & EPOLLOUT) != 0,
+                                   final_edge ? ReadUntil::WouldBlock : ReadUntil::ShortRead);
                 }
             }
             events_.fetch_add(n > 0 ? n : 0, std::memory_order_relaxed);
@@ -128,11 +130,13 @@ class EpollEngine final : public Engine {
     }
 
     // Reads and writes one connection; returns the socket calls made.
-    std::uint64_t serve(Connection& conn, bool readable, bool writable) {
+    std::uint64_t serve(Connection& conn, bool readable, bool writable,
+                        ReadUntil until = ReadUntil::WouldBlock) {
         if (conn.phase() == Connection::Phase::Closed) return 0;
         std::uint64_t calls = 0;
         if (readable) {
-            const auto r = read_available(conn, host_->handler(), read_scratch());
+            const auto r =
+                read_available(conn, host_->handler(), read_scratch(), kReadBudget, until);
             calls += r.calls;
             if (r.failed) return calls + close(conn, CloseReason::Reset);
             if (r.more) carry_.push_back(conn.id());

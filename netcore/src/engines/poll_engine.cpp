@@ -167,8 +167,10 @@ class PollEngine final : public Engine {
         if (conn.phase() == Connection::Phase::Closed) return 0;
         std::uint64_t calls = 0;
         if (revents & (POLLIN | POLLHUP | POLLERR)) {
-            // Level-triggered: past the read budget poll() reports the socket again.
-            const auto r = read_available(conn, host_->handler(), read_scratch());
+            // Level-triggered: past the read budget, or after a short read, poll() reports
+            // the socket again if anything (input or the FIN) is left.
+            const auto r = read_available(conn, host_->handler(), read_scratch(), kReadBudget,
+                                          ReadUntil::ShortRead);
             calls += r.calls;
             if (r.failed) return calls + close(conn, CloseReason::Reset);
         }
