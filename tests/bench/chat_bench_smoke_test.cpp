@@ -60,6 +60,27 @@ TEST_F(ChatBenchSmoke, FanoutDeliversEverySeqOnceInOrder) {
     EXPECT_EQ(json_number(out, "incomplete_members"), 0) << out;
 }
 
+TEST_F(ChatBenchSmoke, ChurnCyclesConnectionsWhileOthersChat) {
+    std::string out;
+    ASSERT_EQ(bench({"churn", "-d", "1", "--warmup", "0.2"}, out), 0) << out;
+    EXPECT_GT(json_number(out, "churn_per_s"), 0) << out;
+    EXPECT_GT(json_number(out, "deliveries_per_s"), 0) << out;
+    EXPECT_EQ(json_number(out, "churn_failures"), 0) << out;
+    EXPECT_EQ(json_number(out, "gaps"), 0) << out;
+}
+
+TEST_F(ChatBenchSmoke, ConnectHoldsSessionsAndReportsServerMemory) {
+    std::string out;
+    ASSERT_EQ(bench({"connect", "-n", "300", "--hold", "0.3", "--server-pid",
+                     std::to_string(server_.pid())},
+                    out),
+              0)
+        << out;
+    EXPECT_EQ(json_number(out, "welcomed"), 300) << out;
+    EXPECT_GT(json_number(out, "connects_per_s"), 0) << out;
+    EXPECT_GT(json_number(out, "server_rss_per_session_b"), 0) << out;
+}
+
 // The blocking engine calls the handler from a thread per connection, at the same time:
 // chat_bench must keep nothing per worker that two connections could share.
 TEST_F(ChatBenchSmoke, PingpongOnAThreadPerConnectionLoadEngine) {

@@ -93,23 +93,8 @@ Report run_churn(const CommonOptions& common, const ChurnOptions& options) {
     });
 
     ServerSampler server(common.server_pid);
-    run.start_senders();
     Churner churner(run, o.members, options.churners);
-    sleep_seconds(common.warmup_s);
-    const std::uint64_t c0 = plan.churn_cycles.load(), d0 = plan.deliveries.load();
-    const auto t0 = std::chrono::steady_clock::now();
-    server.begin();
-    progress.say("measuring for " + seconds_text(common.duration_s));
-    plan.recording = true;
-    sleep_seconds(common.duration_s);
-    plan.recording = false;
-    const std::uint64_t c1 = plan.churn_cycles.load(), d1 = plan.deliveries.load();
-    const double elapsed = seconds_since(t0);
-    server.end();
-    churner.stop();
-    run.stop_senders();
-    progress.stop();
-    const std::uint64_t last_seq = run.drain(10);
+    const RoomWindow w = run.measure(common, server, progress, [&] { churner.stop(); });
     run.stop();
     const auto latency = run.latency();
 
@@ -117,17 +102,17 @@ Report run_churn(const CommonOptions& common, const ChurnOptions& options) {
     report.fact("room", plan.room);
     report.add("members", static_cast<double>(o.members), "", "chatting members");
     report.add("churners", static_cast<double>(options.churners), "", "connections cycling");
-    report.add("seconds", elapsed, "s", "measured");
-    report.add("churn_per_s", (c1 - c0) / elapsed, "cycles/s",
+    report.add("seconds", w.seconds, "s", "measured");
+    report.add("churn_per_s", w.churn_cycles / w.seconds, "cycles/s",
                "churn (connect, HELLO, JOIN, close)");
-    report.add("deliveries_per_s", (d1 - d0) / elapsed, "deliveries/s", "messages delivered");
+    report.add("deliveries_per_s", w.deliveries / w.seconds, "deliveries/s", "messages delivered");
     add_delivery_latency(report, latency);
     report.add("churn_failures",
                static_cast<double>(plan.churn_failures.load() + churner.connect_failures()), "",
                "churn cycles that failed");
-    run.check_order(report, last_seq);
+    run.check_order(report, w.last_seq);
     server.report_to(report);
-    if (c1 == c0) report.problem("no connection completed a churn cycle");
+    if (w.churn_cycles == 0) report.problem("no connection completed a churn cycle");
     if (churner.connect_failures() > 0)
         report.problem(std::to_string(churner.connect_failures()) +
                        " churn connects failed: " + churner.first_failure());

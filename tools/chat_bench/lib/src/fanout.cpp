@@ -38,21 +38,7 @@ Report run_fanout(const CommonOptions& common, const RoomOptions& options) {
     });
 
     ServerSampler server(common.server_pid);
-    run.start_senders();
-    sleep_seconds(common.warmup_s);
-    const std::uint64_t d0 = plan.deliveries.load(), s0 = plan.said.load();
-    const auto t0 = std::chrono::steady_clock::now();
-    server.begin();
-    progress.say("measuring for " + seconds_text(common.duration_s));
-    plan.recording = true;
-    sleep_seconds(common.duration_s);
-    plan.recording = false;
-    const std::uint64_t d1 = plan.deliveries.load(), s1 = plan.said.load();
-    const double elapsed = seconds_since(t0);
-    server.end();
-    run.stop_senders();
-    progress.stop();
-    const std::uint64_t last_seq = run.drain(10);
+    const RoomWindow w = run.measure(common, server, progress);
     const auto latency = [&] {
         run.stop();
         return run.latency();
@@ -67,14 +53,14 @@ Report run_fanout(const CommonOptions& common, const RoomOptions& options) {
     report.add("members", static_cast<double>(members), "", "members");
     report.add("senders", static_cast<double>(o.senders), "", "senders");
     report.add("join_seconds", setup_s, "s", "all joined after");
-    report.add("seconds", elapsed, "s", "measured");
-    report.add("messages_per_s", (s1 - s0) / elapsed, "msg/s", "messages said");
-    report.add("deliveries_per_s", (d1 - d0) / elapsed, "deliveries/s", "messages delivered");
+    report.add("seconds", w.seconds, "s", "measured");
+    report.add("messages_per_s", w.said / w.seconds, "msg/s", "messages said");
+    report.add("deliveries_per_s", w.deliveries / w.seconds, "deliveries/s", "messages delivered");
     add_delivery_latency(report, latency);
-    report.add("last_seq", static_cast<double>(last_seq), "", "last seq");
-    run.check_order(report, last_seq);
+    report.add("last_seq", static_cast<double>(w.last_seq), "", "last seq");
+    run.check_order(report, w.last_seq);
     server.report_to(report);
-    if (d1 == d0) report.problem("no message was delivered in the measured window");
+    if (w.deliveries == 0) report.problem("no message was delivered in the measured window");
     if (plan.lost_members.load() > 0 || !plan.first_error.empty())
         report.problem(std::to_string(plan.lost_members.load()) +
                        " members lost; first error: " + plan.first_error);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "chat_bench/progress.hpp"
 #include "chat_bench/setup.hpp"
 
 namespace chat_bench {
@@ -109,6 +110,31 @@ void RoomRun::pace() {
         plan_.said.store(sent, std::memory_order_relaxed);
         std::this_thread::sleep_for(std::chrono::microseconds(500));
     }
+}
+
+RoomWindow RoomRun::measure(const CommonOptions& common, ServerSampler& server, Progress& progress,
+                            const std::function<void()>& after_window) {
+    start_senders();
+    sleep_seconds(common.warmup_s);
+    const std::uint64_t s0 = plan_.said.load(), d0 = plan_.deliveries.load(),
+                        c0 = plan_.churn_cycles.load();
+    const auto t0 = std::chrono::steady_clock::now();
+    server.begin();
+    progress.say("measuring for " + seconds_text(common.duration_s));
+    plan_.recording = true;
+    sleep_seconds(common.duration_s);
+    plan_.recording = false;
+    RoomWindow w;
+    w.said = plan_.said.load() - s0;
+    w.deliveries = plan_.deliveries.load() - d0;
+    w.churn_cycles = plan_.churn_cycles.load() - c0;
+    w.seconds = seconds_since(t0);
+    server.end();
+    if (after_window) after_window();
+    stop_senders();
+    progress.stop();
+    w.last_seq = drain(10);
+    return w;
 }
 
 void RoomRun::stop_senders() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -24,6 +25,16 @@ struct RoomOptions {
     double join_timeout_s = 0;  // 0: 10 s plus 30 ms per member (joins cost O(members))
 };
 
+class Progress;
+class ServerSampler;
+
+// What a measured window saw: the counters' growth over it and its length.
+struct RoomWindow {
+    double seconds = 0;
+    std::uint64_t said = 0, deliveries = 0, churn_cycles = 0;
+    std::uint64_t last_seq = 0;  // after the drain
+};
+
 class RoomRun {
   public:
     RoomRun(const CommonOptions& common, const RoomOptions& options, std::size_t extra_conns);
@@ -36,6 +47,12 @@ class RoomRun {
     // Waits (at most `timeout_s`) for every member to see the last seq; returns that seq.
     std::uint64_t drain(double timeout_s);
     void stop();  // closes every connection
+
+    // The whole timed part of a scenario: senders on, warm-up, the measured window (latency
+    // recorded, the server sampled), then `after_window` (e.g. stop churning), senders off,
+    // `progress` stopped, and the drain to the last seq.
+    RoomWindow measure(const CommonOptions& common, ServerSampler& server, Progress& progress,
+                       const std::function<void()>& after_window = {});
 
     RoomPlan& plan() { return plan_; }
     Fleet& fleet() { return *fleet_; }
