@@ -4,7 +4,28 @@
 #   - Debian's libimgui-dev: one static libimgui.a holding the core and every backend, headers
 #     in /usr/include/imgui and /usr/include/imgui/backends, stb_truetype from libstb.
 # On success it defines the target netchat::imgui and sets NETCHAT_GUI_FOUND.
+# The MinGW cross build only compiles the windows' sources (MinGWGui.cmake says why); it sets
+# NETCHAT_GUI_COMPILE_ONLY instead.
 set(NETCHAT_GUI_FOUND FALSE)
+set(NETCHAT_GUI_COMPILE_ONLY FALSE)
+
+# Adds one of the windows' targets: a STATIC library or an EXECUTABLE when the GUI is built;
+# an OBJECT library, part of gui_sources_mingw, when it is only compiled.
+function(netchat_add_gui_target name kind)
+  if(NETCHAT_GUI_COMPILE_ONLY)
+    add_library(${name} OBJECT ${ARGN})
+    add_dependencies(gui_sources_mingw ${name})
+  elseif(kind STREQUAL "EXECUTABLE")
+    add_executable(${name} ${ARGN})
+  else()
+    add_library(${name} ${kind} ${ARGN})
+  endif()
+endfunction()
+
+if(CMAKE_CROSSCOMPILING AND WIN32 AND NOT MSVC)
+  include(${CMAKE_CURRENT_LIST_DIR}/MinGWGui.cmake)
+  return()
+endif()
 
 find_package(OpenGL QUIET)
 find_package(glfw3 CONFIG QUIET)
