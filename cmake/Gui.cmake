@@ -1,6 +1,8 @@
 # Finds what the windows need: Dear ImGui with its GLFW and OpenGL 3 backends, GLFW and
 # OpenGL. Two layouts are understood:
-#   - vcpkg (Windows): find_package(imgui CONFIG) gives imgui::imgui with the backends inside.
+#   - vcpkg (Windows, the windows-msvc preset): find_package(imgui CONFIG) gives imgui::imgui
+#     with the GLFW and OpenGL 3 backends compiled in (features glfw-binding, opengl3-binding)
+#     and every header, the backends' too, in one include directory.
 #   - Debian's libimgui-dev: one static libimgui.a holding the core and every backend, headers
 #     in /usr/include/imgui and /usr/include/imgui/backends, stb_truetype from libstb.
 # On success it defines the target netchat::imgui and sets NETCHAT_GUI_FOUND.
@@ -17,6 +19,11 @@ function(netchat_add_gui_target name kind)
     add_dependencies(gui_sources_mingw ${name})
   elseif(kind STREQUAL "EXECUTABLE")
     add_executable(${name} ${ARGN})
+    if(MSVC)
+      # UTF-8 as the process's code page (Windows 10 1903 and later): a Korean --nick or
+      # --room reaches argv as UTF-8, the encoding the rest of the program uses.
+      target_sources(${name} PRIVATE ${PROJECT_SOURCE_DIR}/cmake/utf8.manifest)
+    endif()
   else()
     add_library(${name} ${kind} ${ARGN})
   endif()
