@@ -1,10 +1,38 @@
 # Finds what the windows need: Dear ImGui with its GLFW and OpenGL 3 backends, GLFW and
 # OpenGL. Two layouts are understood:
-#   - vcpkg (Windows): find_package(imgui CONFIG) gives imgui::imgui with the backends inside.
+#   - vcpkg (Windows, the windows-msvc preset): find_package(imgui CONFIG) gives imgui::imgui
+#     with the GLFW and OpenGL 3 backends compiled in (features glfw-binding, opengl3-binding)
+#     and every header, the backends' too, in one include directory.
 #   - Debian's libimgui-dev: one static libimgui.a holding the core and every backend, headers
 #     in /usr/include/imgui and /usr/include/imgui/backends, stb_truetype from libstb.
 # On success it defines the target netchat::imgui and sets NETCHAT_GUI_FOUND.
+# The MinGW cross build only compiles the windows' sources (MinGWGui.cmake says why); it sets
+# NETCHAT_GUI_COMPILE_ONLY instead.
 set(NETCHAT_GUI_FOUND FALSE)
+set(NETCHAT_GUI_COMPILE_ONLY FALSE)
+
+# Adds one of the windows' targets: a STATIC library or an EXECUTABLE when the GUI is built;
+# an OBJECT library, part of gui_sources_mingw, when it is only compiled.
+function(netchat_add_gui_target name kind)
+  if(NETCHAT_GUI_COMPILE_ONLY)
+    add_library(${name} OBJECT ${ARGN})
+    add_dependencies(gui_sources_mingw ${name})
+  elseif(kind STREQUAL "EXECUTABLE")
+    add_executable(${name} ${ARGN})
+    if(MSVC)
+      # UTF-8 as the process's code page (Windows 10 1903 and later): a Korean --nick or
+      # --room reaches argv as UTF-8, the encoding the rest of the program uses.
+      target_sources(${name} PRIVATE ${PROJECT_SOURCE_DIR}/cmake/utf8.manifest)
+    endif()
+  else()
+    add_library(${name} ${kind} ${ARGN})
+  endif()
+endfunction()
+
+if(CMAKE_CROSSCOMPILING AND WIN32 AND NOT MSVC)
+  include(${CMAKE_CURRENT_LIST_DIR}/MinGWGui.cmake)
+  return()
+endif()
 
 find_package(OpenGL QUIET)
 find_package(glfw3 CONFIG QUIET)

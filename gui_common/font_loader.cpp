@@ -34,6 +34,18 @@ std::vector<Candidate> candidates() {
 #endif
 }
 
+// ImGui before 1.92 bakes a fixed set of glyphs into its atlas, so the Korean ranges (Hangul
+// syllables and jamo, ~11,000 glyphs) must be asked for; 1.92 and later (vcpkg) rasterise each
+// glyph on first use and have made the range tables obsolete.
+const ImWchar* korean_glyphs(ImFontAtlas& atlas) {
+#ifdef IMGUI_HAS_TEXTURES
+    (void)atlas;
+    return nullptr;
+#else
+    return atlas.GetGlyphRangesKorean();
+#endif
+}
+
 bool readable(const std::string& path) {
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) return false;
@@ -53,10 +65,10 @@ FontChoice load_fonts(float pixel_size) {
             if (!readable(c.path)) continue;
             ImFontConfig config;
             config.FontNo = c.index;
-            config.OversampleH = 1;  // keeps the atlas of ~11,000 Hangul glyphs small
+            config.OversampleH = 1;  // keeps an atlas of ~11,000 Hangul glyphs small
             config.OversampleV = 1;
             ImFont* font = io.Fonts->AddFontFromFileTTF(c.path.c_str(), pixel_size, &config,
-                                                        io.Fonts->GetGlyphRangesKorean());
+                                                        korean_glyphs(*io.Fonts));
             if (!font) continue;
             spdlog::info("font: {} ({}), Korean glyphs available", c.name, c.path);
             return {c.name, c.path, true};

@@ -25,9 +25,10 @@ GUI=(
 BENCH=(libboost-dev libuv1-dev python3-matplotlib linux-perf)
 
 # The Windows build: MinGW-w64 (posix threads flavour) to cross-compile, Wine to run it,
-# GoogleTest's sources to build it for Windows.
+# GoogleTest's sources to build it for Windows, and the ImGui and GLFW headers the windows'
+# sources are compiled against (cmake/MinGWGui.cmake).
 WINDOWS=(
-  g++-mingw-w64-x86-64-posix wine wine64 googletest
+  g++-mingw-w64-x86-64-posix wine wine64 googletest libimgui-dev libglfw3-dev
 )
 
 groups=("$@")
