@@ -12,6 +12,7 @@ build_win=build-win
 prev=""
 for a in "$@"; do
   case "$a" in
+    -h|--help) exec /usr/bin/python3 bench/run.py --help ;;  # nothing to install or build
     --windows) windows=1 ;;
     --build-win=*) build_win="${a#--build-win=}" ;;
   esac
