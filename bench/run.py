@@ -89,6 +89,10 @@ def machine_lines(args, ctx, started):
             "each other (ratios are to `iocp`, the Windows default), never with the Linux "
             "tables; only the ranking means something, not the absolute figures. The issue's "
             "targets name Linux servers and are not checked here."]
+        restarts = ctx.wineserver.restarts if ctx.wineserver else 0
+        if restarts:
+            compared[0] += (f" The wineserver was restarted {restarts} time(s): it kept a socket "
+                            "of an ended server and spun on it (see bench/README.md).")
     else:
         compared = [
             "References, built from Debian's packages and measured in the same session: "
@@ -170,15 +174,15 @@ def main():
           + ("; under Wine" if args.windows else ""), flush=True)
 
     try:
-        wineserver = wine.WineServer(wine.env(args.build_win), server_cpu) if args.windows else None
+        if args.windows:
+            ctx.wineserver = wine.WineServer(wine.env(args.build_win), server_cpu)
     except RuntimeError as e:
         sys.exit(f"run.py: {e}")
     try:
-        ctx.wineserver_pid = wineserver.pid if wineserver else None
         measure_all(todo, ctx)
     finally:
-        if wineserver:
-            wineserver.stop()
+        if ctx.wineserver:
+            ctx.wineserver.stop()
 
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump({"started": started.isoformat(), "suite": args.suite.name, "quick": args.quick,

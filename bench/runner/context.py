@@ -18,7 +18,7 @@ class Context:
     perf: bool = False
     load_engine: str = "epoll"
     suite: Suite = LINUX
-    wineserver_pid: int = None  # Windows sessions: sampled beside the server (CPU, syscalls)
+    wineserver: object = None  # Windows sessions: wine.WineServer, sampled beside the server
     results: list = field(default_factory=list)
 
     def values(self, server, spec_key, metric):

@@ -16,7 +16,11 @@ def run_one(kind, spec, ctx, run_index):
     log_path = os.path.join(ctx.raw_dir, f"{kind.name}.{spec.key}.{run_index}.log")
     result = {"server": kind.name, "spec": spec.key, "run": run_index, "ok": False,
               "metrics": {}, "problems": [], "notes": []}
-    busy = wine.settle(ctx.wineserver_pid) if ctx.wineserver_pid else None
+    if ctx.wineserver:
+        stuck = ctx.wineserver.ready()
+        if stuck is not None:
+            result["notes"].append(f"the wineserver stayed busy ({stuck:.0f}% of a core) with no "
+                                   "server running: restarted before this run")
     try:
         server = servers.start(kind, ctx.server_cpu, log_path)
     except RuntimeError as e:
@@ -38,7 +42,7 @@ def run_one(kind, spec, ctx, run_index):
             result["problems"].append("chat_bench printed no summary: " + err.strip()[-300:])
         else:
             result.update(ok=summary["ok"], metrics=summary["metrics"],
-                          problems=summary["problems"], notes=summary["notes"])
+                          problems=summary["problems"], notes=result["notes"] + summary["notes"])
         for metric, sampler in samplers.items():
             value = sampler.result()
             if value is not None:
@@ -55,10 +59,6 @@ def run_one(kind, spec, ctx, run_index):
             result["problems"].append(f"the server exited (status {server.proc.returncode})")
     finally:
         server.stop()
-    if busy is not None:
-        result["ok"] = False
-        result["problems"].append(f"the wineserver was still busy ({busy:.0f}% of a core) with "
-                                  "no server running: it shared the server's core")
     return result
 
 
@@ -90,11 +90,11 @@ def _drive(argv, spec, server, ctx):
             window = max(0.2, seconds * 0.8)
             if spec.syscalls and ctx.perf:
                 samplers["server_syscalls_per_s"] = SyscallCounter(server.pid, window)
-                if ctx.wineserver_pid:
-                    samplers["wineserver_syscalls_per_s"] = SyscallCounter(ctx.wineserver_pid,
+                if ctx.wineserver:
+                    samplers["wineserver_syscalls_per_s"] = SyscallCounter(ctx.wineserver.pid,
                                                                            window)
-            if ctx.wineserver_pid:
-                samplers["wineserver_cpu_pct"] = wine.CpuSampler(ctx.wineserver_pid, window)
+            if ctx.wineserver:
+                samplers["wineserver_cpu_pct"] = wine.CpuSampler(ctx.wineserver.pid, window)
 
     reader = threading.Thread(target=read_err, daemon=True)
     reader.start()

@@ -3,7 +3,12 @@ headless prefix on first use and execs wine, so the pid is the Windows process i
 wineserver serves the whole session: started here in the foreground (its pid is ours), pinned to
 the server's core, and kept until the end instead of one per measurement. Every wait and many
 socket calls of a Windows program under Wine are requests to it, so its CPU time and system
-calls are sampled beside the server's."""
+calls are sampled beside the server's.
+
+Wine 8.0 now and then keeps a socket of a server it has just ended (seen with the select
+engine, about once in twenty runs); once the peer has closed it, the wineserver peeks at it in
+a loop (recvfrom + epoll_wait) at 100% of a core for the rest of its life. So before each
+measurement the runner waits for the wineserver to go idle and restarts it when it does not."""
 
 import os
 import signal
@@ -59,6 +64,11 @@ class WineServer:
     """A persistent wineserver for the session's prefix, pinned to `cpu`."""
 
     def __init__(self, wine_env, cpu):
+        self.env, self.cpu, self.restarts = wine_env, cpu, 0
+        self._start()
+
+    def _start(self):
+        wine_env, cpu = self.env, self.cpu
         # A wineserver left from --list-engines exits on its own (no client left): wait for it.
         try:
             subprocess.run(["wineserver", "-w"], env=wine_env, timeout=60)
@@ -78,6 +88,16 @@ class WineServer:
     @property
     def pid(self):
         return self.proc.pid
+
+    def ready(self):
+        """Waits for the wineserver to go idle (the last server's teardown); restarts it when it
+        stays busy with no server running. Returns the CPU % it was stuck at, or None."""
+        stuck = settle(self.pid)
+        if stuck is not None:
+            self.stop()
+            self._start()
+            self.restarts += 1
+        return stuck
 
     def stop(self):
         """SIGINT: the wineserver ends the prefix's processes (Wine's own services.exe,
@@ -102,7 +122,7 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def settle(pid, limit=10.0, step=0.2, busy_pct=10.0):
+def settle(pid, limit=3.0, step=0.2, busy_pct=10.0):
     """Waits (at most `limit` seconds) until the wineserver is idle: the teardown of the last
     server must not fall into the next measurement. Returns None once idle, else its CPU %."""
     deadline = time.monotonic() + limit
