@@ -3,8 +3,19 @@
 (raw epoll, libuv, Boost.Asio) in one session, several runs each, server pinned to one core and
 the load generator to the other, and writes bench/results/ (results.md, results.json, PNGs).
 
-    bench/run.sh            # the full session (the issue's sizes, 3 runs each)
-    bench/run.sh --quick    # a smoke run for CI, under two minutes
+With --windows it runs the same scenarios against every engine of the cross-built
+chat_server.exe (build-win/, the windows preset) under Wine instead, with no reference servers,
+into bench/results/windows/. Those tables compare the Windows engines with each other (ratios
+to iocp, the Windows default) and never with Linux servers: Wine's own overhead is in every
+number, so only the ranking means something. The issue's targets are not checked there, and
+the sizes suit Wine (runner/plan.py, build_windows: fanout 300 members, connect 5,000 sessions,
+fewer for select and blocking). One wineserver, pinned to the server's core, serves the whole
+session; its CPU time and system calls are reported beside the server's.
+
+    bench/run.sh                      # the full session (the issue's sizes, 3 runs each)
+    bench/run.sh --quick              # a smoke run for CI, under two minutes
+    bench/run.sh --windows            # the Windows engines under Wine, full session
+    bench/run.sh --windows --quick    # ... its smoke run, about a minute and a half
 """
 
 import argparse
@@ -19,7 +30,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from runner import plan, plots, readme, servers, tables  # noqa: E402
+from runner import plan, plots, readme, servers, suites, tables, wine  # noqa: E402
 from runner.context import Context  # noqa: E402
 from runner.measure import run_one  # noqa: E402
 from runner.syscalls import perf_works  # noqa: E402
@@ -33,17 +44,29 @@ def parse_args():
     p.add_argument("--runs", type=int, help="runs per measurement (default 3; --quick 1)")
     p.add_argument("--duration", type=float, help="seconds measured (default 4; --quick 0.8)")
     p.add_argument("--warmup", type=float, help="seconds before measuring (default 1; --quick 0.2)")
-    p.add_argument("--build", default=os.path.join(ROOT, "build"), help="CMake build directory")
-    p.add_argument("--out", default=os.path.join(ROOT, "bench", "results"), help="results dir")
-    p.add_argument("--servers", help="comma-separated subset (engine or reference names)")
+    p.add_argument("--build", default=os.path.join(ROOT, "build"),
+                   help="CMake build directory (Linux: chat_bench, and the servers)")
+    p.add_argument("--windows", action="store_true",
+                   help="the Windows engines of chat_server.exe under Wine, compared with each\n"
+                        "other only (no references, no targets); results in bench/results/windows")
+    p.add_argument("--build-win", default=os.path.join(ROOT, "build-win"),
+                   help="the MinGW build directory of --windows (cmake --preset windows)")
+    p.add_argument("--out", help="results dir (default bench/results, bench/results/windows)")
+    p.add_argument("--servers", help="comma-separated subset (engine or reference names; with\n"
+                                     "--windows, names from chat_server.exe --list-engines)")
     p.add_argument("--scenarios", help="comma-separated groups: pingpong64, pingpong16k, "
                                        "fanout_peak, fanout_half, connect, churn")
     p.add_argument("--cpus", default="0,1", help="server core, load core (default 0,1)")
     p.add_argument("--load-engine", default="epoll",
                    help="chat_bench's own netcore engine (io_uring costs it fewer syscalls)")
     p.add_argument("--readme", action=argparse.BooleanOptionalAction, default=None,
-                   help="put the headline into README.md (default: on for full sessions)")
-    return p.parse_args()
+                   help="put the headline into README.md between the bench markers (with\n"
+                        "--windows: the bench-windows markers); default: on for full sessions")
+    args = p.parse_args()
+    args.suite = suites.WINDOWS if args.windows else suites.LINUX
+    if args.out is None:
+        args.out = os.path.join(ROOT, "bench", "results", args.suite.out_subdir)
+    return args
 
 
 def machine_lines(args, ctx, started):
@@ -58,6 +81,24 @@ def machine_lines(args, ctx, started):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     load_start, load_end = ctx.load_start, os.getloadavg()
     cmd = "bench/run.sh" + "".join(" " + a for a in sys.argv[1:])
+    if args.windows:
+        compared = [
+            "Windows engines of chat_server.exe (MinGW-w64 cross-build, statically linked) run "
+            f"under {wine.version()} on Linux, one persistent wineserver pinned to the server's "
+            "core; chat_bench is the native Linux build. Wine's own overhead is in every number: compare the engines with "
+            "each other (ratios are to `iocp`, the Windows default), never with the Linux "
+            "tables; only the ranking means something, not the absolute figures. The issue's "
+            "targets name Linux servers and are not checked here."]
+        restarts = ctx.wineserver.restarts if ctx.wineserver else 0
+        if restarts:
+            compared[0] += (f" The wineserver was restarted {restarts} time(s): it kept a socket "
+                            "of an ended server and spun on it (see bench/README.md).")
+    else:
+        compared = [
+            "References, built from Debian's packages and measured in the same session: "
+            "`raw_epoll` (bench/raw_epoll: the least a server can do per frame), `libuv` "
+            "(uv_write per frame, as libuv's examples), `libuv_batch` (one uv_write per read "
+            "callback), `asio` (Asio's chat_server example: header/body async_read, write deque)."]
     return [
         f"Command: `{cmd}` — {started:%Y-%m-%d %H:%M} UTC, commit {commit}, "
         f"{time.monotonic() - ctx.t0:.0f} s.",
@@ -72,44 +113,25 @@ def machine_lines(args, ctx, started):
         f"{soft} soft / {hard} hard (both processes). chat_bench runs on netcore's "
         f"`{ctx.load_engine}` engine.",
         "",
-        "References, built from Debian's packages and measured in the same session: "
-        "`raw_epoll` (bench/raw_epoll: the least a server can do per frame), `libuv` "
-        "(uv_write per frame, as libuv's examples), `libuv_batch` (one uv_write per read "
-        "callback), `asio` (Asio's chat_server example: header/body async_read, write deque).",
-    ]
+    ] + compared
 
 
-def main():
-    args = parse_args()
-    runs = args.runs or (1 if args.quick else 3)
-    bin_dir = os.path.join(args.build, "bin")
-    for tool in ("chat_server", "chat_bench"):
-        if not os.path.exists(os.path.join(bin_dir, tool)):
-            sys.exit(f"run.py: {bin_dir}/{tool} is missing; build first: "
-                     "cmake --preset default && cmake --build build -j2")
-    server_cpu, load_cpu = (int(c) for c in args.cpus.split(","))
-    raw_dir = os.path.join(args.out, "raw")
-    os.makedirs(raw_dir, exist_ok=True)
-    ctx = Context(bin_dir=bin_dir, raw_dir=raw_dir, out_dir=args.out,
-                  duration=args.duration or (0.8 if args.quick else 4),
-                  warmup=args.warmup if args.warmup is not None else (0.2 if args.quick else 1),
-                  server_cpu=server_cpu, load_cpu=load_cpu, perf=perf_works(),
-                  load_engine=args.load_engine)
-    ctx.run_count, ctx.t0, ctx.load_start = runs, time.monotonic(), os.getloadavg()
-    started = datetime.datetime.utcnow()
+def check_built(args, bin_dir):
+    if not os.path.exists(os.path.join(bin_dir, "chat_bench")):
+        sys.exit(f"run.py: {bin_dir}/chat_bench is missing; build first: "
+                 "cmake --preset default && cmake --build build -j2")
+    if args.windows:
+        exe = os.path.join(args.build_win, "bin", "chat_server.exe")
+        if not os.path.exists(exe):
+            sys.exit(f"run.py: {exe} is missing; build first: cmake --preset windows && "
+                     "cmake --build --preset windows --target chat_server")
+    elif not os.path.exists(os.path.join(bin_dir, "chat_server")):
+        sys.exit(f"run.py: {bin_dir}/chat_server is missing; build first: "
+                 "cmake --preset default && cmake --build build -j2")
 
-    kinds = servers.server_kinds(bin_dir)
-    if args.servers:
-        wanted = args.servers.split(",")
-        kinds = [k for k in kinds if k.name in wanted]
-    specs = plan.build(args.quick)
-    if args.scenarios:
-        specs = [s for s in specs if s.group in args.scenarios.split(",")]
-    todo = [(r, s, k) for r in range(runs) for s in specs for k in kinds if s.applies_to(k)]
-    print(f"{len(todo)} measurements: {len(kinds)} servers ({', '.join(k.name for k in kinds)}), "
-          f"{len(specs)} scenarios, {runs} run(s); syscalls counted with "
-          f"{'perf' if ctx.perf else 'the engines own counters'}", flush=True)
 
+def measure_all(todo, ctx):
+    width = max((len(kind.name) for _, _, kind in todo), default=12)
     for i, (run, spec, kind) in enumerate(todo, 1):
         result = run_one(kind, spec, ctx, run)
         ctx.results.append(result)
@@ -117,24 +139,69 @@ def main():
         headline = next((f"{m[k]:.4g} {k}" for k in ("frames_per_s", "churn_per_s", "deliveries_per_s",
                                                       "welcomed") if k in m), "-")
         status = "ok" if result["ok"] else "PROBLEM: " + "; ".join(result["problems"])[:160]
-        print(f"[{i}/{len(todo)}] {kind.name:12} {spec.key:20} run {run + 1}: {headline} "
+        print(f"[{i}/{len(todo)}] {kind.name:{width}} {spec.key:20} run {run + 1}: {headline} "
               f"({status})", flush=True)
 
+
+def main():
+    args = parse_args()
+    runs = args.runs or (1 if args.quick else 3)
+    bin_dir = os.path.join(args.build, "bin")
+    check_built(args, bin_dir)
+    server_cpu, load_cpu = (int(c) for c in args.cpus.split(","))
+    raw_dir = os.path.join(args.out, "raw")
+    os.makedirs(raw_dir, exist_ok=True)
+    ctx = Context(bin_dir=bin_dir, raw_dir=raw_dir, out_dir=args.out,
+                  duration=args.duration or (0.8 if args.quick else 4),
+                  warmup=args.warmup if args.warmup is not None else (0.2 if args.quick else 1),
+                  server_cpu=server_cpu, load_cpu=load_cpu, perf=perf_works(),
+                  load_engine=args.load_engine, suite=args.suite)
+    ctx.run_count, ctx.t0, ctx.load_start = runs, time.monotonic(), os.getloadavg()
+    started = datetime.datetime.utcnow()
+
+    kinds = (servers.wine_server_kinds(args.build_win) if args.windows
+             else servers.server_kinds(bin_dir))
+    if args.servers:
+        wanted = args.servers.split(",")
+        kinds = [k for k in kinds if k.name in wanted]
+    specs = plan.build_windows(args.quick) if args.windows else plan.build(args.quick)
+    if args.scenarios:
+        specs = [s for s in specs if s.group in args.scenarios.split(",")]
+    todo = [(r, s, k) for r in range(runs) for s in specs for k in kinds if s.applies_to(k)]
+    print(f"{len(todo)} measurements: {len(kinds)} servers ({', '.join(k.name for k in kinds)}), "
+          f"{len(specs)} scenarios, {runs} run(s); syscalls counted with "
+          f"{'perf' if ctx.perf else 'the engines own counters'}"
+          + ("; under Wine" if args.windows else ""), flush=True)
+
+    try:
+        if args.windows:
+            ctx.wineserver = wine.WineServer(wine.env(args.build_win), server_cpu)
+    except RuntimeError as e:
+        sys.exit(f"run.py: {e}")
+    try:
+        measure_all(todo, ctx)
+    finally:
+        if ctx.wineserver:
+            ctx.wineserver.stop()
+
     with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump({"started": started.isoformat(), "quick": args.quick, "runs": runs,
-                   "duration": ctx.duration, "warmup": ctx.warmup, "results": ctx.results},
-                  f, indent=1)
+        json.dump({"started": started.isoformat(), "suite": args.suite.name, "quick": args.quick,
+                   "runs": runs, "duration": ctx.duration, "warmup": ctx.warmup,
+                   "results": ctx.results}, f, indent=1)
     md = os.path.join(args.out, "results.md")
     header = machine_lines(args, ctx, started)
     tables.write(ctx, specs, kinds, header, md)
     written = plots.write(ctx, specs, kinds, args.out)
     if args.readme if args.readme is not None else not (args.quick or args.servers
                                                          or args.scenarios):
-        text = readme.body(header[0], tables.targets(ctx, specs, kinds),
-                           tables.pingpong_section(ctx, specs, kinds),
-                           os.path.join(args.out, "pingpong_throughput.png"), md, ROOT)
-        if readme.update(os.path.join(ROOT, "README.md"), text):
-            print("updated README.md (between the bench markers)")
+        targets = tables.targets(ctx, specs, kinds) if args.suite.targets else None
+        intro = (None if args.suite.targets else
+                 "Windows engines under Wine: every number carries Wine's overhead, so compare "
+                 "the engines with each other only (ratios to iocp, the Windows default).")
+        text = readme.body(header[0], targets, tables.pingpong_section(ctx, specs, kinds),
+                           os.path.join(args.out, "pingpong_throughput.png"), md, ROOT, intro)
+        if readme.update(os.path.join(ROOT, "README.md"), text, args.suite.markers):
+            print(f"updated README.md (between the {args.suite.markers[0]} markers)")
     print(f"wrote {md}" + ("" if isinstance(written, str) else
                            "".join(f", {os.path.basename(p)}" for p in written)))
     if isinstance(written, str):

@@ -3,6 +3,8 @@
 import statistics
 from dataclasses import dataclass, field
 
+from .suites import LINUX, Suite
+
 
 @dataclass
 class Context:
@@ -15,6 +17,8 @@ class Context:
     load_cpu: int = 1
     perf: bool = False
     load_engine: str = "epoll"
+    suite: Suite = LINUX
+    wineserver: object = None  # Windows sessions: wine.WineServer, sampled beside the server
     results: list = field(default_factory=list)
 
     def values(self, server, spec_key, metric):

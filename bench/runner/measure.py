@@ -1,12 +1,13 @@
 """One measurement: a fresh server pinned to one core, chat_bench pinned to the other,
-chat_bench's JSON summary back, plus what the runner samples around it (system calls)."""
+chat_bench's JSON summary back, plus what the runner samples around it (system calls; under
+Wine also the wineserver's CPU time and system calls over the same window)."""
 
 import json
 import os
 import subprocess
 import threading
 
-from . import servers
+from . import servers, wine
 from .syscalls import SyscallCounter
 
 
@@ -15,6 +16,11 @@ def run_one(kind, spec, ctx, run_index):
     log_path = os.path.join(ctx.raw_dir, f"{kind.name}.{spec.key}.{run_index}.log")
     result = {"server": kind.name, "spec": spec.key, "run": run_index, "ok": False,
               "metrics": {}, "problems": [], "notes": []}
+    if ctx.wineserver:
+        stuck = ctx.wineserver.ready()
+        if stuck is not None:
+            result["notes"].append(f"the wineserver stayed busy ({stuck:.0f}% of a core) with no "
+                                   "server running: restarted before this run")
     try:
         server = servers.start(kind, ctx.server_cpu, log_path)
     except RuntimeError as e:
@@ -28,7 +34,7 @@ def run_one(kind, spec, ctx, run_index):
                 "--json", "-d", str(ctx.duration), "--warmup", str(ctx.warmup),
                 "--engine", ctx.load_engine]
         result["argv"] = argv
-        out, err, counter = _drive(argv, spec, server, ctx)
+        out, err, samplers = _drive(argv, spec, server, ctx)
         with open(log_path, "a") as log:
             log.write("$ " + " ".join(argv) + "\n" + err + out)
         summary = _last_json(out)
@@ -36,11 +42,11 @@ def run_one(kind, spec, ctx, run_index):
             result["problems"].append("chat_bench printed no summary: " + err.strip()[-300:])
         else:
             result.update(ok=summary["ok"], metrics=summary["metrics"],
-                          problems=summary["problems"], notes=summary["notes"])
-        if counter is not None:
-            per_s = counter.result()
-            if per_s is not None:
-                result["metrics"]["server_syscalls_per_s"] = per_s
+                          problems=summary["problems"], notes=result["notes"] + summary["notes"])
+        for metric, sampler in samplers.items():
+            value = sampler.result()
+            if value is not None:
+                result["metrics"][metric] = value
         if spec.syscalls and stats_before:
             after = server.stats()
             if after and "syscalls" in after and "frames_in" in after:
@@ -56,19 +62,39 @@ def run_one(kind, spec, ctx, run_index):
     return result
 
 
+def _steady_window(line, argv, ctx):
+    """Seconds of steady state that begin with this progress line of chat_bench, or None: the
+    measured window of pingpong, fanout and churn; connect's idle hold."""
+    if "measuring for" in line:
+        return ctx.duration
+    if "holding" in line and "--hold" in argv:
+        return float(argv[argv.index("--hold") + 1])
+    return None
+
+
 def _drive(argv, spec, server, ctx):
-    """Runs chat_bench; with spec.syscalls, counts the server's system calls from the first
-    progress line (the end of the warm-up) for most of the measured window."""
+    """Runs chat_bench and, once it reports its steady window (the end of the warm-up, or
+    connect's hold), samples what the runner measures itself: with spec.syscalls the server's
+    system calls; under Wine the wineserver's CPU time (and system calls with spec.syscalls).
+    Returns chat_bench's stdout and stderr and {metric: sampler with a result()}."""
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     err_lines = []
-    counter = [None]
+    samplers = {}
 
     def read_err():
         for line in proc.stderr:
             err_lines.append(line)
-            if spec.syscalls and ctx.perf and counter[0] is None and "measuring" in line:
-                window = max(0.2, ctx.duration * 0.8)
-                counter[0] = SyscallCounter(server.pid, window)
+            seconds = None if samplers else _steady_window(line, argv, ctx)
+            if not seconds:
+                continue
+            window = max(0.2, seconds * 0.8)
+            if spec.syscalls and ctx.perf:
+                samplers["server_syscalls_per_s"] = SyscallCounter(server.pid, window)
+                if ctx.wineserver:
+                    samplers["wineserver_syscalls_per_s"] = SyscallCounter(ctx.wineserver.pid,
+                                                                           window)
+            if ctx.wineserver:
+                samplers["wineserver_cpu_pct"] = wine.CpuSampler(ctx.wineserver.pid, window)
 
     reader = threading.Thread(target=read_err, daemon=True)
     reader.start()
@@ -79,7 +105,7 @@ def _drive(argv, spec, server, ctx):
         proc.kill()
         out = ""
     reader.join(timeout=5)
-    return out, "".join(err_lines), counter[0]
+    return out, "".join(err_lines), samplers
 
 
 def _last_json(text):

@@ -1,5 +1,5 @@
-"""PNG plots for bench/results/: throughput and p99 by engine and connection count, fanout
-deliveries, and memory per session. Needs Debian's python3-matplotlib."""
+"""PNG plots for bench/results/ (or bench/results/windows/): throughput and p99 by engine and
+connection count, fanout deliveries, and memory per session. Needs Debian's python3-matplotlib."""
 
 import os
 
@@ -52,15 +52,16 @@ def write(ctx, specs, servers, out_dir):
     except ImportError:
         return "matplotlib missing: apt-get install python3-matplotlib, run with /usr/bin/python3"
     written = []
+    note = ctx.suite.plot_note
     pp = sorted((s for s in specs if s.group == "pingpong64"), key=lambda s: s.x)
     if pp:
         path = os.path.join(out_dir, "pingpong_throughput.png")
         _lines(plt, ctx, pp, servers, "frames_per_s", "echoed frames/s",
-               "pingpong, 64 B frames, 8 in flight: throughput", path)
+               "pingpong, 64 B frames, 8 in flight: throughput" + note, path)
         written.append(path)
         path = os.path.join(out_dir, "pingpong_p99.png")
         _lines(plt, ctx, pp, servers, "latency_p99_us", "round-trip p99 (µs)",
-               "pingpong, 64 B frames, 8 in flight: p99 latency", path, logy=True)
+               "pingpong, 64 B frames, 8 in flight: p99 latency" + note, path, logy=True)
         written.append(path)
     peak = next((s for s in specs if s.group == "fanout_peak"), None)
     if peak:
@@ -69,7 +70,7 @@ def write(ctx, specs, servers, out_dir):
         if rows:
             path = os.path.join(out_dir, "fanout_deliveries.png")
             _bars(plt, [r[0] for r in rows], [r[1] for r in rows], "deliveries/s",
-                  f"fanout, {peak.x} members: peak deliveries/s", path)
+                  f"fanout, {peak.x} members: peak deliveries/s" + note, path)
             written.append(path)
     conn = next((s for s in specs if s.group == "connect"), None)
     if conn:
@@ -78,6 +79,6 @@ def write(ctx, specs, servers, out_dir):
         if rows:
             path = os.path.join(out_dir, "connect_memory.png")
             _bars(plt, [r[0] for r in rows], [r[1] for r in rows], "bytes of server RSS",
-                  "server memory per idle session", path)
+                  "server memory per idle session" + note, path)
             written.append(path)
     return written

@@ -1,5 +1,6 @@
-"""The servers under test: every netcore engine of chat_server and the reference servers,
-each started pinned to its own core, found by its 'listening on ADDR:PORT engine=NAME' line."""
+"""The servers under test: every netcore engine of chat_server and the reference servers (or,
+for a Windows session, every engine of chat_server.exe under Wine), each started pinned to its
+own core, found by its 'listening on ADDR:PORT engine=NAME' line."""
 
 import os
 import re
@@ -9,6 +10,8 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+
+from . import wine
 
 LISTENING = re.compile(r"listening on (\S+):(\d+) engine=(\S+)")
 
@@ -20,6 +23,8 @@ class ServerKind:
     reference: bool    # a reference server (not chat_server)
     speaks_chat: bool = True  # HELLO/JOIN/SAY (raw_epoll only echoes)
     commands: bool = False    # takes /stats on stdin (chat_server)
+    env: dict = None          # the environment, when not ours (Wine's prefix)
+    start_timeout: float = 10.0  # seconds to the 'listening on' line
 
 
 def raise_fd_limit():
@@ -34,13 +39,16 @@ def chat_server_engines(bin_dir):
     return [line.split()[0] for line in out.splitlines() if line.strip()]
 
 
+# No rate limit, no session cap, no timeouts during a run, quiet: the same for both builds.
+CHAT_SERVER_ARGS = ["--rate-limit", "0", "--max-sessions", "1000000", "--handshake-timeout",
+                    "3600", "--idle-timeout", "3600", "--log-level", "warn"]
+
+
 def server_kinds(bin_dir):
     kinds = []
     chat_server = os.path.join(bin_dir, "chat_server")
     for engine in chat_server_engines(bin_dir):
-        kinds.append(ServerKind(engine, [chat_server, "--engine", engine, "--rate-limit", "0",
-                                         "--max-sessions", "1000000", "--handshake-timeout",
-                                         "3600", "--idle-timeout", "3600", "--log-level", "warn"],
+        kinds.append(ServerKind(engine, [chat_server, "--engine", engine] + CHAT_SERVER_ARGS,
                                 reference=False, commands=True))
     refs = [("raw_epoll", ["raw_epoll_echo"], False),
             ("libuv", ["uv_chat_server"], True),
@@ -51,6 +59,17 @@ def server_kinds(bin_dir):
         if os.path.exists(path):
             kinds.append(ServerKind(name, [path] + argv[1:], reference=True, speaks_chat=chat))
     return kinds
+
+
+def wine_server_kinds(build_win):
+    """Every engine of build_win/bin/chat_server.exe, each run through cmake/wine-run.sh. No
+    references: they are Linux servers, and these tables compare the Windows engines only."""
+    exe = os.path.join(build_win, "bin", "chat_server.exe")
+    wine_env = wine.env(build_win)
+    # Wine starts slower than a native process, more so on a busy machine.
+    return [ServerKind(engine, [wine.WINE_RUN, exe, "--engine", engine] + CHAT_SERVER_ARGS,
+                       reference=False, commands=True, env=wine_env, start_timeout=60.0)
+            for engine in wine.engines(exe, wine_env)]
 
 
 @dataclass
@@ -116,12 +135,13 @@ def start(kind, cpu, log_path):
     argv = ["taskset", "-c", str(cpu)] + kind.argv + ["--port", "0"]
     log = open(log_path, "ab")
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                            preexec_fn=raise_fd_limit)
-    line = _read_line(proc.stdout, 10.0, lambda l: LISTENING.search(l) is not None)
+                            preexec_fn=raise_fd_limit, env=kind.env)
+    line = _read_line(proc.stdout, kind.start_timeout, lambda l: LISTENING.search(l) is not None)
     if not line:
         proc.kill()
         proc.wait()
         raise RuntimeError(f"{kind.name}: no 'listening on' line (see {log_path})")
     match = LISTENING.search(line)
-    # taskset execs the server: the pid is the server's own.
+    # taskset execs the server (and wine-run.sh execs wine, which becomes the .exe): the pid is
+    # the server's own.
     return RunningServer(kind, proc, int(match.group(2)), log_path)

@@ -105,22 +105,33 @@ def targets(ctx, specs, servers):
     return "\n".join(lines) + "\n" if lines else "No target could be checked.\n"
 
 
+def _k(v):
+    """Thousands, one decimal below 10 k (Wine's slower engines)."""
+    return f"{v / 1e3:.0f}" if v >= 1e4 else f"{v / 1e3:.1f}"
+
+
+def _shape_engines(ctx, servers, line):
+    """The engines of one kind of shape line: the suite's list, or every engine measured."""
+    chosen = ctx.suite.shapes[line]
+    return chosen if chosen is not None else tuple(_engines(servers))
+
+
 def shapes(ctx, specs, servers):
     lines = []
     names = {k.name for k in servers}
     pps = sorted((s for s in specs if s.group == "pingpong64"), key=lambda s: s.x)
     if len(pps) >= 2:
         lo, hi = pps[0], pps[-1]
-        for e in ("select", "poll", "epoll", "io_uring"):
+        for e in _shape_engines(ctx, servers, "scaling"):
             a = ctx.median(e, lo.key, "frames_per_s")
             b = ctx.median(e, hi.key, "frames_per_s")
             if a and b:
-                lines.append(f"- {e}: {b / 1e3:.0f} k frames/s at C={hi.x} vs {a / 1e3:.0f} k at "
+                lines.append(f"- {e}: {_k(b)} k frames/s at C={hi.x} vs {_k(a)} k at "
                              f"C={lo.x} ({b / a:.2f}x); p99 "
                              f"{ctx.median(e, hi.key, 'latency_p99_us') or 0:.0f} µs at C={hi.x}")
     conn = next((s for s in specs if s.group == "connect"), None)
     if conn:
-        for e in ("nonblocking", "blocking", "epoll"):
+        for e in _shape_engines(ctx, servers, "idle"):
             if e in names:
                 cpu = ctx.median(e, conn.key, "server_cpu_pct")
                 per = ctx.median(e, conn.key, "server_rss_per_session_b")
@@ -130,7 +141,7 @@ def shapes(ctx, specs, servers):
                                  f"sit idle; {per or 0:.0f} B of server RSS per session")
     sc = next((s for s in specs if s.syscalls), None)
     if sc:
-        for e in ("io_uring", "epoll", "poll", "select"):
+        for e in _shape_engines(ctx, servers, "syscalls"):
             per_s = ctx.median(e, sc.key, "server_syscalls_per_s")
             fps = ctx.median(e, sc.key, "frames_per_s")
             own = ctx.median(e, sc.key, "engine_syscalls_per_frame")
