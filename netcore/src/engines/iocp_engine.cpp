@@ -27,12 +27,15 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "netcore/engine.hpp"
@@ -46,7 +49,6 @@ constexpr ULONG_PTR kIoKey = 1;     // socket I/O (the key every socket is assoc
 constexpr ULONG_PTR kWakeKey = 2;   // wake(): lpOverlapped is the connection's state
 constexpr ULONG_PTR kQuitKey = 3;   // a worker exits
 constexpr ULONG_PTR kAdoptKey = 4;  // adopt(): lpOverlapped is a new ConnectionPtr
-constexpr DWORD kRecvSize = 16 * 1024;
 constexpr int kAcceptsPosted = 16;
 
 HANDLE process_port() {
@@ -98,7 +100,7 @@ struct IoOp {
 
 struct ConnState {
     ConnState(IocpEngine* e, ConnectionPtr c)
-        : engine(e), conn(std::move(c)), recv_buf(new char[kRecvSize]) {}
+        : engine(e), conn(std::move(c)), recv_buf(new char[win::kRecvSize]) {}
     IocpEngine* engine;
     ConnectionPtr conn;
     IoOp recv_op{{}, OpKind::Recv, this, engine};
@@ -380,12 +382,8 @@ class IocpEngine final : public Engine {
             ++c.ops;
         }
         ++inflight_;
-        c.recv_op.ov = OVERLAPPED{};
-        WSABUF buf{kRecvSize, c.recv_buf.get()};
-        DWORD flags = 0;
         syscalls_.fetch_add(1, std::memory_order_relaxed);
-        if (::WSARecv(c.conn->socket(), &buf, 1, nullptr, &flags, &c.recv_op.ov, nullptr) == 0 ||
-            ::WSAGetLastError() == WSA_IO_PENDING)
+        if (win::start_recv(c.conn->socket(), c.recv_buf.get(), c.recv_op.ov))
             return;  // the completion comes through the port either way
         {
             std::lock_guard lock(c.m);
@@ -436,13 +434,8 @@ class IocpEngine final : public Engine {
             release(c);
             return;
         }
-        c.send_op.ov = OVERLAPPED{};
-        WSABUF buf{static_cast<ULONG>(std::min<std::size_t>(bytes.size(), 1u << 20)),
-                   const_cast<char*>(reinterpret_cast<const char*>(bytes.data()))};
         syscalls_.fetch_add(1, std::memory_order_relaxed);
-        if (::WSASend(conn.socket(), &buf, 1, nullptr, 0, &c.send_op.ov, nullptr) == 0 ||
-            ::WSAGetLastError() == WSA_IO_PENDING)
-            return;
+        if (win::start_send(conn.socket(), bytes, c.send_op.ov)) return;
         conn.end_write(0);
         {
             std::lock_guard lock(c.m);

@@ -20,12 +20,10 @@
 //   bound to from an earlier iocp engine.
 // - stop(): receives are cancelled at once, sends get a moment and are then cancelled; the
 //   groups keep collecting completions until none is in flight, then hand the connections back.
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -34,26 +32,21 @@
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
 #include "win_overlapped.hpp"
+#include "win_overlapped_conn.hpp"
 #include "win_wait_groups.hpp"
 
 namespace netcore {
 namespace {
 
-constexpr DWORD kRecvSize = 16 * 1024;
 constexpr int kAcceptsPosted = 4;
 constexpr auto kSendGrace = std::chrono::milliseconds(1500);
 
 struct Group;
 
-struct OvConn {
-    ConnectionPtr conn;
+struct OvConn : win::OverlappedConn {
     Group* group = nullptr;
-    WSAEVENT event = ::WSACreateEvent();
-    OVERLAPPED recv_ov{};
-    OVERLAPPED send_ov{};
-    std::unique_ptr<char[]> recv_buf{new char[kRecvSize]};
-    bool receiving = false, sending = false, closing = false, dead = false;
-    CloseReason observed = CloseReason::PeerClosed;
+    WSAEVENT event = ::WSACreateEvent();  // shared by the receive and the send
+    bool dead = false;
     ~OvConn() { ::WSACloseEvent(event); }
 };
 
@@ -125,8 +118,8 @@ class OverlappedEventEngine final : public Engine {
             if (s.pending) ++pending_;
         };
         auto collect = [&](Slot& s) {
-            DWORD bytes = 0, flags = 0;
-            const BOOL ok = ::WSAGetOverlappedResult(listener_, &s.ov, &bytes, FALSE, &flags);
+            DWORD bytes = 0;
+            const bool ok = win::collect(listener_, s.ov, bytes);
             s.pending = false;
             --pending_;
             events_.fetch_add(1, std::memory_order_relaxed);
@@ -235,82 +228,51 @@ class OverlappedEventEngine final : public Engine {
     }
 
     void post_recv(OvConn& c) {
-        if (c.closing || c.receiving || stopping_ || c.conn->peer_has_finished()) return;
-        const HANDLE event = c.recv_ov.hEvent;
-        c.recv_ov = OVERLAPPED{};
-        c.recv_ov.hEvent = event;
-        WSABUF buf{kRecvSize, c.recv_buf.get()};
-        DWORD flags = 0;
+        if (!c.may_receive(stopping_)) return;
         syscalls_.fetch_add(1, std::memory_order_relaxed);
-        if (::WSARecv(c.conn->socket(), &buf, 1, nullptr, &flags, &c.recv_ov, nullptr) == 0 ||
-            ::WSAGetLastError() == WSA_IO_PENDING) {
+        if (win::start_recv(c.conn->socket(), c.recv_buf.get(), c.recv_ov)) {
             c.receiving = true;  // signalled through the event even when done at once
             ++pending_;
-            return;
-        }
-        begin_close(c, CloseReason::Reset);
-    }
-
-    void on_recv(OvConn& c) {
-        DWORD bytes = 0, flags = 0;
-        const BOOL ok =
-            ::WSAGetOverlappedResult(c.conn->socket(), &c.recv_ov, &bytes, FALSE, &flags);
-        c.receiving = false;
-        --pending_;
-        events_.fetch_add(1, std::memory_order_relaxed);
-        syscalls_.fetch_add(1, std::memory_order_relaxed);
-        Connection& conn = *c.conn;
-        if (!ok) {
-            if (!stopping_) begin_close(c, CloseReason::Reset);
-        } else if (bytes == 0) {
-            conn.peer_finished();
-            post_send(c);
         } else {
-            conn.deliver(std::span(reinterpret_cast<const std::byte*>(c.recv_buf.get()), bytes),
-                         host_->handler());
-            post_recv(c);
+            c.begin_close(CloseReason::Reset);
         }
-        after_io(c);
     }
 
     void post_send(OvConn& c) {
-        if (c.closing || c.sending || stopping_) return;
-        Connection& conn = *c.conn;
-        const auto bytes = conn.begin_write();
-        if (bytes.empty()) {
-            conn.shutdown_if_drained();
-            return;
-        }
-        const HANDLE event = c.send_ov.hEvent;
-        c.send_ov = OVERLAPPED{};
-        c.send_ov.hEvent = event;
-        WSABUF buf{static_cast<ULONG>(std::min<std::size_t>(bytes.size(), 1u << 20)),
-                   const_cast<char*>(reinterpret_cast<const char*>(bytes.data()))};
+        const auto bytes = c.next_send(stopping_);
+        if (bytes.empty()) return;
         syscalls_.fetch_add(1, std::memory_order_relaxed);
-        if (::WSASend(conn.socket(), &buf, 1, nullptr, 0, &c.send_ov, nullptr) == 0 ||
-            ::WSAGetLastError() == WSA_IO_PENDING) {
+        if (win::start_send(c.conn->socket(), bytes, c.send_ov)) {
             c.sending = true;
             ++pending_;
-            return;
+        } else {
+            c.send_failed();
         }
-        conn.end_write(0);
-        begin_close(c, CloseReason::Reset);
+    }
+
+    void on_recv(OvConn& c) {
+        DWORD bytes = 0;
+        const bool ok = win::collect(c.conn->socket(), c.recv_ov, bytes);
+        count_completion();
+        follow(c, c.recv_done(ok, bytes, stopping_, host_->handler()));
     }
 
     void on_send(OvConn& c) {
-        DWORD bytes = 0, flags = 0;
-        const BOOL ok =
-            ::WSAGetOverlappedResult(c.conn->socket(), &c.send_ov, &bytes, FALSE, &flags);
-        c.sending = false;
+        DWORD bytes = 0;
+        const bool ok = win::collect(c.conn->socket(), c.send_ov, bytes);
+        count_completion();
+        follow(c, c.send_done(ok, bytes, stopping_));
+    }
+
+    void count_completion() {
         --pending_;
         events_.fetch_add(1, std::memory_order_relaxed);
-        syscalls_.fetch_add(1, std::memory_order_relaxed);
-        c.conn->end_write(ok ? bytes : 0);
-        if (!ok) {
-            if (!stopping_) begin_close(c, CloseReason::Reset);
-        } else {
-            post_send(c);
-        }
+        syscalls_.fetch_add(1, std::memory_order_relaxed);  // WSAGetOverlappedResult
+    }
+
+    void follow(OvConn& c, win::NextIo next) {
+        if (next.send) post_send(c);
+        if (next.receive) post_recv(c);
         after_io(c);
     }
 
@@ -323,20 +285,12 @@ class OverlappedEventEngine final : public Engine {
     // Starts a close the connection asks for, and finishes any close once nothing is in flight.
     void after_io(OvConn& c) {
         if (c.dead) return;
-        if (c.conn->must_finalize()) begin_close(c, CloseReason::PeerClosed);
-        if (c.closing && !c.receiving && !c.sending) {
+        if (c.conn->must_finalize()) c.begin_close(CloseReason::PeerClosed);
+        if (c.closing && !c.in_flight()) {
             c.group->drop(c);
             finalize_connection(*c.conn, *host_, c.observed);
             c.conn->engine_slot = nullptr;
         }
-    }
-
-    void begin_close(OvConn& c, CloseReason reason) {
-        if (c.closing) return;
-        c.closing = true;
-        c.observed = reason;
-        if (c.receiving || c.sending)
-            ::CancelIoEx(reinterpret_cast<HANDLE>(c.conn->socket()), nullptr);
     }
 
     void release_all(Group& g) {
