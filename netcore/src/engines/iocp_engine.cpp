@@ -11,6 +11,9 @@
 // - One recv outstanding per connection: its handler calls never overlap even with a pool.
 //   Sends come from Connection::begin_write(), whose span stays put until end_write().
 // - A zero-byte recv completion is the peer's FIN.
+// - Backpressure: while a connection's own output is past half of max_send_queue, its next
+//   WSARecv is held; the send completion that brings the output under the mark posts it.
+//   The two may run on different workers at once: see post_recv for how neither misses it.
 // - An OVERLAPPED is never freed before its completion was dequeued: each connection counts
 //   its operations in flight and is finalized (and its state freed) when the count is zero.
 //   Closing cancels with CancelIoEx and waits for those completions like any other.
@@ -374,12 +377,27 @@ class IocpEngine final : public Engine {
         finish_op();
     }
 
-    void post_recv(ConnState& c) {
-        {
-            std::lock_guard lock(c.m);
-            if (c.closing || c.receiving || stopping_) return;
-            c.receiving = true;
-            ++c.ops;
+    // Posts the next receive, unless one is in flight or the connection's own output is past
+    // half of max_send_queue (backpressure, as read_available() does for the readiness
+    // engines): then input_paused is set and on_send posts it once the output has drained.
+    // `resume`: only a receive still held (on_recv may be delivering: receiving is false).
+    void post_recv(ConnState& c, bool resume = false) {
+        for (;;) {
+            // Not under c.m: it takes the connection's lock, which wake() holds while taking c.m.
+            const bool backlogged = c.conn->output_backlogged();
+            {
+                std::lock_guard lock(c.m);
+                if (c.closing || c.receiving || stopping_) return;
+                if (resume && !c.conn->input_paused) return;
+                c.conn->input_paused = backlogged;
+                if (!backlogged) {
+                    c.receiving = true;
+                    ++c.ops;
+                    break;
+                }
+            }
+            // A send that drained the output before input_paused was set has not seen it.
+            if (c.conn->output_backlogged()) return;
         }
         ++inflight_;
         syscalls_.fetch_add(1, std::memory_order_relaxed);
@@ -447,14 +465,17 @@ class IocpEngine final : public Engine {
 
     void on_send(ConnState& c, bool ok, DWORD bytes) {
         c.conn->end_write(ok ? bytes : 0);
+        bool held;
         {
             std::lock_guard lock(c.m);
             c.sending = false;
+            held = c.conn->input_paused;
         }
         if (!ok) {
             if (!stopping_) begin_close(c, CloseReason::Reset);
         } else {
             post_send(c);
+            if (held) post_recv(c, true);  // held for backpressure: try again
         }
         release(c);
     }

@@ -12,6 +12,8 @@
 // - The OVERLAPPED, the recv buffer and the send span stay alive until their routine ran,
 //   also across a close (CancelIoEx, then the connection is finalized once nothing is in
 //   flight). A routine is queued even when the call completes at once.
+// - Backpressure: while a connection's own output is past half of max_send_queue, its next
+//   WSARecv is held; the send routine that brings the output under the mark posts it.
 // - A socket an earlier iocp engine bound to the completion port refuses routines
 //   (WSAEINVAL), and Wine cannot unbind it. Such sockets post their I/O with one shared
 //   event (low bit set: not to the port) that is part of the same alertable wait; when it

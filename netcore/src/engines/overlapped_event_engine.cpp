@@ -13,6 +13,8 @@
 // - The OVERLAPPED, the recv buffer and the send span (Connection::begin_write, stable until
 //   end_write) live until their completion has been collected, even across a close: a close
 //   cancels with CancelIoEx and the connection is finalized once nothing is in flight.
+// - Backpressure: while a connection's own output is past half of max_send_queue, its next
+//   WSARecv is held; the send completion that brings the output under the mark posts it.
 // - Accept: AcceptEx with event-signalled OVERLAPPEDs on an acceptor thread, the same model
 //   as the data path (a non-blocking accept() would need a readiness wait beside it). The
 //   accepted socket gets SO_UPDATE_ACCEPT_CONTEXT.

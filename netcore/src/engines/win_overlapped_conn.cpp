@@ -3,7 +3,9 @@
 namespace netcore::win {
 
 bool OverlappedConn::may_receive(bool stopping) {
-    return !closing && !receiving && !stopping && !conn->peer_has_finished();
+    if (closing || receiving || stopping || conn->peer_has_finished()) return false;
+    conn->input_paused = conn->output_backlogged();
+    return !conn->input_paused;
 }
 
 std::span<const std::byte> OverlappedConn::next_send(bool stopping) {
@@ -39,7 +41,7 @@ NextIo OverlappedConn::send_done(bool ok, DWORD bytes, bool stopping) {
         if (!stopping) begin_close(CloseReason::Reset);
         return {};
     }
-    return {.send = true};
+    return {.send = true, .receive = conn->input_paused};
 }
 
 void OverlappedConn::begin_close(CloseReason reason) {

@@ -31,7 +31,10 @@ struct OverlappedConn {
 
     bool in_flight() const { return receiving || sending; }
 
-    // A receive may be posted: none in flight, no close, the peer has not finished.
+    // A receive may be posted: none in flight, no close, the peer has not finished. And no
+    // backpressure, as read_available() does for the readiness engines: while the peer's own
+    // output is past half of max_send_queue, input_paused is set and the receive waits for a
+    // send completion that brings the output back under the mark (send_done).
     bool may_receive(bool stopping);
     // The bytes to send next; empty when a send is in flight, a close is under way, or all
     // is sent (then a graceful close that has drained sends our FIN).
@@ -42,7 +45,7 @@ struct OverlappedConn {
     // recorded, then what is left is sent. A failure closes, except while stopping, where the
     // receives are cancelled on purpose.
     NextIo recv_done(bool ok, DWORD bytes, bool stopping, ConnectionHandler& handler);
-    // A send completed: send the rest.
+    // A send completed: send the rest, and retry a receive held for backpressure.
     NextIo send_done(bool ok, DWORD bytes, bool stopping);
 
     // The first reason wins. What is in flight is cancelled; its completions still come, and
