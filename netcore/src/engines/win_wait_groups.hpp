@@ -53,6 +53,7 @@ class WaitGroupBase {
 
   protected:
     std::atomic<std::size_t> load_{0};  // connections placed here, including those not yet taken
+    std::vector<ConnectionPtr> handed_back_;  // filled by release_all, read after the join
 
   private:
     friend class WaitGroupList;
@@ -62,9 +63,6 @@ class WaitGroupBase {
     std::thread thread_;
     std::mutex mutex_;  // guards inbox_
     GroupInbox inbox_;
-
-  protected:
-    std::vector<ConnectionPtr> handed_back_;  // filled by release_all, read after the join
 };
 
 // A group with its members: Member has `ConnectionPtr conn`, `WSAEVENT event` (closed by its
