@@ -18,7 +18,9 @@
 //   (WSAEINVAL), and Wine cannot unbind it. Such sockets post their I/O with one shared
 //   event (low bit set: not to the port) that is part of the same alertable wait; when it
 //   fires, the thread finds the finished operations (HasOverlappedIoCompleted) and runs the
-//   very same routines itself. Same thread, same order, no handle limit.
+//   very same routines itself. Same thread, same order, no handle limit. Each post resets that
+//   event (as every overlapped call resets its event), which can swallow the signal of another
+//   socket's operation that had just finished: after posting, the thread looks before it waits.
 // - stop(): receives are cancelled at once, sends get a moment and are then cancelled; the
 //   thread keeps waiting alertably until every routine has run, then hands the connections back.
 #include <atomic>
@@ -202,6 +204,12 @@ class OverlappedCallbackEngine final : public Engine {
                 for (auto& a : accepts) busy = busy || a.pending;
                 if (!busy) break;
             }
+            // Every overlapped call resets the event it is given, so a post on the shared event
+            // may have swallowed the signal of a bound operation that had just finished.
+            while (bound_posted_) {
+                bound_posted_ = false;
+                collect_bound();
+            }
             // The alertable wait: completion routines and wake-up APCs run inside it.
             const DWORD r =
                 ::WSAWaitForMultipleEvents(static_cast<DWORD>(events.size()), events.data(), FALSE,
@@ -293,7 +301,10 @@ class OverlappedCallbackEngine final : public Engine {
         for (;;) {
             ov.hEvent = c.bound ? win::event_without_port(bound_event_) : &c;
             syscalls_.fetch_add(1, std::memory_order_relaxed);
-            if (start(ov, c.bound ? nullptr : done)) return true;
+            if (start(ov, c.bound ? nullptr : done)) {
+                bound_posted_ = bound_posted_ || c.bound;
+                return true;
+            }
             // A socket an iocp engine bound to the port refuses completion routines.
             if (::WSAGetLastError() != WSAEINVAL || c.bound) return false;
             c.bound = true;
@@ -401,7 +412,8 @@ class OverlappedCallbackEngine final : public Engine {
     HANDLE thread_handle_ = nullptr;
     bool quit_ = false;  // set by an APC on the engine thread
     WSAEVENT bound_event_ = WSA_INVALID_EVENT;
-    bool stopping_ = false;  // engine thread only
+    bool bound_posted_ = false;  // posted on bound_event_ since the last collect_bound
+    bool stopping_ = false;      // engine thread only
 
     std::unordered_map<std::uint64_t, std::unique_ptr<CbConn>> conns_;  // engine thread only
     std::vector<std::uint64_t> dirty_;  // woken for output, on the engine thread

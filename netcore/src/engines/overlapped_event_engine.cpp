@@ -214,13 +214,19 @@ class OverlappedEventEngine final : public Engine {
     }
 
     // Looks at every connection of the group: fair to all indexes, and a memory read each.
+    // Posting resets the connection's event (every overlapped call resets its event), which can
+    // swallow the signal of its other operation if that had just finished: passes repeat until
+    // one finds nothing, so no completion is left waiting for a signal that was lost.
     void collect_all(Group& g) {
-        for (std::size_t i = 1; i < g.size(); ++i) {
-            OvConn& c = g.at(i);
-            if (c.dead) continue;
-            const bool recv_done = c.receiving && win::completed(c.recv_ov);
-            const bool send_done = c.sending && win::completed(c.send_ov);
-            if (recv_done || send_done) {
+        for (bool found = true; found;) {
+            found = false;
+            for (std::size_t i = 1; i < g.size(); ++i) {
+                OvConn& c = g.at(i);
+                if (c.dead) continue;
+                const bool recv_done = c.receiving && win::completed(c.recv_ov);
+                const bool send_done = c.sending && win::completed(c.send_ov);
+                if (!recv_done && !send_done) continue;
+                found = true;
                 ::WSAResetEvent(c.event);
                 if (c.receiving && win::completed(c.recv_ov)) on_recv(c);
                 if (c.sending && win::completed(c.send_ov)) on_send(c);
