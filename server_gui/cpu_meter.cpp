@@ -4,6 +4,9 @@
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #endif
+#ifndef NOMINMAX
+#define NOMINMAX  // windows.h would define min and max as macros
+#endif
 #include <windows.h>
 #else
 #include <unistd.h>

@@ -182,6 +182,43 @@ TEST_P(EngineConformance, ClientThatNeverReadsIsCutOffWhileOthersGetEverything) 
     EXPECT_TRUE(sloth.wait_closed(10s));
 }
 
+// A client that pipelines far more than max_send_queue of requests and reads the answers
+// slowly must be held back (the engine stops reading it while its own output is backlogged),
+// not cut off for an overflow of its own answers.
+TEST_P(EngineConformance, PipeliningClientThatReadsSlowlyIsHeldBackNotCutOff) {
+    auto options = test_server_options();
+    options.max_send_queue = 1024 * 1024;  // above one read batch (256 KiB) of own output
+    ServerUnderTest server(GetParam(), test_service_config(), options);
+    TestClient c(server.port(), 16 * 1024);
+    constexpr int kFrames = 2000;  // 16 MB of answers: far more than the queue and the buffers
+    constexpr std::size_t kBody = 8000;
+
+    std::atomic<int> good{0};
+    std::thread reader([&] {
+        for (int i = 0; i < kFrames; ++i) {
+            auto f = c.read_frame(10s);
+            if (!f || as_string(f->body) != pattern(kBody, static_cast<unsigned>(i))) break;
+            ++good;
+            if (i % 2 == 0) std::this_thread::sleep_for(1ms);  // slower than the sender
+        }
+        if (good == kFrames) return;
+        while (c.read_frame(10s)) {
+        }
+        c.shutdown_write();  // the sender may be stuck in send(): let it fail instead
+    });
+    bool sent_all = true;
+    try {
+        for (int i = 0; i < kFrames; ++i)
+            c.send(chat::Echo{pattern(kBody, static_cast<unsigned>(i))});
+    } catch (const std::exception&) {
+        sent_all = false;  // the server cut us off; the reader sees the end of stream
+    }
+    reader.join();
+    EXPECT_TRUE(sent_all);
+    EXPECT_EQ(good.load(), kFrames) << "an answer went missing or the client was cut off";
+    EXPECT_EQ(server.server.connection_count(), 1u);
+}
+
 TEST_P(EngineConformance, GracefulShutdownFlushesQueuedFramesThenSaysBye) {
     auto server = std::make_unique<ServerUnderTest>(GetParam());
     std::vector<TestClient> clients;
@@ -264,6 +301,26 @@ TEST_P(EngineConformance, LiveSwitchToEveryOtherEngineMidBurstKeepsEverySeqAndBy
         EXPECT_TRUE(echo_ok) << "an ECHO body changed or went missing across the switch";
         // Nobody was disconnected.
         EXPECT_EQ(server.server.connection_count(), static_cast<std::size_t>(kMembers + 1));
+    }
+}
+
+// Sockets start on the default engine (under iocp they stay bound to its port) and the
+// first request after each switch comes at once, often before the new engine posted its first
+// receive: a completion it then loses (an overlapped call resets its event) leaves it unanswered.
+TEST(EngineSwitch, RequestRightAfterEachSwitchIsAnswered) {
+    for (int round = 0; round < 25; ++round) {
+        ServerUnderTest server(std::string(netcore::default_engine_name()));
+        TestClient a(server.port()), b(server.port());
+        a.login("alice");
+        b.login("bob");
+        for (const std::string& engine : engine_list()) {
+            std::string error;
+            ASSERT_TRUE(server.server.switch_engine(engine, error)) << error;
+            a.send(chat::Echo{"on " + engine});
+            const auto f = a.read_frame(5s);
+            ASSERT_TRUE(f && as_string(f->body) == "on " + engine)
+                << "round " << round << ": no answer right after the switch to " << engine;
+        }
     }
 }
 

@@ -16,53 +16,35 @@
 // - stop(): WSAEventSelect(s, nullptr, 0) releases each socket (it stays non-blocking).
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
+#include "win_wait_groups.hpp"
 
 namespace netcore {
 namespace {
 
-constexpr std::size_t kPerGroup = WSA_MAXIMUM_WAIT_EVENTS - 1;  // 63 sockets + the wake-up
 constexpr long kSocketEvents = FD_READ | FD_WRITE | FD_CLOSE;
-
-class EventSelectEngine;
 
 struct Group;
 
 struct Slot {
     ConnectionPtr conn;
-    WSAEVENT event = WSA_INVALID_EVENT;
+    WSAEVENT event = ::WSACreateEvent();
     Group* group = nullptr;
     bool dead = false;
+    ~Slot() { ::WSACloseEvent(event); }
 };
 
-struct Group {
-    WSAEVENT wake = ::WSACreateEvent();
-    std::thread thread;
-    std::atomic<std::size_t> load{0};  // sockets placed here, including those not yet taken
-
-    std::mutex m;                                          // guards the three hand-over fields
-    std::vector<std::pair<ConnectionPtr, bool>> incoming;  // bool: host must be told it opened
-    std::vector<std::uint64_t> woken;
-    bool quit = false;
-
-    // The group thread's own state.
-    std::vector<WSAEVENT> events;              // [0] is `wake`, then one per slot
-    std::vector<std::unique_ptr<Slot>> slots;  // parallel to events; [0] is empty
-    std::unordered_map<std::uint64_t, Slot*> by_id;
+struct Group : win::WaitGroup<Slot> {
     std::vector<std::uint64_t> carry;  // read budget reached, input may remain
-    std::vector<ConnectionPtr> handed_back;
-
-    ~Group() { ::WSACloseEvent(wake); }
 };
 
 class EventSelectEngine final : public Engine {
@@ -87,38 +69,12 @@ class EventSelectEngine final : public Engine {
         if (listener_ != kInvalidSocket) ::WSAEventSelect(listener_, nullptr, 0);
         ::WSACloseEvent(listen_event_);
         ::WSACloseEvent(stop_event_);
-        std::vector<std::unique_ptr<Group>> groups;
-        {
-            std::lock_guard lock(mutex_);
-            groups.swap(groups_);
-        }
-        for (auto& g : groups) {
-            {
-                std::lock_guard lock(g->m);
-                g->quit = true;
-            }
-            ::WSASetEvent(g->wake);
-        }
-        std::vector<ConnectionPtr> out;
-        for (auto& g : groups) {
-            g->thread.join();
-            for (auto& c : g->handed_back) out.push_back(std::move(c));
-        }
-        return out;
+        return groups_.stop();
     }
 
     void adopt(ConnectionPtr conn) override { place(std::move(conn), true); }
 
-    void wake(Connection& conn) override {
-        auto* slot = static_cast<Slot*>(conn.engine_slot);
-        if (!slot || conn.flush_scheduled.exchange(true)) return;
-        Group& g = *slot->group;
-        {
-            std::lock_guard lock(g.m);
-            g.woken.push_back(conn.id());
-        }
-        ::WSASetEvent(g.wake);
-    }
+    void wake(Connection& conn) override { Group::wake(conn); }
 
     EngineStats stats() const override {
         EngineStats s;
@@ -126,51 +82,16 @@ class EventSelectEngine final : public Engine {
         s.wakeups = wakeups_.load(std::memory_order_relaxed);
         s.events = events_.load(std::memory_order_relaxed);
         s.syscalls = syscalls_.load(std::memory_order_relaxed);
-        std::string per_group;
-        std::size_t total = 0, groups = 0;
-        {
-            std::lock_guard lock(mutex_);
-            groups = groups_.size();
-            for (const auto& g : groups_) {
-                const std::size_t n = g->load.load();
-                total += n;
-                if (!per_group.empty()) per_group += ' ';
-                per_group += std::to_string(n);
-            }
-        }
-        s.threads = groups + 1;
-        s.details = {{"wait groups", std::to_string(groups)},
-                     {"sockets per wait group (max 63)", per_group.empty() ? "-" : per_group},
-                     {"sockets", std::to_string(total)},
-                     {"threads", "1 acceptor + 1 per group"}};
+        s.threads = 1;  // the acceptor
+        groups_.describe(s);
+        s.details.emplace_back("threads", "1 acceptor + 1 per group");
         return s;
     }
 
   private:
     // Gives a connection to the first group with room, starting a new group when all are full.
     void place(ConnectionPtr conn, bool needs_open) {
-        Group* target = nullptr;
-        {
-            std::lock_guard lock(mutex_);
-            for (auto& g : groups_)
-                if (g->load.load() < kPerGroup) {
-                    target = g.get();
-                    break;
-                }
-            if (!target) {
-                groups_.push_back(std::make_unique<Group>());
-                target = groups_.back().get();
-                target->events.push_back(target->wake);
-                target->slots.emplace_back();
-                target->thread = std::thread([this, target] { group_loop(*target); });
-            }
-            ++target->load;
-        }
-        {
-            std::lock_guard lock(target->m);
-            target->incoming.emplace_back(std::move(conn), needs_open);
-        }
-        ::WSASetEvent(target->wake);
+        groups_.place<Group>(std::move(conn), needs_open, [this](Group& g) { group_loop(g); });
     }
 
     void accept_loop() {
@@ -211,27 +132,16 @@ class EventSelectEngine final : public Engine {
 
     void group_loop(Group& g) {
         for (;;) {
-            ::WSAResetEvent(g.wake);  // before taking the queues, so no wake-up is lost
-            std::vector<std::pair<ConnectionPtr, bool>> incoming;
-            std::vector<std::uint64_t> woken;
-            bool quit;
-            {
-                std::lock_guard lock(g.m);
-                incoming.swap(g.incoming);
-                woken.swap(g.woken);
-                quit = g.quit;
-            }
-            for (auto& [conn, needs_open] : incoming) take(g, std::move(conn), needs_open);
-            for (auto id : woken)
-                if (auto it = g.by_id.find(id); it != g.by_id.end())
-                    serve(*it->second, false, false);
+            auto inbox = g.take_inbox();
+            for (auto& [conn, needs_open] : inbox.incoming) take(g, std::move(conn), needs_open);
+            for (auto id : inbox.woken)
+                if (Slot* slot = g.find(id)) serve(*slot, false, false);
             std::vector<std::uint64_t> carried;
             carried.swap(g.carry);
             for (auto id : carried)
-                if (auto it = g.by_id.find(id); it != g.by_id.end())
-                    serve(*it->second, true, false);
-            compact(g);
-            if (quit) return release_all(g);
+                if (Slot* slot = g.find(id)) serve(*slot, true, false);
+            g.compact();  // outside the scan, so indexes stay valid during it
+            if (inbox.quit) return release_all(g);
 
             const DWORD n = static_cast<DWORD>(g.events.size());
             const DWORD r = ::WSAWaitForMultipleEvents(n, g.events.data(), FALSE,
@@ -252,7 +162,7 @@ class EventSelectEngine final : public Engine {
                         WSA_WAIT_EVENT_0)
                         continue;
                 }
-                Slot& slot = *g.slots[i];
+                Slot& slot = g.at(i);
                 WSANETWORKEVENTS ne{};
                 ++calls;
                 if (::WSAEnumNetworkEvents(slot.conn->socket(), slot.event, &ne) != 0) {
@@ -268,16 +178,12 @@ class EventSelectEngine final : public Engine {
     }
 
     void take(Group& g, ConnectionPtr conn, bool needs_open) {
-        auto slot = std::make_unique<Slot>();
-        slot->conn = conn;
-        slot->group = &g;
-        slot->event = ::WSACreateEvent();
-        conn->engine_slot = slot.get();
+        auto owned = std::make_unique<Slot>();
+        owned->conn = conn;
+        owned->group = &g;
+        Slot* raw = &g.add(std::move(owned));
+        conn->engine_slot = raw;
         if (needs_open) host_->connection_opened(conn);
-        Slot* raw = slot.get();
-        g.events.push_back(slot->event);
-        g.slots.push_back(std::move(slot));
-        g.by_id.emplace(conn->id(), raw);
         // Registration posts FD_WRITE, and FD_READ if input is already waiting.
         if (::WSAEventSelect(conn->socket(), raw->event, kSocketEvents) != 0) {
             close(*raw, CloseReason::Reset);
@@ -319,41 +225,16 @@ class EventSelectEngine final : public Engine {
 
     std::uint64_t close(Slot& slot, CloseReason observed) {
         if (slot.dead) return 0;
-        slot.dead = true;
-        slot.group->by_id.erase(slot.conn->id());
+        slot.group->drop(slot);
         finalize_connection(*slot.conn, *host_, observed);  // closesocket ends the selection
         slot.conn->engine_slot = nullptr;
-        --slot.group->load;
         return 1;
     }
 
-    // Drops closed slots from the wait arrays (outside the scan, so indexes stay valid).
-    void compact(Group& g) {
-        std::size_t out = 1;
-        for (std::size_t i = 1; i < g.slots.size(); ++i) {
-            if (g.slots[i]->dead) {
-                ::WSACloseEvent(g.slots[i]->event);
-                continue;
-            }
-            g.slots[out] = std::move(g.slots[i]);
-            g.events[out] = g.events[i];
-            ++out;
-        }
-        g.slots.resize(out);
-        g.events.resize(out);
-    }
-
     void release_all(Group& g) {
-        for (std::size_t i = 1; i < g.slots.size(); ++i) {
-            Slot& slot = *g.slots[i];
+        g.release_all([](Slot& slot) {
             ::WSAEventSelect(slot.conn->socket(), nullptr, 0);  // stays non-blocking
-            ::WSACloseEvent(slot.event);
-            slot.conn->detach();
-            g.handed_back.push_back(std::move(slot.conn));
-        }
-        g.slots.resize(1);
-        g.events.resize(1);
-        g.by_id.clear();
+        });
     }
 
     EngineHost* host_ = nullptr;
@@ -362,8 +243,7 @@ class EventSelectEngine final : public Engine {
     WSAEVENT listen_event_ = WSA_INVALID_EVENT;
     std::thread acceptor_;
 
-    mutable std::mutex mutex_;  // guards groups_ (the list, not the groups' contents)
-    std::vector<std::unique_ptr<Group>> groups_;
+    win::WaitGroupList groups_;
 
     std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0};
 };

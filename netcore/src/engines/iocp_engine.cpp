@@ -11,6 +11,9 @@
 // - One recv outstanding per connection: its handler calls never overlap even with a pool.
 //   Sends come from Connection::begin_write(), whose span stays put until end_write().
 // - A zero-byte recv completion is the peer's FIN.
+// - Backpressure: while a connection's own output is past half of max_send_queue, its next
+//   WSARecv is held; the send completion that brings the output under the mark posts it.
+//   The two may run on different workers at once: see post_recv for how neither misses it.
 // - An OVERLAPPED is never freed before its completion was dequeued: each connection counts
 //   its operations in flight and is finalized (and its state freed) when the count is zero.
 //   Closing cancels with CancelIoEx and waits for those completions like any other.
@@ -27,12 +30,15 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "netcore/engine.hpp"
@@ -46,7 +52,6 @@ constexpr ULONG_PTR kIoKey = 1;     // socket I/O (the key every socket is assoc
 constexpr ULONG_PTR kWakeKey = 2;   // wake(): lpOverlapped is the connection's state
 constexpr ULONG_PTR kQuitKey = 3;   // a worker exits
 constexpr ULONG_PTR kAdoptKey = 4;  // adopt(): lpOverlapped is a new ConnectionPtr
-constexpr DWORD kRecvSize = 16 * 1024;
 constexpr int kAcceptsPosted = 16;
 
 HANDLE process_port() {
@@ -98,7 +103,7 @@ struct IoOp {
 
 struct ConnState {
     ConnState(IocpEngine* e, ConnectionPtr c)
-        : engine(e), conn(std::move(c)), recv_buf(new char[kRecvSize]) {}
+        : engine(e), conn(std::move(c)), recv_buf(new char[win::kRecvSize]) {}
     IocpEngine* engine;
     ConnectionPtr conn;
     IoOp recv_op{{}, OpKind::Recv, this, engine};
@@ -372,20 +377,31 @@ class IocpEngine final : public Engine {
         finish_op();
     }
 
-    void post_recv(ConnState& c) {
-        {
-            std::lock_guard lock(c.m);
-            if (c.closing || c.receiving || stopping_) return;
-            c.receiving = true;
-            ++c.ops;
+    // Posts the next receive, unless one is in flight or the connection's own output is past
+    // half of max_send_queue (backpressure, as read_available() does for the readiness
+    // engines): then input_paused is set and on_send posts it once the output has drained.
+    // `resume`: only a receive still held (on_recv may be delivering: receiving is false).
+    void post_recv(ConnState& c, bool resume = false) {
+        for (;;) {
+            // Not under c.m: it takes the connection's lock, which wake() holds while taking c.m.
+            const bool backlogged = c.conn->output_backlogged();
+            {
+                std::lock_guard lock(c.m);
+                if (c.closing || c.receiving || stopping_) return;
+                if (resume && !c.conn->input_paused) return;
+                c.conn->input_paused = backlogged;
+                if (!backlogged) {
+                    c.receiving = true;
+                    ++c.ops;
+                    break;
+                }
+            }
+            // A send that drained the output before input_paused was set has not seen it.
+            if (c.conn->output_backlogged()) return;
         }
         ++inflight_;
-        c.recv_op.ov = OVERLAPPED{};
-        WSABUF buf{kRecvSize, c.recv_buf.get()};
-        DWORD flags = 0;
         syscalls_.fetch_add(1, std::memory_order_relaxed);
-        if (::WSARecv(c.conn->socket(), &buf, 1, nullptr, &flags, &c.recv_op.ov, nullptr) == 0 ||
-            ::WSAGetLastError() == WSA_IO_PENDING)
+        if (win::start_recv(c.conn->socket(), c.recv_buf.get(), c.recv_op.ov))
             return;  // the completion comes through the port either way
         {
             std::lock_guard lock(c.m);
@@ -436,13 +452,8 @@ class IocpEngine final : public Engine {
             release(c);
             return;
         }
-        c.send_op.ov = OVERLAPPED{};
-        WSABUF buf{static_cast<ULONG>(std::min<std::size_t>(bytes.size(), 1u << 20)),
-                   const_cast<char*>(reinterpret_cast<const char*>(bytes.data()))};
         syscalls_.fetch_add(1, std::memory_order_relaxed);
-        if (::WSASend(conn.socket(), &buf, 1, nullptr, 0, &c.send_op.ov, nullptr) == 0 ||
-            ::WSAGetLastError() == WSA_IO_PENDING)
-            return;
+        if (win::start_send(conn.socket(), bytes, c.send_op.ov)) return;
         conn.end_write(0);
         {
             std::lock_guard lock(c.m);
@@ -454,14 +465,17 @@ class IocpEngine final : public Engine {
 
     void on_send(ConnState& c, bool ok, DWORD bytes) {
         c.conn->end_write(ok ? bytes : 0);
+        bool held;
         {
             std::lock_guard lock(c.m);
             c.sending = false;
+            held = c.conn->input_paused;
         }
         if (!ok) {
             if (!stopping_) begin_close(c, CloseReason::Reset);
         } else {
             post_send(c);
+            if (held) post_recv(c, true);  // held for backpressure: try again
         }
         release(c);
     }

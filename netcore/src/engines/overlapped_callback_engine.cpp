@@ -12,47 +12,45 @@
 // - The OVERLAPPED, the recv buffer and the send span stay alive until their routine ran,
 //   also across a close (CancelIoEx, then the connection is finalized once nothing is in
 //   flight). A routine is queued even when the call completes at once.
+// - Backpressure: while a connection's own output is past half of max_send_queue, its next
+//   WSARecv is held; the send routine that brings the output under the mark posts it.
 // - A socket an earlier iocp engine bound to the completion port refuses routines
 //   (WSAEINVAL), and Wine cannot unbind it. Such sockets post their I/O with one shared
 //   event (low bit set: not to the port) that is part of the same alertable wait; when it
 //   fires, the thread finds the finished operations (HasOverlappedIoCompleted) and runs the
-//   very same routines itself. Same thread, same order, no handle limit.
+//   very same routines itself. Same thread, same order, no handle limit. Each post resets that
+//   event (as every overlapped call resets its event), which can swallow the signal of another
+//   socket's operation that had just finished: after posting, the thread looks before it waits.
 // - stop(): receives are cancelled at once, sends get a moment and are then cancelled; the
 //   thread keeps waiting alertably until every routine has run, then hands the connections back.
-#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <future>
 #include <memory>
 #include <mutex>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
 #include "win_overlapped.hpp"
+#include "win_overlapped_conn.hpp"
 
 namespace netcore {
 namespace {
 
-constexpr DWORD kRecvSize = 16 * 1024;
 constexpr int kAcceptsPosted = 4;
 constexpr auto kSendGrace = std::chrono::milliseconds(1500);
 
 class OverlappedCallbackEngine;
 
-struct CbConn {
+struct CbConn : win::OverlappedConn {
     OverlappedCallbackEngine* engine = nullptr;
-    ConnectionPtr conn;
-    WSAOVERLAPPED recv_ov{};
-    WSAOVERLAPPED send_ov{};
-    std::unique_ptr<char[]> recv_buf{new char[kRecvSize]};
-    bool receiving = false, sending = false, closing = false;
     bool bound = false;  // bound to a completion port: no routines (see the file comment)
-    CloseReason observed = CloseReason::PeerClosed;
 };
 
 class OverlappedCallbackEngine final : public Engine {
@@ -152,14 +150,14 @@ class OverlappedCallbackEngine final : public Engine {
         reinterpret_cast<OverlappedCallbackEngine*>(self)->quit_ = true;
     }
 
-    static void CALLBACK recv_done(DWORD error, DWORD bytes, LPWSAOVERLAPPED ov, DWORD) {
+    static void CALLBACK recv_routine(DWORD error, DWORD bytes, LPWSAOVERLAPPED ov, DWORD) {
         auto* c = static_cast<CbConn*>(ov->hEvent);
         auto* engine = c->engine;
         engine->on_recv(*c, error == 0, bytes);  // may free c
         engine->serve_dirty();  // flush what the handler queued before the next recv lands
     }
 
-    static void CALLBACK send_done(DWORD error, DWORD bytes, LPWSAOVERLAPPED ov, DWORD) {
+    static void CALLBACK send_routine(DWORD error, DWORD bytes, LPWSAOVERLAPPED ov, DWORD) {
         auto* c = static_cast<CbConn*>(ov->hEvent);
         auto* engine = c->engine;
         engine->on_send(*c, error == 0, bytes);  // may free c
@@ -206,6 +204,12 @@ class OverlappedCallbackEngine final : public Engine {
                 for (auto& a : accepts) busy = busy || a.pending;
                 if (!busy) break;
             }
+            // Every overlapped call resets the event it is given, so a post on the shared event
+            // may have swallowed the signal of a bound operation that had just finished.
+            while (bound_posted_) {
+                bound_posted_ = false;
+                collect_bound();
+            }
             // The alertable wait: completion routines and wake-up APCs run inside it.
             const DWORD r =
                 ::WSAWaitForMultipleEvents(static_cast<DWORD>(events.size()), events.data(), FALSE,
@@ -244,8 +248,8 @@ class OverlappedCallbackEngine final : public Engine {
     }
 
     void on_accept(AcceptSlot& a) {
-        DWORD bytes = 0, flags = 0;
-        const BOOL ok = ::WSAGetOverlappedResult(listener_, &a.ov, &bytes, FALSE, &flags);
+        DWORD bytes = 0;
+        const bool ok = win::collect(listener_, a.ov, bytes);
         a.pending = false;
         events_.fetch_add(1, std::memory_order_relaxed);
         if (ok) {  // even while stopping: the connection is handed back with the others
@@ -291,40 +295,50 @@ class OverlappedCallbackEngine final : public Engine {
     }
 
     // Issues the operation with a routine, or for a port-bound socket with the shared event.
-    template <class Issue>
-    bool issue(CbConn& c, WSAOVERLAPPED& ov, Issue&& call,
-               LPWSAOVERLAPPED_COMPLETION_ROUTINE done) {
+    // `start(ov, routine)` is win::start_recv or win::start_send on the connection.
+    template <class Start>
+    bool issue(CbConn& c, OVERLAPPED& ov, Start&& start, LPWSAOVERLAPPED_COMPLETION_ROUTINE done) {
         for (;;) {
-            ov = WSAOVERLAPPED{};
             ov.hEvent = c.bound ? win::event_without_port(bound_event_) : &c;
             syscalls_.fetch_add(1, std::memory_order_relaxed);
-            if (call(&ov, c.bound ? nullptr : done) == 0) return true;
-            const int err = ::WSAGetLastError();
-            if (err == WSA_IO_PENDING) return true;
+            if (start(ov, c.bound ? nullptr : done)) {
+                bound_posted_ = bound_posted_ || c.bound;
+                return true;
+            }
             // A socket an iocp engine bound to the port refuses completion routines.
-            if (err != WSAEINVAL || c.bound) return false;
+            if (::WSAGetLastError() != WSAEINVAL || c.bound) return false;
             c.bound = true;
             ++bound_count_;
         }
     }
 
     void post_recv(CbConn& c) {
-        if (c.closing || c.receiving || stopping_ || c.conn->peer_has_finished()) return;
-        WSABUF buf{kRecvSize, c.recv_buf.get()};
+        if (!c.may_receive(stopping_)) return;
         const SOCKET s = c.conn->socket();
-        const bool ok = issue(
-            c, c.recv_ov,
-            [&](WSAOVERLAPPED* ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE done) {
-                DWORD flags = 0;
-                return ::WSARecv(s, &buf, 1, nullptr, &flags, ov, done);
-            },
-            &recv_done);
-        if (ok) {
+        auto start = [&](OVERLAPPED& ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
+            return win::start_recv(s, c.recv_buf.get(), ov, routine);
+        };
+        if (issue(c, c.recv_ov, start, &recv_routine)) {
             c.receiving = true;  // the routine is queued even when the call completed at once
             ++pending_;
-            return;
+        } else {
+            c.begin_close(CloseReason::Reset);
         }
-        begin_close(c, CloseReason::Reset);
+    }
+
+    void post_send(CbConn& c) {
+        const auto bytes = c.next_send(stopping_);
+        if (bytes.empty()) return;
+        const SOCKET s = c.conn->socket();
+        auto start = [&](OVERLAPPED& ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
+            return win::start_send(s, bytes, ov, routine);
+        };
+        if (issue(c, c.send_ov, start, &send_routine)) {
+            c.sending = true;
+            ++pending_;
+        } else {
+            c.send_failed();
+        }
     }
 
     // Completions of port-bound sockets: the shared event says "some finished"; look at each.
@@ -340,11 +354,10 @@ class OverlappedCallbackEngine final : public Engine {
                 auto it = conns_.find(id);
                 if (it == conns_.end()) break;
                 CbConn& c = *it->second;
-                WSAOVERLAPPED& ov = recv ? c.recv_ov : c.send_ov;
+                OVERLAPPED& ov = recv ? c.recv_ov : c.send_ov;
                 if (!(recv ? c.receiving : c.sending) || !win::completed(ov)) continue;
-                DWORD bytes = 0, flags = 0;
-                const bool ok =
-                    ::WSAGetOverlappedResult(c.conn->socket(), &ov, &bytes, FALSE, &flags) != 0;
+                DWORD bytes = 0;
+                const bool ok = win::collect(c.conn->socket(), ov, bytes);
                 if (recv)
                     on_recv(c, ok, bytes);
                 else
@@ -355,76 +368,31 @@ class OverlappedCallbackEngine final : public Engine {
     }
 
     void on_recv(CbConn& c, bool ok, DWORD bytes) {
-        c.receiving = false;
-        --pending_;
-        routines_.fetch_add(1, std::memory_order_relaxed);
-        events_.fetch_add(1, std::memory_order_relaxed);
-        Connection& conn = *c.conn;
-        if (!ok) {
-            if (!stopping_) begin_close(c, CloseReason::Reset);
-        } else if (bytes == 0) {
-            conn.peer_finished();
-            post_send(c);
-        } else {
-            conn.deliver(std::span(reinterpret_cast<const std::byte*>(c.recv_buf.get()), bytes),
-                         host_->handler());
-            post_recv(c);
-        }
-        after_io(c);
-    }
-
-    void post_send(CbConn& c) {
-        if (c.closing || c.sending || stopping_) return;
-        Connection& conn = *c.conn;
-        const auto bytes = conn.begin_write();
-        if (bytes.empty()) {
-            conn.shutdown_if_drained();
-            return;
-        }
-        WSABUF buf{static_cast<ULONG>(std::min<std::size_t>(bytes.size(), 1u << 20)),
-                   const_cast<char*>(reinterpret_cast<const char*>(bytes.data()))};
-        const SOCKET s = conn.socket();
-        const bool ok = issue(
-            c, c.send_ov,
-            [&](WSAOVERLAPPED* ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE done) {
-                return ::WSASend(s, &buf, 1, nullptr, 0, ov, done);
-            },
-            &send_done);
-        if (ok) {
-            c.sending = true;
-            ++pending_;
-            return;
-        }
-        conn.end_write(0);
-        begin_close(c, CloseReason::Reset);
+        ran_routine();
+        follow(c, c.recv_done(ok, bytes, stopping_, host_->handler()));
     }
 
     void on_send(CbConn& c, bool ok, DWORD bytes) {
-        c.sending = false;
+        ran_routine();
+        follow(c, c.send_done(ok, bytes, stopping_));
+    }
+
+    void ran_routine() {
         --pending_;
         routines_.fetch_add(1, std::memory_order_relaxed);
         events_.fetch_add(1, std::memory_order_relaxed);
-        c.conn->end_write(ok ? bytes : 0);
-        if (!ok) {
-            if (!stopping_) begin_close(c, CloseReason::Reset);
-        } else {
-            post_send(c);
-        }
-        after_io(c);
     }
 
-    void begin_close(CbConn& c, CloseReason reason) {
-        if (c.closing) return;
-        c.closing = true;
-        c.observed = reason;
-        if (c.receiving || c.sending)
-            ::CancelIoEx(reinterpret_cast<HANDLE>(c.conn->socket()), nullptr);
+    void follow(CbConn& c, win::NextIo next) {
+        if (next.send) post_send(c);
+        if (next.receive) post_recv(c);
+        after_io(c);
     }
 
     // Finishes a close once no routine can still name the connection's state.
     void after_io(CbConn& c) {
-        if (c.conn->must_finalize()) begin_close(c, CloseReason::PeerClosed);
-        if (!c.closing || c.receiving || c.sending) return;
+        if (c.conn->must_finalize()) c.begin_close(CloseReason::PeerClosed);
+        if (!c.closing || c.in_flight()) return;
         ConnectionPtr conn = c.conn;
         auto it = conns_.find(conn->id());
         std::unique_ptr<CbConn> dead = std::move(it->second);
@@ -444,7 +412,8 @@ class OverlappedCallbackEngine final : public Engine {
     HANDLE thread_handle_ = nullptr;
     bool quit_ = false;  // set by an APC on the engine thread
     WSAEVENT bound_event_ = WSA_INVALID_EVENT;
-    bool stopping_ = false;  // engine thread only
+    bool bound_posted_ = false;  // posted on bound_event_ since the last collect_bound
+    bool stopping_ = false;      // engine thread only
 
     std::unordered_map<std::uint64_t, std::unique_ptr<CbConn>> conns_;  // engine thread only
     std::vector<std::uint64_t> dirty_;  // woken for output, on the engine thread

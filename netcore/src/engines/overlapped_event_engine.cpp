@@ -13,6 +13,8 @@
 // - The OVERLAPPED, the recv buffer and the send span (Connection::begin_write, stable until
 //   end_write) live until their completion has been collected, even across a close: a close
 //   cancels with CancelIoEx and the connection is finalized once nothing is in flight.
+// - Backpressure: while a connection's own output is past half of max_send_queue, its next
+//   WSARecv is held; the send completion that brings the output under the mark posts it.
 // - Accept: AcceptEx with event-signalled OVERLAPPEDs on an acceptor thread, the same model
 //   as the data path (a non-blocking accept() would need a readiness wait beside it). The
 //   accepted socket gets SO_UPDATE_ACCEPT_CONTEXT.
@@ -20,62 +22,37 @@
 //   bound to from an earlier iocp engine.
 // - stop(): receives are cancelled at once, sends get a moment and are then cancelled; the
 //   groups keep collecting completions until none is in flight, then hand the connections back.
-#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
-#include <mutex>
-#include <stdexcept>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
 #include "win_overlapped.hpp"
+#include "win_overlapped_conn.hpp"
+#include "win_wait_groups.hpp"
 
 namespace netcore {
 namespace {
 
-constexpr std::size_t kPerGroup = WSA_MAXIMUM_WAIT_EVENTS - 1;
-constexpr DWORD kRecvSize = 16 * 1024;
 constexpr int kAcceptsPosted = 4;
 constexpr auto kSendGrace = std::chrono::milliseconds(1500);
 
 struct Group;
 
-struct OvConn {
-    ConnectionPtr conn;
+struct OvConn : win::OverlappedConn {
     Group* group = nullptr;
-    WSAEVENT event = ::WSACreateEvent();
-    OVERLAPPED recv_ov{};
-    OVERLAPPED send_ov{};
-    std::unique_ptr<char[]> recv_buf{new char[kRecvSize]};
-    bool receiving = false, sending = false, closing = false, dead = false;
-    CloseReason observed = CloseReason::PeerClosed;
+    WSAEVENT event = ::WSACreateEvent();  // shared by the receive and the send
+    bool dead = false;
     ~OvConn() { ::WSACloseEvent(event); }
 };
 
-struct Group {
-    WSAEVENT wake = ::WSACreateEvent();
-    std::thread thread;
-    std::atomic<std::size_t> load{0};
-
-    std::mutex m;                                          // guards the hand-over fields
-    std::vector<std::pair<ConnectionPtr, bool>> incoming;  // bool: host must be told it opened
-    std::vector<std::uint64_t> woken;
-    bool quit = false;
-
-    // The group thread's own state.
-    std::vector<WSAEVENT> events;                // [0] is `wake`
-    std::vector<std::unique_ptr<OvConn>> conns;  // parallel to events; [0] is empty
-    std::unordered_map<std::uint64_t, OvConn*> by_id;
-    std::vector<ConnectionPtr> handed_back;
-
-    ~Group() { ::WSACloseEvent(wake); }
-};
+struct Group : win::WaitGroup<OvConn> {};
 
 class OverlappedEventEngine final : public Engine {
   public:
@@ -96,38 +73,12 @@ class OverlappedEventEngine final : public Engine {
         if (acceptor_.joinable()) acceptor_.join();
         ::WSACloseEvent(stop_event_);
         stopping_ = true;
-        std::vector<std::unique_ptr<Group>> groups;
-        {
-            std::lock_guard lock(mutex_);
-            groups.swap(groups_);
-        }
-        for (auto& g : groups) {
-            {
-                std::lock_guard lock(g->m);
-                g->quit = true;
-            }
-            ::WSASetEvent(g->wake);
-        }
-        std::vector<ConnectionPtr> out;
-        for (auto& g : groups) {
-            g->thread.join();
-            for (auto& c : g->handed_back) out.push_back(std::move(c));
-        }
-        return out;
+        return groups_.stop();
     }
 
     void adopt(ConnectionPtr conn) override { place(std::move(conn), true); }
 
-    void wake(Connection& conn) override {
-        auto* c = static_cast<OvConn*>(conn.engine_slot);
-        if (!c || conn.flush_scheduled.exchange(true)) return;
-        Group& g = *c->group;
-        {
-            std::lock_guard lock(g.m);
-            g.woken.push_back(conn.id());
-        }
-        ::WSASetEvent(g.wake);
-    }
+    void wake(Connection& conn) override { Group::wake(conn); }
 
     EngineStats stats() const override {
         EngineStats s;
@@ -135,48 +86,16 @@ class OverlappedEventEngine final : public Engine {
         s.wakeups = wakeups_.load(std::memory_order_relaxed);
         s.events = events_.load(std::memory_order_relaxed);
         s.syscalls = syscalls_.load(std::memory_order_relaxed);
-        std::string per_group;
-        std::size_t groups = 0;
-        {
-            std::lock_guard lock(mutex_);
-            groups = groups_.size();
-            for (const auto& g : groups_) {
-                if (!per_group.empty()) per_group += ' ';
-                per_group += std::to_string(g->load.load());
-            }
-        }
-        s.threads = groups + 1;
-        s.details = {{"wait groups", std::to_string(groups)},
-                     {"sockets per wait group (max 63)", per_group.empty() ? "-" : per_group},
-                     {"pending overlapped ops", std::to_string(pending_.load())},
-                     {"accepts posted", std::to_string(kAcceptsPosted)}};
+        s.threads = 1;  // the acceptor
+        groups_.describe(s);
+        s.details.emplace_back("pending overlapped ops", std::to_string(pending_.load()));
+        s.details.emplace_back("accepts posted", std::to_string(kAcceptsPosted));
         return s;
     }
 
   private:
     void place(ConnectionPtr conn, bool needs_open) {
-        Group* target = nullptr;
-        {
-            std::lock_guard lock(mutex_);
-            for (auto& g : groups_)
-                if (g->load.load() < kPerGroup) {
-                    target = g.get();
-                    break;
-                }
-            if (!target) {
-                groups_.push_back(std::make_unique<Group>());
-                target = groups_.back().get();
-                target->events.push_back(target->wake);
-                target->conns.emplace_back();
-                target->thread = std::thread([this, target] { group_loop(*target); });
-            }
-            ++target->load;
-        }
-        {
-            std::lock_guard lock(target->m);
-            target->incoming.emplace_back(std::move(conn), needs_open);
-        }
-        ::WSASetEvent(target->wake);
+        groups_.place<Group>(std::move(conn), needs_open, [this](Group& g) { group_loop(g); });
     }
 
     // ---- acceptor thread ----
@@ -201,8 +120,8 @@ class OverlappedEventEngine final : public Engine {
             if (s.pending) ++pending_;
         };
         auto collect = [&](Slot& s) {
-            DWORD bytes = 0, flags = 0;
-            const BOOL ok = ::WSAGetOverlappedResult(listener_, &s.ov, &bytes, FALSE, &flags);
+            DWORD bytes = 0;
+            const bool ok = win::collect(listener_, s.ov, bytes);
             s.pending = false;
             --pending_;
             events_.fetch_add(1, std::memory_order_relaxed);
@@ -246,29 +165,21 @@ class OverlappedEventEngine final : public Engine {
         auto deadline = std::chrono::steady_clock::time_point::max();
         bool cancelled_sends = false;
         for (;;) {
-            ::WSAResetEvent(g.wake);  // before taking the queues, so no wake-up is lost
-            std::vector<std::pair<ConnectionPtr, bool>> incoming;
-            std::vector<std::uint64_t> woken;
-            bool quit;
-            {
-                std::lock_guard lock(g.m);
-                incoming.swap(g.incoming);
-                woken.swap(g.woken);
-                quit = g.quit;
-            }
-            for (auto& [conn, needs_open] : incoming) take(g, std::move(conn), needs_open);
-            for (auto id : woken)
-                if (auto it = g.by_id.find(id); it != g.by_id.end()) on_wake(*it->second);
+            auto inbox = g.take_inbox();
+            for (auto& [conn, needs_open] : inbox.incoming) take(g, std::move(conn), needs_open);
+            for (auto id : inbox.woken)
+                if (OvConn* c = g.find(id)) on_wake(*c);
             collect_all(g);
 
+            const bool quit = inbox.quit;
             if (quit) {
                 // Drain: no new posts (stopping_), receives cancelled now, sends after a grace.
                 if (deadline == std::chrono::steady_clock::time_point::max())
                     deadline = std::chrono::steady_clock::now() + kSendGrace;
                 const bool sends_too = std::chrono::steady_clock::now() > deadline;
                 bool busy = false;
-                for (std::size_t i = 1; i < g.conns.size(); ++i) {
-                    OvConn& c = *g.conns[i];
+                for (std::size_t i = 1; i < g.size(); ++i) {
+                    OvConn& c = g.at(i);
                     const auto h = reinterpret_cast<HANDLE>(c.conn->socket());
                     if (c.receiving) ::CancelIoEx(h, &c.recv_ov);
                     if (c.sending && sends_too && !cancelled_sends) ::CancelIoEx(h, &c.send_ov);
@@ -295,9 +206,7 @@ class OverlappedEventEngine final : public Engine {
         c.recv_ov.hEvent = win::event_without_port(c.event);
         c.send_ov.hEvent = c.recv_ov.hEvent;
         conn->engine_slot = &c;
-        g.events.push_back(c.event);
-        g.conns.push_back(std::move(owned));
-        g.by_id.emplace(conn->id(), &c);
+        g.add(std::move(owned));
         if (needs_open) host_->connection_opened(conn);
         conn->attach(this);
         post_recv(c);
@@ -305,98 +214,73 @@ class OverlappedEventEngine final : public Engine {
     }
 
     // Looks at every connection of the group: fair to all indexes, and a memory read each.
+    // Posting resets the connection's event (every overlapped call resets its event), which can
+    // swallow the signal of its other operation if that had just finished: passes repeat until
+    // one finds nothing, so no completion is left waiting for a signal that was lost.
     void collect_all(Group& g) {
-        for (std::size_t i = 1; i < g.conns.size(); ++i) {
-            OvConn& c = *g.conns[i];
-            if (c.dead) continue;
-            const bool recv_done = c.receiving && win::completed(c.recv_ov);
-            const bool send_done = c.sending && win::completed(c.send_ov);
-            if (recv_done || send_done) {
+        for (bool found = true; found;) {
+            found = false;
+            for (std::size_t i = 1; i < g.size(); ++i) {
+                OvConn& c = g.at(i);
+                if (c.dead) continue;
+                const bool recv_done = c.receiving && win::completed(c.recv_ov);
+                const bool send_done = c.sending && win::completed(c.send_ov);
+                if (!recv_done && !send_done) continue;
+                found = true;
                 ::WSAResetEvent(c.event);
                 if (c.receiving && win::completed(c.recv_ov)) on_recv(c);
                 if (c.sending && win::completed(c.send_ov)) on_send(c);
             }
         }
-        compact(g);
+        g.compact();
     }
 
     void post_recv(OvConn& c) {
-        if (c.closing || c.receiving || stopping_ || c.conn->peer_has_finished()) return;
-        const HANDLE event = c.recv_ov.hEvent;
-        c.recv_ov = OVERLAPPED{};
-        c.recv_ov.hEvent = event;
-        WSABUF buf{kRecvSize, c.recv_buf.get()};
-        DWORD flags = 0;
+        if (!c.may_receive(stopping_)) return;
         syscalls_.fetch_add(1, std::memory_order_relaxed);
-        if (::WSARecv(c.conn->socket(), &buf, 1, nullptr, &flags, &c.recv_ov, nullptr) == 0 ||
-            ::WSAGetLastError() == WSA_IO_PENDING) {
+        if (win::start_recv(c.conn->socket(), c.recv_buf.get(), c.recv_ov)) {
             c.receiving = true;  // signalled through the event even when done at once
             ++pending_;
-            return;
-        }
-        begin_close(c, CloseReason::Reset);
-    }
-
-    void on_recv(OvConn& c) {
-        DWORD bytes = 0, flags = 0;
-        const BOOL ok =
-            ::WSAGetOverlappedResult(c.conn->socket(), &c.recv_ov, &bytes, FALSE, &flags);
-        c.receiving = false;
-        --pending_;
-        events_.fetch_add(1, std::memory_order_relaxed);
-        syscalls_.fetch_add(1, std::memory_order_relaxed);
-        Connection& conn = *c.conn;
-        if (!ok) {
-            if (!stopping_) begin_close(c, CloseReason::Reset);
-        } else if (bytes == 0) {
-            conn.peer_finished();
-            post_send(c);
         } else {
-            conn.deliver(std::span(reinterpret_cast<const std::byte*>(c.recv_buf.get()), bytes),
-                         host_->handler());
-            post_recv(c);
+            c.begin_close(CloseReason::Reset);
         }
-        after_io(c);
     }
 
     void post_send(OvConn& c) {
-        if (c.closing || c.sending || stopping_) return;
-        Connection& conn = *c.conn;
-        const auto bytes = conn.begin_write();
-        if (bytes.empty()) {
-            conn.shutdown_if_drained();
-            return;
-        }
-        const HANDLE event = c.send_ov.hEvent;
-        c.send_ov = OVERLAPPED{};
-        c.send_ov.hEvent = event;
-        WSABUF buf{static_cast<ULONG>(std::min<std::size_t>(bytes.size(), 1u << 20)),
-                   const_cast<char*>(reinterpret_cast<const char*>(bytes.data()))};
+        const auto bytes = c.next_send(stopping_);
+        if (bytes.empty()) return;
         syscalls_.fetch_add(1, std::memory_order_relaxed);
-        if (::WSASend(conn.socket(), &buf, 1, nullptr, 0, &c.send_ov, nullptr) == 0 ||
-            ::WSAGetLastError() == WSA_IO_PENDING) {
+        if (win::start_send(c.conn->socket(), bytes, c.send_ov)) {
             c.sending = true;
             ++pending_;
-            return;
+        } else {
+            c.send_failed();
         }
-        conn.end_write(0);
-        begin_close(c, CloseReason::Reset);
+    }
+
+    void on_recv(OvConn& c) {
+        DWORD bytes = 0;
+        const bool ok = win::collect(c.conn->socket(), c.recv_ov, bytes);
+        count_completion();
+        follow(c, c.recv_done(ok, bytes, stopping_, host_->handler()));
     }
 
     void on_send(OvConn& c) {
-        DWORD bytes = 0, flags = 0;
-        const BOOL ok =
-            ::WSAGetOverlappedResult(c.conn->socket(), &c.send_ov, &bytes, FALSE, &flags);
-        c.sending = false;
+        DWORD bytes = 0;
+        const bool ok = win::collect(c.conn->socket(), c.send_ov, bytes);
+        count_completion();
+        follow(c, c.send_done(ok, bytes, stopping_));
+    }
+
+    void count_completion() {
         --pending_;
         events_.fetch_add(1, std::memory_order_relaxed);
-        syscalls_.fetch_add(1, std::memory_order_relaxed);
-        c.conn->end_write(ok ? bytes : 0);
-        if (!ok) {
-            if (!stopping_) begin_close(c, CloseReason::Reset);
-        } else {
-            post_send(c);
-        }
+        syscalls_.fetch_add(1, std::memory_order_relaxed);  // WSAGetOverlappedResult
+    }
+
+    void follow(OvConn& c, win::NextIo next) {
+        if (next.send) post_send(c);
+        if (next.receive) post_recv(c);
         after_io(c);
     }
 
@@ -409,45 +293,16 @@ class OverlappedEventEngine final : public Engine {
     // Starts a close the connection asks for, and finishes any close once nothing is in flight.
     void after_io(OvConn& c) {
         if (c.dead) return;
-        if (c.conn->must_finalize()) begin_close(c, CloseReason::PeerClosed);
-        if (c.closing && !c.receiving && !c.sending) {
-            c.dead = true;
-            c.group->by_id.erase(c.conn->id());
+        if (c.conn->must_finalize()) c.begin_close(CloseReason::PeerClosed);
+        if (c.closing && !c.in_flight()) {
+            c.group->drop(c);
             finalize_connection(*c.conn, *host_, c.observed);
             c.conn->engine_slot = nullptr;
-            --c.group->load;
         }
-    }
-
-    void begin_close(OvConn& c, CloseReason reason) {
-        if (c.closing) return;
-        c.closing = true;
-        c.observed = reason;
-        if (c.receiving || c.sending)
-            ::CancelIoEx(reinterpret_cast<HANDLE>(c.conn->socket()), nullptr);
-    }
-
-    void compact(Group& g) {
-        std::size_t out = 1;
-        for (std::size_t i = 1; i < g.conns.size(); ++i) {
-            if (g.conns[i]->dead) continue;  // its destructor closes the event
-            g.conns[out] = std::move(g.conns[i]);
-            g.events[out] = g.events[i];
-            ++out;
-        }
-        g.conns.resize(out);
-        g.events.resize(out);
     }
 
     void release_all(Group& g) {
-        for (std::size_t i = 1; i < g.conns.size(); ++i) {
-            OvConn& c = *g.conns[i];
-            c.conn->detach();
-            g.handed_back.push_back(std::move(c.conn));
-        }
-        g.conns.resize(1);
-        g.events.resize(1);
-        g.by_id.clear();
+        g.release_all([](OvConn&) {});  // nothing is in flight any more
     }
 
     EngineHost* host_ = nullptr;
@@ -457,8 +312,7 @@ class OverlappedEventEngine final : public Engine {
     std::thread acceptor_;
     std::atomic<bool> stopping_{false};
 
-    mutable std::mutex mutex_;  // guards groups_ (the list, not the groups' contents)
-    std::vector<std::unique_ptr<Group>> groups_;
+    win::WaitGroupList groups_;
 
     std::atomic<long> pending_{0};
     std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0};

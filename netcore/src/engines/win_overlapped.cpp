@@ -1,10 +1,25 @@
 #include "win_overlapped.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include "netcore/socket_ops.hpp"
 
 namespace netcore::win {
+
+namespace {
+// Clears an OVERLAPPED for its next operation. The event engines keep their event in hEvent
+// across operations, the completion-routine engine its context.
+void reset(OVERLAPPED& ov) {
+    const HANDLE event = ov.hEvent;
+    ov = OVERLAPPED{};
+    ov.hEvent = event;
+}
+
+bool started(int rc) {
+    return rc == 0 || ::WSAGetLastError() == WSA_IO_PENDING;
+}
+}  // namespace
 
 const AcceptExApi& acceptex_api(SOCKET any_tcp_socket) {
     static AcceptExApi api;
@@ -44,9 +59,7 @@ bool post_accept(SOCKET listener, int family, AcceptSlot& slot, OVERLAPPED& ov, 
         error = ::WSAGetLastError();
         return false;
     }
-    const HANDLE event = ov.hEvent;  // the event engines keep theirs across posts
-    ov = OVERLAPPED{};
-    ov.hEvent = event;
+    reset(ov);
     DWORD received = 0;
     if (api.accept_ex(listener, slot.s, slot.addresses, 0, AcceptSlot::kAddrLen,
                       AcceptSlot::kAddrLen, &received, &ov))
@@ -72,6 +85,28 @@ SOCKET finish_accept(SOCKET listener, AcceptSlot& slot, std::string& peer) {
     set_nonblocking(s, true);
     set_nodelay(s);
     return s;
+}
+
+bool start_recv(SOCKET s, char* buf, OVERLAPPED& ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE done) {
+    reset(ov);
+    WSABUF wsabuf{kRecvSize, buf};
+    DWORD flags = 0;
+    return started(::WSARecv(s, &wsabuf, 1, nullptr, &flags, &ov, done));
+}
+
+bool start_send(SOCKET s, std::span<const std::byte> bytes, OVERLAPPED& ov,
+                LPWSAOVERLAPPED_COMPLETION_ROUTINE done) {
+    reset(ov);
+    // At most 1 MiB per send: bounds the memory one operation pins, and fits WSABUF's ULONG.
+    const auto len = static_cast<ULONG>(std::min<std::size_t>(bytes.size(), 1u << 20));
+    // WSASend does not write through the pointer; WSABUF just has no const.
+    WSABUF wsabuf{len, const_cast<char*>(reinterpret_cast<const char*>(bytes.data()))};
+    return started(::WSASend(s, &wsabuf, 1, nullptr, 0, &ov, done));
+}
+
+bool collect(SOCKET s, OVERLAPPED& ov, DWORD& bytes) {
+    DWORD flags = 0;
+    return ::WSAGetOverlappedResult(s, &ov, &bytes, FALSE, &flags) != FALSE;
 }
 
 }  // namespace netcore::win

@@ -1,5 +1,6 @@
 // Pieces the Windows overlapped engines (overlapped_event, overlapped_callback, iocp) share:
-// AcceptEx and its address parsing, overlapped-capable sockets, small OVERLAPPED helpers.
+// AcceptEx and its address parsing, overlapped-capable sockets, posting a receive or a send
+// and collecting its result.
 #pragma once
 
 // platform.hpp brings winsock2.h, which must come before mswsock.h.
@@ -8,6 +9,7 @@
 #include <mswsock.h>
 
 #include <cstddef>
+#include <span>
 #include <string>
 
 namespace netcore::win {
@@ -40,6 +42,19 @@ bool post_accept(SOCKET listener, int family, AcceptSlot& slot, OVERLAPPED& ov, 
 // many options fail on the new socket), non-blocking mode for the readiness engines that may
 // adopt it later, TCP_NODELAY. Returns the socket (the slot lets go of it) and its peer.
 SOCKET finish_accept(SOCKET listener, AcceptSlot& slot, std::string& peer);
+
+constexpr DWORD kRecvSize = 16 * 1024;  // one receive buffer per connection
+
+// WSARecv into `buf` (kRecvSize bytes) and WSASend of `bytes` on `ov`, which is cleared
+// first but keeps its hEvent. `done` is a completion routine or nullptr. True when a
+// completion will come (finished at once or pending); false with WSAGetLastError() set.
+bool start_recv(SOCKET s, char* buf, OVERLAPPED& ov,
+                LPWSAOVERLAPPED_COMPLETION_ROUTINE done = nullptr);
+bool start_send(SOCKET s, std::span<const std::byte> bytes, OVERLAPPED& ov,
+                LPWSAOVERLAPPED_COMPLETION_ROUTINE done = nullptr);
+
+// The result of a finished operation, read from its OVERLAPPED without waiting.
+bool collect(SOCKET s, OVERLAPPED& ov, DWORD& bytes);
 
 inline bool completed(const OVERLAPPED& ov) {
     return HasOverlappedIoCompleted(&ov);  // reads the status word, no system call

@@ -1,0 +1,162 @@
+// Wait groups, shared by event_select and overlapped_event: WSAWaitForMultipleEvents takes
+// at most 64 handles, so connections are spread over groups of up to 63, each with its own
+// waiting thread and a wake-up event at index 0. What goes into a group's wait and what its
+// thread does with a signalled event stays in the engine.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "netcore/connection.hpp"
+#include "netcore/engine.hpp"
+#include "netcore/platform.hpp"
+
+namespace netcore::win {
+
+// What other threads handed a group since its thread last looked.
+struct GroupInbox {
+    std::vector<std::pair<ConnectionPtr, bool>> incoming;  // bool: host must be told it opened
+    std::vector<std::uint64_t> woken;                      // connections with output to send
+    bool quit = false;
+};
+
+class WaitGroupBase {
+  public:
+    static constexpr std::size_t kCapacity = WSA_MAXIMUM_WAIT_EVENTS - 1;  // + the wake-up
+
+    WaitGroupBase();
+    virtual ~WaitGroupBase();
+    WaitGroupBase(const WaitGroupBase&) = delete;
+    WaitGroupBase& operator=(const WaitGroupBase&) = delete;
+
+    void run(std::function<void()> loop);  // starts the group's thread
+
+    // ---- any thread ----
+    void hand_over(ConnectionPtr conn, bool needs_open);
+    void post_wake(std::uint64_t id);
+    void request_quit();
+    std::size_t load() const { return load_.load(); }
+
+    // ---- the group's thread ----
+    // Resets the wake-up event first, so a hand-over made while the inbox is read signals again.
+    GroupInbox take_inbox();
+    std::vector<WSAEVENT> events;  // what the thread waits on: [0] is the wake-up event
+
+  protected:
+    std::atomic<std::size_t> load_{0};  // connections placed here, including those not yet taken
+    std::vector<ConnectionPtr> handed_back_;  // filled by release_all, read after the join
+
+  private:
+    friend class WaitGroupList;
+    void join_into(std::vector<ConnectionPtr>& out);
+
+    WSAEVENT wake_;
+    std::thread thread_;
+    std::mutex mutex_;  // guards inbox_
+    GroupInbox inbox_;
+};
+
+// A group with its members: Member has `ConnectionPtr conn`, `WSAEVENT event` (closed by its
+// destructor), `bool dead` and `group`, a pointer to its group. Members sit at the same
+// index as their event (from 1 on).
+template <class Member>
+class WaitGroup : public WaitGroupBase {
+  public:
+    WaitGroup() { members_.emplace_back(); }
+
+    // Engine::wake: queues the connection once for its group's thread.
+    static void wake(Connection& conn) {
+        auto* m = static_cast<Member*>(conn.engine_slot);
+        if (!m || conn.flush_scheduled.exchange(true)) return;
+        m->group->post_wake(conn.id());
+    }
+
+    Member& add(std::unique_ptr<Member> owned) {
+        Member& m = *owned;
+        events.push_back(m.event);
+        by_id_.emplace(m.conn->id(), &m);
+        members_.push_back(std::move(owned));
+        return m;
+    }
+    Member* find(std::uint64_t id) {
+        auto it = by_id_.find(id);
+        return it == by_id_.end() ? nullptr : it->second;
+    }
+    std::size_t size() const { return members_.size(); }  // members + 1, as events
+    Member& at(std::size_t i) { return *members_[i]; }    // i from 1
+
+    // The member's connection is finalized: it stays in the arrays (the scan may be using
+    // its index) until compact().
+    void drop(Member& m) {
+        m.dead = true;
+        by_id_.erase(m.conn->id());
+        --load_;
+    }
+    void compact() {
+        std::size_t out = 1;
+        for (std::size_t i = 1; i < members_.size(); ++i) {
+            if (members_[i]->dead) continue;
+            members_[out] = std::move(members_[i]);
+            events[out] = events[i];
+            ++out;
+        }
+        members_.resize(out);
+        events.resize(out);
+    }
+
+    // At stop: `let_go(member)` undoes the engine's hold on the socket, then the connection
+    // is detached and handed back.
+    template <class LetGo>
+    void release_all(LetGo&& let_go) {
+        for (std::size_t i = 1; i < members_.size(); ++i) {
+            Member& m = *members_[i];
+            let_go(m);
+            m.conn->detach();
+            handed_back_.push_back(std::move(m.conn));
+        }
+        members_.resize(1);
+        events.resize(1);
+        by_id_.clear();
+    }
+
+  private:
+    std::vector<std::unique_ptr<Member>> members_;  // [0] is empty
+    std::unordered_map<std::uint64_t, Member*> by_id_;
+};
+
+// The groups of one engine.
+class WaitGroupList {
+  public:
+    // Gives a connection to the first group with room, starting a new Group (a WaitGroup)
+    // whose thread runs `loop(group)` when all are full.
+    template <class Group, class Loop>
+    void place(ConnectionPtr conn, bool needs_open, Loop loop) {
+        place_in(std::move(conn), needs_open, [&loop] {
+            auto g = std::make_unique<Group>();
+            g->run([loop, raw = g.get()] { loop(*raw); });
+            return g;
+        });
+    }
+    // Tells every group to quit, joins their threads and returns what they handed back.
+    std::vector<ConnectionPtr> stop();
+    // Adds a thread per group to `s.threads`, and the groups and their loads to its details.
+    void describe(EngineStats& s) const;
+
+  private:
+    using Starter = std::function<std::unique_ptr<WaitGroupBase>()>;
+    void place_in(ConnectionPtr conn, bool needs_open, const Starter& start);
+
+    mutable std::mutex mutex_;  // guards groups_ (the list, not the groups' contents)
+    std::vector<std::unique_ptr<WaitGroupBase>> groups_;
+};
+
+}  // namespace netcore::win
