@@ -32,6 +32,7 @@ namespace netcore {
 namespace {
 
 constexpr long kSocketEvents = FD_READ | FD_WRITE | FD_CLOSE;
+constexpr DWORD kAcceptRecheckMs = 50;
 
 struct Group;
 
@@ -98,14 +99,18 @@ class EventSelectEngine final : public Engine {
         WSAEVENT events[2] = {stop_event_, listen_event_};
         bool more = false;  // the last batch stopped at its limit: accept again without waiting
         for (;;) {
+            // Never an endless wait: under connection churn Wine 8 can leave FD_ACCEPT off
+            // after accept() said WSAEWOULDBLOCK, and the listener would go deaf. A quiet
+            // period re-checks with one accept() (WSAEWOULDBLOCK when nothing waits).
             const DWORD r =
-                ::WSAWaitForMultipleEvents(2, events, FALSE, more ? 0 : WSA_INFINITE, FALSE);
+                ::WSAWaitForMultipleEvents(2, events, FALSE, more ? 0 : kAcceptRecheckMs, FALSE);
             wakeups_.fetch_add(1, std::memory_order_relaxed);
             if (r == WSA_WAIT_EVENT_0 || r == WSA_WAIT_FAILED) return;
             WSANETWORKEVENTS ne{};
             ::WSAEnumNetworkEvents(listener_, listen_event_, &ne);
             syscalls_.fetch_add(2, std::memory_order_relaxed);
-            if (more || (ne.lNetworkEvents & FD_ACCEPT)) more = accept_some();
+            if (more || r == WSA_WAIT_TIMEOUT || (ne.lNetworkEvents & FD_ACCEPT))
+                more = accept_some();
         }
     }
 
