@@ -216,12 +216,18 @@ class OverlappedCallbackEngine final : public Engine {
                                            quit_ ? 20 : WSA_INFINITE, TRUE);
             wakeups_.fetch_add(1, std::memory_order_relaxed);
             syscalls_.fetch_add(1, std::memory_order_relaxed);
-            if (r == WSA_WAIT_EVENT_0 + bound_index || (quit_ && bound_count_ > 0)) collect_bound();
-            if (r == WSA_WAIT_IO_COMPLETION || r == WSA_WAIT_TIMEOUT) continue;
             if (r == WSA_WAIT_FAILED) {
                 ::SleepEx(1, TRUE);
                 continue;
             }
+            // A wait that ran routines returns WSA_WAIT_IO_COMPLETION without looking at the
+            // events: with routines always queued (busy connections) the accepts and the
+            // bound sockets would starve. So their state is checked after every wait.
+            const bool ran_routines = r == WSA_WAIT_IO_COMPLETION;
+            if (r == WSA_WAIT_EVENT_0 + bound_index || (quit_ && bound_count_ > 0) ||
+                (ran_routines && bound_count_ > 0 &&
+                 ::WSAWaitForMultipleEvents(1, &bound_event_, FALSE, 0, FALSE) == WSA_WAIT_EVENT_0))
+                collect_bound();
             for (auto& a : accepts)
                 if (a.pending && win::completed(a.ov)) {
                     ::WSAResetEvent(a.event);
