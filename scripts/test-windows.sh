@@ -37,7 +37,8 @@ CHAT_SERVER_CMD="$root/cmake/wine-run.sh $root/build-win/bin/chat_server.exe" \
   build/bin/chat_server_e2e_test --gtest_brief=1 2>&1 | tee "$e2e_log"
 e2e_rc=${PIPESTATUS[0]}
 e2e_passed=$(grep -oE "\[  PASSED  \] [0-9]+" "$e2e_log" | grep -oE "[0-9]+" || echo 0)
-e2e_failed=$(grep -oE "[0-9]+ FAILED TEST" "$e2e_log" | grep -oE "^[0-9]+" || echo 0)
+# One "[  FAILED  ] Suite.Test (N ms)" line per failed test (brief output has no other count).
+e2e_failed=$(grep -E "^\[  FAILED  \] [^ ]+ \([0-9]+ ms\)" "$e2e_log" | sort -u | wc -l)
 
 total=$(( $(date +%s) - start ))
 echo "windows: suite under Wine: ${suite_line:-no result}; chat_server.exe e2e under Wine:" \
