@@ -51,6 +51,13 @@ void add_server_options(CLI::App& app, ServerCommandLine& cl) {
     app.add_flag("--list-engines", cl.list_engines, "list this platform's engines and exit");
 }
 
+// For --list-engines: one line per engine with its model.
+void print_engine_list() {
+    for (const auto& e : netcore::engines())
+        std::printf("%-20s %s%s\n", std::string(e.name).c_str(), std::string(e.model).c_str(),
+                    e.name == netcore::default_engine_name() ? " (default)" : "");
+}
+
 }  // namespace
 
 std::optional<int> parse_server_command_line(int argc, char** argv, const std::string& about,
@@ -67,12 +74,6 @@ std::optional<int> parse_server_command_line(int argc, char** argv, const std::s
         return 0;
     }
     return std::nullopt;
-}
-
-void print_engine_list() {
-    for (const auto& e : netcore::engines())
-        std::printf("%-20s %s%s\n", std::string(e.name).c_str(), std::string(e.model).c_str(),
-                    e.name == netcore::default_engine_name() ? " (default)" : "");
 }
 
 chat::ServiceConfig ServerCommandLine::service_config() const {

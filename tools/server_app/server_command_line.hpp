@@ -32,5 +32,3 @@ struct ServerCommandLine {
 // explained on stderr); std::nullopt to go on.
 std::optional<int> parse_server_command_line(int argc, char** argv, const std::string& about,
                                              ServerCommandLine& cl);
-// Prints this platform's engines, one per line with its model (for --list-engines).
-void print_engine_list();

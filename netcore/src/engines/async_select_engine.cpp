@@ -35,8 +35,8 @@ constexpr UINT kSocketMessage = WM_APP + 1;  // from WSAAsyncSelect
 constexpr UINT kWakeMessage = WM_APP + 2;    // another thread queued output
 constexpr UINT kStopMessage = WM_APP + 3;
 constexpr long kSocketEvents = FD_READ | FD_WRITE | FD_CLOSE;
-constexpr std::size_t kReadBudget = 64 * 1024;
-constexpr std::size_t kBackedUp = 256 * 1024;  // own output queued: put reads off
+constexpr std::size_t kMessageReadBudget = 64 * 1024;  // per FD_READ message
+constexpr std::size_t kBackedUp = 256 * 1024;          // own output queued: put reads off
 const wchar_t kWindowClass[] = L"netcore_async_select";
 
 struct Entry {
@@ -206,7 +206,7 @@ class AsyncSelectEngine final : public Engine {
                     e.recv_delayed = true;
                     return;
                 }
-                if (!read(s, kReadBudget)) return;
+                if (!read(s, kMessageReadBudget)) return;
                 break;
             case FD_WRITE:
                 if (!flush(s)) return;
