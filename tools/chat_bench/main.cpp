@@ -47,6 +47,15 @@ void add_common(CLI::App& cmd, CommonOptions& c, bool& json) {
     cmd.add_flag("-q,--quiet{false}", c.progress, "no progress line on stderr");
 }
 
+// The scenarios that keep the server busy all the time (not connect, which idles).
+void add_stall_limit(CLI::App& cmd, CommonOptions& c) {
+    cmd.add_option("--stall-limit", c.stall_limit_s,
+                   "fail when nothing is served (delivered, echoed) for this many seconds of "
+                   "the measured window")
+        ->check(CLI::Range(0.05, 3600.0))
+        ->capture_default_str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -54,8 +63,10 @@ int main(int argc, char** argv) {
         "chat_bench: load generator for the chat server (wire protocol v1, docs/protocol.md).\n"
         "Start a server first, e.g. `chat_server --port 7777 --rate-limit 0`, then run a\n"
         "scenario against it. A progress line goes to stderr once per second, the summary to\n"
-        "stdout. Exit status: 0 all checks passed, 1 a check failed (gaps, errors, refusals),\n"
-        "2 the scenario could not run (no server, descriptor limits, bad options)."};
+        "stdout. Exit status: 0 all checks passed, 1 a check failed (gaps, errors, refusals,\n"
+        "a stall: a second of the measured window with nothing served, or an open-loop run\n"
+        "that delivered under half of what it offered), 2 the scenario could not run (no\n"
+        "server, descriptor limits, bad options)."};
     app.require_subcommand(1);
     app.fallthrough(false);
 
@@ -69,6 +80,7 @@ int main(int argc, char** argv) {
                            "C connections each keep D ECHO frames of S bytes in flight: frames/s, "
                            "MiB/s, round-trip latency");
     add_common(*pingpong, common, json);
+    add_stall_limit(*pingpong, common);
     pingpong->add_option("-c,--connections", pp.connections, "connections")
         ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
         ->capture_default_str();
@@ -92,6 +104,7 @@ int main(int argc, char** argv) {
         "members in one room, K of them saying: deliveries/s, delivery latency, and "
         "a check that every member saw every seq once, in order");
     add_common(*fanout, common, json);
+    add_stall_limit(*fanout, common);
     fanout->add_option("-c,--members", fo.members, "members in the room")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
         ->capture_default_str();
@@ -140,6 +153,7 @@ int main(int argc, char** argv) {
         "connections open, log in, join and close continuously while members of the "
         "same room chat: churn rate, and no gaps for the members");
     add_common(*churn, common, json);
+    add_stall_limit(*churn, common);
     churn->add_option("-c,--members", ch.room.members, "chatting members")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
         ->capture_default_str();

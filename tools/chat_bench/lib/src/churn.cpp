@@ -111,6 +111,9 @@ Report run_churn(const CommonOptions& common, const ChurnOptions& options) {
                static_cast<double>(plan.churn_failures.load() + churner.connect_failures()), "",
                "churn cycles that failed");
     run.check_order(report, w.last_seq);
+    run.check_flow(report, w, common.stall_limit_s);
+    check_stall(report, w.churn_quiet, common.stall_limit_s, "churn_cycle",
+                "no churning connection completed its cycle");
     server.report_to(report);
     if (w.churn_cycles == 0) report.problem("no connection completed a churn cycle");
     if (churner.connect_failures() > 0)

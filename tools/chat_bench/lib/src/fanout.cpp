@@ -59,6 +59,7 @@ Report run_fanout(const CommonOptions& common, const RoomOptions& options) {
     add_delivery_latency(report, latency);
     report.add("last_seq", static_cast<double>(w.last_seq), "", "last seq");
     run.check_order(report, w.last_seq);
+    run.check_flow(report, w, common.stall_limit_s);
     server.report_to(report);
     if (w.deliveries == 0) report.problem("no message was delivered in the measured window");
     if (plan.lost_members.load() > 0 || !plan.first_error.empty())

@@ -7,6 +7,7 @@
 #include "chat_bench/fleet.hpp"
 #include "chat_bench/progress.hpp"
 #include "chat_bench/setup.hpp"
+#include "chat_bench/stall_rules.hpp"
 
 namespace chat_bench {
 namespace {
@@ -94,9 +95,12 @@ Report run_pingpong(const CommonOptions& common, const PingpongOptions& options)
     const auto t0 = std::chrono::steady_clock::now();
     server.begin();
     progress.say("measuring for " + seconds_text(common.duration_s));
+    StallWatch echoes([&] { return sum(workers).frames; });
+    echoes.start();
     for (auto& w : workers) w->set_recording(true);
     sleep_seconds(common.duration_s);
     for (auto& w : workers) w->set_recording(false);
+    const QuietSpell quiet = echoes.stop();
     const Totals end = sum(workers);
     const double elapsed = seconds_since(t0);
     server.end();
@@ -122,6 +126,7 @@ Report run_pingpong(const CommonOptions& common, const PingpongOptions& options)
                "echoed bytes (one direction)");
     add_latency(report, latency);
     report.add("errors", static_cast<double>(end.errors), "", "errors");
+    check_stall(report, quiet, common.stall_limit_s, "echo", "no ECHO came back");
     server.report_to(report);
 
     if (frames == 0) report.problem("no frame came back in the measured window");

@@ -121,10 +121,16 @@ RoomWindow RoomRun::measure(const CommonOptions& common, ServerSampler& server, 
     const auto t0 = std::chrono::steady_clock::now();
     server.begin();
     progress.say("measuring for " + seconds_text(common.duration_s));
+    StallWatch deliveries([this] { return plan_.deliveries.load(std::memory_order_relaxed); });
+    StallWatch churn([this] { return plan_.churn_cycles.load(std::memory_order_relaxed); });
+    deliveries.start();
+    churn.start();
     plan_.recording = true;
     sleep_seconds(common.duration_s);
     plan_.recording = false;
     RoomWindow w;
+    w.delivery_quiet = deliveries.stop();
+    w.churn_quiet = churn.stop();
     w.said = plan_.said.load() - s0;
     w.deliveries = plan_.deliveries.load() - d0;
     w.churn_cycles = plan_.churn_cycles.load() - c0;
@@ -172,6 +178,13 @@ LatencyHistogram RoomRun::latency() const {
     LatencyHistogram h;
     for (const auto& w : workers_) h.merge(w->histogram());
     return h;
+}
+
+void RoomRun::check_flow(Report& report, const RoomWindow& w, double stall_limit_s) const {
+    check_stall(report, w.delivery_quiet, stall_limit_s, "delivery", "no member got a message");
+    if (options_.rate > 0 && w.seconds > 0)
+        check_delivered_share(report, static_cast<double>(w.said * options_.members) / w.seconds,
+                              static_cast<double>(w.deliveries) / w.seconds);
 }
 
 void RoomRun::check_order(Report& report, std::uint64_t last_seq) const {

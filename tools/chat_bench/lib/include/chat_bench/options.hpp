@@ -18,6 +18,9 @@ struct CommonOptions {
     int server_pid = 0;     // when set: the server's memory and CPU time from /proc
     bool progress = true;   // a progress line on stderr once per second
     bool fit = false;       // lower connection counts to what the fd limit allows
+    // Seconds with nothing served that fail a run (stall_rules.hpp). A whole second is no
+    // hiccup: a healthy server pauses for milliseconds, a live engine switch included.
+    double stall_limit_s = 1.0;
     std::chrono::milliseconds connect_timeout{5000};
     std::string nick_prefix;  // empty: derived from this process id
 };

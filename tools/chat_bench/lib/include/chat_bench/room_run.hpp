@@ -12,6 +12,7 @@
 #include "chat_bench/fleet.hpp"
 #include "chat_bench/report.hpp"
 #include "chat_bench/room_worker.hpp"
+#include "chat_bench/stall_rules.hpp"
 
 namespace chat_bench {
 
@@ -32,7 +33,8 @@ class ServerSampler;
 struct RoomWindow {
     double seconds = 0;
     std::uint64_t said = 0, deliveries = 0, churn_cycles = 0;
-    std::uint64_t last_seq = 0;  // after the drain
+    std::uint64_t last_seq = 0;              // after the drain
+    QuietSpell delivery_quiet, churn_quiet;  // the longest stretches with nothing delivered
 };
 
 class RoomRun {
@@ -60,6 +62,9 @@ class RoomRun {
     LatencyHistogram latency() const;  // after stop()
     // Adds the seq checks (gaps, duplicates, tails) to the report; after drain().
     void check_order(Report& report, std::uint64_t last_seq) const;
+    // Adds the stall rule on deliveries and, in open loop, the delivered share of the offered
+    // load (every message said is owed to every member).
+    void check_flow(Report& report, const RoomWindow& w, double stall_limit_s) const;
 
   private:
     void pace();
