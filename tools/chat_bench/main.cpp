@@ -4,12 +4,14 @@
 
 #include <cstdio>
 #include <functional>
+#include <sstream>
 
 #include "chat_bench/churn.hpp"
 #include "chat_bench/connect.hpp"
 #include "chat_bench/fanout.hpp"
 #include "chat_bench/pingpong.hpp"
 #include "chat_bench/setup.hpp"
+#include "chat_bench/soak.hpp"
 #include "netcore/engine_registry.hpp"
 
 using namespace chat_bench;
@@ -168,6 +170,75 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     churn->add_option("--room", ch.room.room, "room name (default: bench<pid>)");
     churn->callback([&] { run = [&] { return run_churn(common, ch); }; });
+
+    SoakOptions so;
+    auto* soak = app.add_subcommand(
+        "soak",
+        "a long mixed run against a chat_server chat_bench starts itself: in cycles, a room "
+        "chatting at a fixed rate, connections churning, a member that never reads (it must be "
+        "cut off), connections reset mid-frame, and live engine switches (home -> another -> "
+        "home). After each cycle: every member saw every seq once, and the server's "
+        "descriptors, threads and RSS are within the tolerance of the baseline taken after the "
+        "warm-up. Server arguments go after `--` (e.g. `-- --engine poll`); chat_bench adds "
+        "--port 0, --rate-limit 0, --max-send-queue 256KiB and --log-level warn unless given");
+    std::vector<std::string> soak_engines;
+    for (const auto& e : netcore::engines()) soak_engines.emplace_back(e.name);
+    soak->add_option("--minutes", so.minutes, "length of the run, warm-up included")
+        ->check(CLI::Range(0.05, 10080.0))
+        ->capture_default_str();
+    soak->add_option("--spawn-server", so.server_binary,
+                     "the chat_server to start (default: the one beside chat_bench)");
+    soak->add_option("--server-log", so.server_log,
+                     "write the server's stderr (its log) to this file, not to chat_bench's");
+    std::string soak_engine_list;  // one word: a list option would swallow what follows `--`
+    soak->add_option("--engines", soak_engine_list,
+                     "engines to switch to, comma-separated (default: every engine the server "
+                     "lists); the server's own --engine is home");
+    soak->add_option("--cycle", so.cycle_s, "seconds of load per cycle (switches at 1/3, 2/3)")
+        ->check(CLI::Range(1.0, 3600.0))
+        ->capture_default_str();
+    soak->add_option("--warmup-cycles", so.warmup_cycles,
+                     "cycles before the baseline is taken (the first visits every engine); 0: "
+                     "those of the first fifth of the run, at least 2")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{100'000}))
+        ->capture_default_str();
+    soak->add_option("-c,--members", so.members, "members of the chatting room")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
+        ->capture_default_str();
+    soak->add_option("-k,--senders", so.senders, "members that say")->capture_default_str();
+    soak->add_option("-r,--rate", so.rate, "messages/s over all senders, open loop")
+        ->check(CLI::Range(1.0, 1e7))
+        ->capture_default_str();
+    soak->add_option("--churners", so.churners, "connections cycling at once")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10'000}))
+        ->capture_default_str();
+    soak->add_option("--resets", so.resets, "connections reset mid-frame per cycle")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{100'000}))
+        ->capture_default_str();
+    soak->add_option("--tolerance", so.tolerance_pct,
+                     "percent the server's descriptors, threads and RSS may differ from the "
+                     "baseline")
+        ->check(CLI::Range(0.0, 1000.0))
+        ->capture_default_str();
+    soak->add_option("--switch-limit", so.switch_limit_s, "seconds an engine switch may take")
+        ->check(CLI::Range(0.01, 3600.0))
+        ->capture_default_str();
+    soak->add_option("--engine", common.engine, "the load generator's own netcore engine")
+        ->check(CLI::IsMember(soak_engines))
+        ->default_str(std::string(netcore::default_engine_name()));
+    soak->add_option("--threads", common.threads, "engine loops the connections are spread over")
+        ->check(CLI::Range(1u, 64u))
+        ->capture_default_str();
+    add_stall_limit(*soak, common);
+    soak->add_flag("--json", json, "print the summary as one JSON object");
+    soak->add_flag("-q,--quiet{false}", common.progress, "no line per cycle on stderr");
+    soak->add_option("server-args", so.server_args, "the server's own arguments, after --");
+    soak->callback([&] {
+        std::stringstream names(soak_engine_list);
+        for (std::string name; std::getline(names, name, ',');)
+            if (!name.empty()) so.engines.push_back(name);
+        run = [&] { return run_soak(common, so); };
+    });
 
     CLI11_PARSE(app, argc, argv);
 

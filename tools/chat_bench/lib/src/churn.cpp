@@ -1,72 +1,11 @@
 #include "chat_bench/churn.hpp"
 
-#include <thread>
-
+#include "chat_bench/churner.hpp"
 #include "chat_bench/fanout.hpp"
 #include "chat_bench/progress.hpp"
 #include "chat_bench/setup.hpp"
 
 namespace chat_bench {
-namespace {
-
-// Keeps `churners` connections cycling: each opens, logs in, joins, and closes itself on
-// JOINED (RoomWorker); its close makes room for the next.
-class Churner {
-  public:
-    Churner(RoomRun& run, std::size_t first_index, std::size_t churners)
-        : run_(run), next_index_(first_index), churners_(churners) {
-        thread_ = std::thread([this] { loop(); });
-    }
-    ~Churner() { stop(); }
-    void stop() {
-        running_ = false;
-        run_.plan().changed.notify_all();
-        if (thread_.joinable()) thread_.join();
-    }
-    std::uint64_t connect_failures() const { return failures_.load(); }
-    std::string first_failure() const {
-        std::lock_guard lock(mutex_);
-        return first_failure_;
-    }
-
-  private:
-    void loop() {
-        RoomPlan& plan = run_.plan();
-        while (running_) {
-            {
-                std::unique_lock lock(plan.mutex);
-                plan.changed.wait(lock,
-                                  [&] { return !running_ || plan.churners_open < churners_; });
-                if (!running_) return;
-                ++plan.churners_open;
-            }
-            std::string error;
-            if (!run_.fleet().connect(next_index_++, error)) {
-                {
-                    std::lock_guard lock(plan.mutex);
-                    --plan.churners_open;
-                }
-                failures_.fetch_add(1);
-                {
-                    std::lock_guard lock(mutex_);
-                    if (first_failure_.empty()) first_failure_ = error;
-                }
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            }
-        }
-    }
-
-    RoomRun& run_;
-    std::size_t next_index_;
-    const std::size_t churners_;
-    std::atomic<bool> running_{true};
-    std::atomic<std::uint64_t> failures_{0};
-    mutable std::mutex mutex_;
-    std::string first_failure_;
-    std::thread thread_;
-};
-
-}  // namespace
 
 Report run_churn(const CommonOptions& common, const ChurnOptions& options) {
     Report report("churn");

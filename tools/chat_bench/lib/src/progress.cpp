@@ -11,7 +11,7 @@ Progress::Progress(bool enabled, std::string scenario, Line line)
       line_(std::move(line)),
       enabled_(enabled),
       tty_(::isatty(2) == 1) {
-    if (enabled) thread_ = std::thread([this] { run(); });
+    if (enabled && line_) thread_ = std::thread([this] { run(); });
 }
 
 void Progress::stop() {

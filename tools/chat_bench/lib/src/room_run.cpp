@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "chat/codec.hpp"
 #include "chat_bench/progress.hpp"
 #include "chat_bench/setup.hpp"
 
@@ -92,7 +93,7 @@ void RoomRun::pace() {
     }
     std::vector<Bytes> batches(senders.size());
     const auto t0 = std::chrono::steady_clock::now();
-    std::uint64_t sent = 0, next_sender = 0;
+    std::uint64_t sent = 0, counted = 0, next_sender = 0;
     while (pacing_.load()) {
         const double elapsed =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -107,7 +108,9 @@ void RoomRun::pace() {
                 senders[i]->send(batches[i]);
                 batches[i].clear();
             }
-        plan_.said.store(sent, std::memory_order_relaxed);
+        // Added, not stored: a soak starts and stops the senders once per cycle.
+        plan_.said.fetch_add(sent - counted, std::memory_order_relaxed);
+        counted = sent;
         std::this_thread::sleep_for(std::chrono::microseconds(500));
     }
 }
@@ -141,6 +144,16 @@ RoomWindow RoomRun::measure(const CommonOptions& common, ServerSampler& server, 
     progress.stop();
     w.last_seq = drain(10);
     return w;
+}
+
+void RoomRun::ping_members() {
+    std::vector<netcore::ConnectionPtr> members;
+    {
+        std::lock_guard lock(plan_.mutex);
+        members = plan_.member_conns;
+    }
+    const Bytes ping = chat::encode(chat::Ping{1});
+    for (auto& conn : members) conn->send(ping);
 }
 
 void RoomRun::stop_senders() {

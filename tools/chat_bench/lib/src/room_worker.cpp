@@ -30,9 +30,10 @@ void RoomWorker::on_open(const netcore::ConnectionPtr& conn) {
     conn->user_data = m.get();
     Bytes first = chat::encode(chat::Hello{chat::kProtocolVersion, m->nick, ""});
     chat::encode(first, chat::Join{plan_.room});  // pipelined: the server keeps the order
-    if (m->sender) {
+    if (m->member) {
         std::lock_guard lock(plan_.mutex);
-        plan_.sender_conns.push_back(conn);
+        plan_.member_conns.push_back(conn);
+        if (m->sender) plan_.sender_conns.push_back(conn);
     }
     {
         std::lock_guard lock(members_mutex_);

@@ -15,6 +15,7 @@ class Progress {
   public:
     using Line = std::function<std::string()>;
 
+    // An empty `line`: no periodic line, only say().
     Progress(bool enabled, std::string scenario, Line line);
     ~Progress() { stop(); }
     Progress(const Progress&) = delete;

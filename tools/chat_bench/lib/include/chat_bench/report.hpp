@@ -26,6 +26,7 @@ class Report {
 
     bool ok() const { return problems_.empty(); }
     const std::vector<Metric>& metrics() const { return metrics_; }
+    const std::vector<std::string>& problems() const { return problems_; }
     double value(const std::string& key, double fallback = 0) const;
 
     std::string text() const;

@@ -46,6 +46,9 @@ class RoomRun {
     void open_members(Report& report);
     void start_senders();
     void stop_senders();
+    // A PING from every member: members that only listen would otherwise reach the server's
+    // idle timeout in a long run (soak).
+    void ping_members();
     // Waits (at most `timeout_s`) for every member to see the last seq; returns that seq.
     std::uint64_t drain(double timeout_s);
     void stop();  // closes every connection

@@ -41,7 +41,7 @@ struct RoomPlan {
 
     std::mutex mutex;  // guards what follows
     std::condition_variable changed;
-    std::vector<netcore::ConnectionPtr> sender_conns;
+    std::vector<netcore::ConnectionPtr> sender_conns, member_conns;
     std::size_t churners_open = 0;
     std::string first_error;
     bool rate_limited = false;
