@@ -78,8 +78,11 @@ bool is_out_of_descriptors(int error) {
 }
 
 bool is_transient_accept_error(int error) {
-    // The peer reset before we accepted, or a blocking call was interrupted.
-    return error == WSAECONNRESET || error == WSAEINTR;
+    // The peer reset before we accepted (Windows says WSAECONNRESET; Wine accepts such a
+    // connection, fails to read its peer's address, closes it and says WSAENOTCONN), or a
+    // blocking call was interrupted. None of them says anything about the next connection.
+    return error == WSAECONNRESET || error == WSAECONNABORTED || error == WSAENOTCONN ||
+           error == WSAEINTR;
 }
 
 namespace {

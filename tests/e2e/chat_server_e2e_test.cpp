@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 #include <thread>
@@ -9,6 +10,7 @@
 #include "netcore/engine_registry.hpp"
 #include "server_process.hpp"
 #include "test_client.hpp"
+#include "trickling_client.hpp"
 
 using namespace testing_support;
 using namespace std::chrono_literals;
@@ -86,6 +88,48 @@ TEST_P(ChatServerProcess, ServesTheProtocolAndStopsGracefullyOnSigterm) {
 
 INSTANTIATE_TEST_SUITE_P(AllEngines, ChatServerProcess, ::testing::ValuesIn(engine_list()),
                          [](const auto& info) { return info.param; });
+
+// The blocking engine's threads sit in recv(); while a client sends something at least every
+// 100 ms, leaving that engine (and a shutdown) used to wait for as long as the client kept
+// sending. Both are bounded now, whatever the client does.
+TEST(ChatServerBounds, LeavingBlockingAndStoppingAreQuickWhileAClientTrickles) {
+    ServerProcess server(kServer, with_prefix({"--engine", "blocking", "--port", "0"}));
+    const std::uint16_t port = server.wait_listening();
+    ASSERT_NE(port, 0);
+    std::string other;  // the platform's first engine after blocking
+    for (const auto& e : engine_list())
+        if (e != "blocking" && other.empty()) other = e;
+    TricklingClient pinger(port, "pinger", TricklingClient::Kind::Ping, 50ms);
+    std::this_thread::sleep_for(300ms);
+
+    // The engine switch bound of the conformance suite (1 s, see stop_bounds_test.cpp) plus
+    // the trip through stdin and stdout.
+    auto start = std::chrono::steady_clock::now();
+    server.command("/engine " + other);
+    EXPECT_EQ(server.read_line(5s), "engine " + other);
+    const auto switched = std::chrono::steady_clock::now() - start;
+    EXPECT_LT(switched, 1500ms) << "/engine waited on a client that keeps sending";
+    server.command("/engine blocking");
+    EXPECT_EQ(server.read_line(5s), "engine blocking");
+
+    // After BYE a session's close may take the linger timeout (2 s; this client never closes,
+    // so it is aborted then), then the engine stops (bounded like a switch) and the process
+    // exits: 4 s is ample for that, even under Wine, and far below "as long as the client
+    // keeps sending" (its 30 s life here).
+    start = std::chrono::steady_clock::now();
+    server.signal(kStopSignal);
+    EXPECT_EQ(server.wait_exit(10s), 0);
+    const auto stopped = std::chrono::steady_clock::now() - start;
+    EXPECT_LT(stopped, 4s) << "the shutdown waited on a client that keeps sending";
+    std::printf("[ bounds ] chat_server: /engine blocking -> %s %lld ms, stop %lld ms\n",
+                other.c_str(),
+                static_cast<long long>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(switched).count()),
+                static_cast<long long>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(stopped).count()));
+    EXPECT_TRUE(pinger.saw_bye());
+    EXPECT_EQ(pinger.error(), "");
+}
 
 TEST(ChatServerConsole, OperatorCommandsWorkWhileClientsChat) {
     ServerProcess server(kServer, with_prefix({"--port", "0", "--name", "e2e"}));

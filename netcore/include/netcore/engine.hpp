@@ -63,7 +63,8 @@ class Engine : public WriteWaker {
     virtual void adopt(ConnectionPtr conn) = 0;
 
     // Stops: finishes or cancels every operation in flight, makes no more calls to the host,
-    // and hands back every live connection with its unread and unsent bytes.
+    // and hands back every live connection with its unread and unsent bytes. Returns in
+    // bounded time whatever the peers do (never waits for a socket to go quiet).
     virtual std::vector<ConnectionPtr> stop() = 0;
 
     virtual EngineStats stats() const = 0;

@@ -58,10 +58,11 @@ namespace netcore {
 struct AcceptOutcome {
     std::size_t accepted = 0;
     std::size_t calls = 0;
-    bool more = false;  // stopped at the limit
+    bool more = false;  // stopped at the limit: more may be pending
 };
 
-// Accepts pending connections (up to `limit`) from a non-blocking listener. For each one the
+// Accepts pending connections (at most `limit` accept() calls) from a non-blocking listener;
+// a connection its peer reset before we accepted it is skipped. For each one the
 // host makes the Connection, `adopt(conn)` registers it with the engine, then the handler is
 // told it opened. When descriptors run out, the pending connection is shed rather than spun on.
 template <class Adopt>

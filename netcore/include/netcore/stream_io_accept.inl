@@ -24,7 +24,9 @@ template <class Gate, class Adopt>
 AcceptOutcome accept_pending(socket_t listener, EngineHost& host, std::size_t limit, Gate&& why_not,
                              Adopt&& adopt) {
     AcceptOutcome out;
-    while (out.accepted < limit) {
+    // Every accept() counts against the limit, failed ones too: a flood of connections reset
+    // before we accept them cannot hold the engine's thread in here.
+    while (out.calls < limit) {
         std::string peer;
         const socket_t s = accept_nonblocking(listener, peer);
         ++out.calls;

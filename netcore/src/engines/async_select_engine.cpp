@@ -10,6 +10,8 @@
 // - FD_WRITE comes once on registration and then only after a send hit WSAEWOULDBLOCK.
 // - FD_CLOSE can arrive while data is still unread: everything is read first.
 // - The error travels in the message (WSAGETSELECTERROR), not in WSAGetLastError.
+// - Registration reports input already waiting, but not a reset that came before it: one
+//   FD_READ is posted by hand after each registration, so such a socket is closed at once.
 // - Messages can outlive a socket (queued before its close, or re-posted): a socket handle
 //   not in the table is ignored, and a handle reused by a new connection only costs a recv
 //   that would block.
@@ -180,6 +182,10 @@ class AsyncSelectEngine final : public Engine {
             return;
         }
         conn->attach(this);
+        // But no FD_CLOSE for a reset that came before it (under Wine a connection reset
+        // before accept stayed registered and silent until a timeout): look once, after the
+        // current message, so the host has been told the connection opened.
+        ::PostMessageW(hwnd_, kSocketMessage, s, WSAMAKESELECTREPLY(FD_READ, 0));
     }
 
     void on_socket(SOCKET s, WORD event, WORD error) {

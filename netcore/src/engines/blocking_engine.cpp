@@ -2,9 +2,10 @@
 // them: an acceptor in accept(), and per connection a reader in recv() and a writer that
 // sleeps on a condition variable until output is queued and then sits in send(). A client
 // that never reads stalls only its own writer. Every blocking call has a ~100 ms timeout
-// (SO_RCVTIMEO / SO_SNDTIMEO) so that an engine switch can take the sockets back without
-// closing them. Two threads per connection cost memory and scheduling: the engine serves at
-// most kMaxConnections and turns the rest away.
+// (SO_RCVTIMEO / SO_SNDTIMEO) and every thread makes one socket call at a time and then
+// looks at its stop request, so an engine switch takes the sockets back, without closing
+// them, within about two timeouts whatever the peers send. Two threads per connection cost
+// memory and scheduling: the engine serves at most kMaxConnections and turns the rest away.
 #ifndef _WIN32
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -30,7 +31,11 @@ namespace {
 
 constexpr std::size_t kMaxConnections = 2000;  // kTooMany says the same number
 constexpr int kTimeoutMs = 100;
-constexpr std::size_t kWriteBudget = 256 * 1024;
+// The budget of every stream_io call here: one recv() or one send(), which returns at its
+// timeout at the latest, then the thread checks its stop request. A larger budget lets a peer
+// that never goes quiet for a whole timeout (a PING every 50 ms) keep the call going, and the
+// engine's stop() with it, for as long as it keeps sending.
+constexpr std::size_t kOneCall = 1;
 constexpr std::string_view kTooMany = "blocking serves at most 2000 connections (two threads each)";
 
 // 0 turns the timeouts off again. (Windows takes a DWORD of milliseconds, and its accept()
@@ -93,6 +98,11 @@ class BlockingEngine final : public Engine {
     std::vector<ConnectionPtr> stop() override {
         stopping_ = true;
         adopt_cv_.notify_all();
+        {
+            // The peers wind down while the acceptor does (each within one blocking call).
+            std::lock_guard lock(peers_mutex_);
+            for (auto& [id, p] : peers_) request_stop(*p);
+        }
         if (acceptor_.joinable()) acceptor_.join();
         if (listener_ != kInvalidSocket) {
             set_timeouts(listener_, 0, false);
@@ -104,13 +114,7 @@ class BlockingEngine final : public Engine {
             std::lock_guard lock(peers_mutex_);
             peers.swap(peers_);
         }
-        for (auto& [id, p] : peers) {
-            {
-                std::lock_guard lock(p->mutex);
-                p->stop = true;
-            }
-            p->cv.notify_one();
-        }
+        for (auto& [id, p] : peers) request_stop(*p);  // again: the acceptor may have added some
         // Each writer joins its reader; both leave within a timeout of their blocking call.
         for (auto& [id, p] : peers)
             if (p->writer.joinable()) p->writer.join();
@@ -265,7 +269,9 @@ class BlockingEngine final : public Engine {
             if (fresh) launch(*fresh);
             reap();
             // A failing accept() that is not the timeout (no descriptors left) must not spin.
-            if (a.accepted == 0 && !is_would_block(err))
+            // A connection reset before we accepted it is no such failure: the next one may be
+            // waiting right behind it (a burst of them cost 100 ms each here).
+            if (a.accepted == 0 && !is_would_block(err) && !is_transient_accept_error(err))
                 std::this_thread::sleep_for(std::chrono::milliseconds(kTimeoutMs));
         }
         reap();
@@ -292,8 +298,8 @@ class BlockingEngine final : public Engine {
                 p.drained.wait_for(lock, std::chrono::milliseconds(kTimeoutMs));
                 continue;
             }
-            // Returns at the peer's FIN, an error, the budget, or the SO_RCVTIMEO timeout.
-            const auto r = read_available(conn, host_->handler(), read_scratch());
+            // One recv(): data, the peer's FIN, an error or the SO_RCVTIMEO timeout.
+            const auto r = read_available(conn, host_->handler(), read_scratch(), kOneCall);
             wakeups_.fetch_add(1, std::memory_order_relaxed);
             syscalls_.fetch_add(r.calls, std::memory_order_relaxed);
             if (r.bytes > 0) events_.fetch_add(1, std::memory_order_relaxed);
@@ -332,9 +338,9 @@ class BlockingEngine final : public Engine {
                 break;
             }
             for (;;) {
-                // A budget per call: a peer that reads slowly but steadily would otherwise
+                // One send() per call: a peer that reads slowly but steadily would otherwise
                 // keep one flush going (one partial send per timeout) past a stop request.
-                const auto w = flush_output(conn, kWriteBudget);
+                const auto w = flush_output(conn, kOneCall);
                 if (w.bytes > 0) p.drained.notify_one();
                 syscalls_.fetch_add(w.calls, std::memory_order_relaxed);
                 if (w.bytes > 0) events_.fetch_add(1, std::memory_order_relaxed);
@@ -364,6 +370,14 @@ class BlockingEngine final : public Engine {
             finished_.push_back(conn.id());
         }
         live_threads_.fetch_sub(1, std::memory_order_relaxed);
+    }
+
+    static void request_stop(Peer& p) {
+        {
+            std::lock_guard lock(p.mutex);
+            p.stop = true;
+        }
+        p.cv.notify_one();
     }
 
     static bool stopping_requested(Peer& p) {
