@@ -46,7 +46,8 @@ for engine in ${engines//,/ }; do
   echo "$cmd" > "$out/$engine.cmd"
   log "$engine: $cmd"
   # The run's own bound: its minutes plus room for the last cycle and the shutdown.
-  timeout $(( minutes * 60 + 300 )) $cmd > "$out/$engine.json" 2> "$out/$engine.log"
+  timeout "$(awk -v m="$minutes" 'BEGIN { print int(m * 60) + 300 }')" $cmd \
+    > "$out/$engine.json" 2> "$out/$engine.log"
   rc=$?
   [ "$rc" -eq 0 ] || failed=$((failed + 1))
   log "$engine: exit $rc ($(tail -n 1 "$out/$engine.log"))"

@@ -38,7 +38,7 @@ def row(engine, summary):
         return f"{g(key + '_baseline', '?'):.0f} → {g(key + '_end', '?'):.0f}" \
             if key + "_end" in m and key + "_baseline" in m else "?"
 
-    rss = f"{mib(g('rss_baseline_kib'))} → {mib(g('rss_end_kib'))} (max {mib(g('rss_max_kib'))})"
+    rss = f"{mib(g('rss_baseline_kib'))} → {mib(g('rss_end_kib'))} (max {mib(g('rss_max_kib') or None)})"
     result = "ok" if summary["ok"] else f"**{len(summary['problems'])} problem(s)**"
     return [engine,
             f"{g('cycles', 0):.0f} ({g('judged_cycles', 0):.0f} judged, {g('failed_cycles', 0):.0f} failed)",
