@@ -123,6 +123,8 @@ class SelectEngine final : public Engine {
     std::string cannot_adopt(const std::vector<ConnectionPtr>& conns) const override {
         std::size_t count = 0;
         for (const auto& conn : conns) {
+            // Closed while the switch looked (the old engine still runs): it is not handed over.
+            if (conn->socket() == kInvalidSocket) continue;
             if (!fits_fd_set(conn->socket(), count))
                 return std::string(kTooMany) + " (FD_SETSIZE is " + std::to_string(FD_SETSIZE) +
                        "; connection " + std::to_string(conn->id()) + " uses socket " +
