@@ -1,23 +1,82 @@
 #include "chat/codec.hpp"
 
-#include <cstring>
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "chat/text_rules.hpp"
 
 namespace chat {
 namespace {
 
+// Encoding is two passes over the same put() overloads. The first (Measure) adds up the fixed
+// fields and notes each string's length; a message that fits (all but pathological ones) is
+// then written as it is. One that would not fit has its longest strings cut, the longest
+// first and all to the same cap, so every fixed field and every short string survives and the
+// frame's size field always tells the truth. Lists are the last field of their message; their
+// items are whole or left out, as many as fit.
+class Measure {
+  public:
+    void u8(std::uint8_t) { fixed_ += 1; }
+    void u16(std::uint16_t) { fixed_ += 2; }
+    void u32(std::uint32_t) { fixed_ += 4; }
+    void u64(std::uint64_t) { fixed_ += 8; }
+    void str(std::string_view s) {
+        fixed_ += 2;
+        raw(s);
+    }
+    void raw(std::string_view s) {
+        if (count_ == lengths_.size()) throw std::logic_error("chat::encode: too many strings");
+        lengths_[count_++] = s.size();
+        string_bytes_ += s.size();
+    }
+    template <class Range, class PutItem>
+    void list(const Range&, PutItem) {
+        fixed_ += 2;  // the count; the items take what is left
+    }
+
+    std::size_t total() const { return fixed_ + string_bytes_; }
+    // The longest a string may be so that the frame fits in `frame_room` bytes
+    // (SIZE_MAX: no cut needed).
+    std::size_t cap_for(std::size_t frame_room) const {
+        if (total() <= frame_room) return SIZE_MAX;
+        std::array<std::size_t, kMaxStrings> sorted = lengths_;
+        std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(count_));
+        std::size_t budget = frame_room - fixed_;  // fixed_ is small: never above frame_room
+        for (std::size_t i = 0; i < count_; ++i) {
+            const std::size_t share = budget / (count_ - i);
+            if (sorted[i] > share) return share;  // this one and every longer one are cut
+            budget -= sorted[i];
+        }
+        return SIZE_MAX;
+    }
+
+  private:
+    static constexpr std::size_t kMaxStrings = 6;  // no message has more
+    std::size_t fixed_ = kHeaderSize;
+    std::size_t string_bytes_ = 0;
+    std::array<std::size_t, kMaxStrings> lengths_{};
+    std::size_t count_ = 0;
+};
+
+// The length of the longest prefix of `s` of at most `n` bytes that ends on a UTF-8 character
+// boundary (a cut string stays valid UTF-8 when it was). A character is at most 4 bytes: past 3
+// continuation bytes the string is not UTF-8 anyway, and is cut at `n`.
+std::size_t utf8_floor(std::string_view s, std::size_t n) {
+    if (n >= s.size()) return s.size();
+    for (std::size_t back = 0; back < 4 && back <= n; ++back)
+        if ((static_cast<unsigned char>(s[n - back]) & 0xC0) != 0x80) return n - back;
+    return n;
+}
+
 class Writer {
   public:
-    Writer(Bytes& out, MsgType type) : out_(out), start_(out.size()) {
-        u16(0);
+    Writer(Bytes& out, MsgType type, std::size_t cap) : out_(out), start_(out.size()), cap_(cap) {
+        u16(0);  // the size, patched by finish()
         u16(static_cast<std::uint16_t>(type));
-    }
-    ~Writer() {
-        const std::size_t size = out_.size() - start_;
-        out_[start_] = std::byte(size & 0xFF);
-        out_[start_ + 1] = std::byte((size >> 8) & 0xFF);
     }
     std::size_t room_left() const { return kMaxFrame - (out_.size() - start_); }
 
@@ -26,28 +85,48 @@ class Writer {
     void u32(std::uint32_t v) { put_le(v, 4); }
     void u64(std::uint64_t v) { put_le(v, 8); }
     void str(std::string_view s) {
-        // Strings longer than a frame can hold are cut; no protocol field is ever that long.
-        const std::size_t n = std::min(s.size(), std::min<std::size_t>(0xFFFF, room_left() - 2));
+        const std::size_t n = utf8_floor(s, std::min(s.size(), cap_));
         u16(static_cast<std::uint16_t>(n));
-        raw(s.substr(0, n));
+        put_bytes(s.substr(0, n));
     }
-    void raw(std::string_view s) {
-        const auto* p = reinterpret_cast<const std::byte*>(s.data());
-        out_.insert(out_.end(), p, p + s.size());
+    void raw(std::string_view s) { put_bytes(s.substr(0, std::min(s.size(), cap_))); }
+    template <class Range, class PutItem>
+    void list(const Range& items, PutItem put_item) {
+        const std::size_t count_at = out_.size();
+        u16(0);
+        std::uint16_t n = 0;
+        const std::size_t cap = std::exchange(cap_, SIZE_MAX);  // an item is never cut
+        for (const auto& item : items) {
+            Measure m;
+            put_item(m, item);
+            if (m.total() - kHeaderSize > room_left() || n == 0xFFFF) break;
+            put_item(*this, item);
+            ++n;
+        }
+        cap_ = cap;
+        out_[count_at] = std::byte(n & 0xFF);
+        out_[count_at + 1] = std::byte(n >> 8);
     }
-    // Patches a u16 written earlier (a list's count, known only after the list is cut).
-    std::size_t mark() const { return out_.size(); }
-    void patch_u16(std::size_t at, std::uint16_t v) {
-        out_[at] = std::byte(v & 0xFF);
-        out_[at + 1] = std::byte(v >> 8);
+    void finish() {
+        const std::size_t size = out_.size() - start_;
+        // Unreachable by construction (see Measure); a frame with a lying size would
+        // desynchronise its reader, so it is never sent.
+        if (size > kMaxFrame) throw std::length_error("chat::encode: frame over 65535 bytes");
+        out_[start_] = std::byte(size & 0xFF);
+        out_[start_ + 1] = std::byte((size >> 8) & 0xFF);
     }
 
   private:
     void put_le(std::uint64_t v, int bytes) {
         for (int i = 0; i < bytes; ++i) out_.push_back(std::byte((v >> (8 * i)) & 0xFF));
     }
+    void put_bytes(std::string_view s) {
+        const auto* p = reinterpret_cast<const std::byte*>(s.data());
+        out_.insert(out_.end(), p, p + s.size());
+    }
     Bytes& out_;
     std::size_t start_;
+    std::size_t cap_;
 };
 
 class Reader {
@@ -110,93 +189,95 @@ class Reader {
     ErrorCode error_ = ErrorCode::None;
 };
 
-// ---- encoding, one overload per message ----
-void put(Writer& w, const Hello& m) {
+// ---- encoding, one overload per message (run by Measure, then by Writer) ----
+template <class W>
+void put(W& w, const Hello& m) {
     w.u16(m.version), w.str(m.nick), w.str(m.password);
 }
-void put(Writer& w, const Welcome& m) {
+template <class W>
+void put(W& w, const Welcome& m) {
     w.u32(m.session_id), w.str(m.nick), w.str(m.server_name), w.str(m.engine);
 }
-void put(Writer& w, const Error& m) {
+template <class W>
+void put(W& w, const Error& m) {
     w.u16(static_cast<std::uint16_t>(m.code)), w.u16(m.in_reply_to), w.str(m.detail);
 }
-void put(Writer& w, const Bye& m) {
+template <class W>
+void put(W& w, const Bye& m) {
     w.str(m.reason);
 }
-void put(Writer& w, const Notice& m) {
+template <class W>
+void put(W& w, const Notice& m) {
     w.str(m.text);
 }
-void put(Writer& w, const Join& m) {
+template <class W>
+void put(W& w, const Join& m) {
     w.str(m.room);
 }
-void put(Writer& w, const Joined& m) {
+template <class W>
+void put(W& w, const Joined& m) {
     w.str(m.room), w.u64(m.next_seq);
-    const std::size_t at = w.mark();
-    w.u16(0);
-    std::uint16_t n = 0;
-    for (const auto& nick : m.members) {
-        if (nick.size() + 2 > w.room_left() || n == 0xFFFF) break;
-        w.str(nick), ++n;
-    }
-    w.patch_u16(at, n);
+    w.list(m.members, [](auto& out, const std::string& nick) { out.str(nick); });
 }
-void put(Writer& w, const Leave& m) {
+template <class W>
+void put(W& w, const Leave& m) {
     w.str(m.room);
 }
-void put(Writer& w, const Left& m) {
+template <class W>
+void put(W& w, const Left& m) {
     w.str(m.room);
 }
-void put(Writer& w, const RoomEvent& m) {
+template <class W>
+void put(W& w, const RoomEvent& m) {
     w.str(m.room), w.u8(static_cast<std::uint8_t>(m.kind)), w.str(m.nick);
 }
-void put(Writer&, const ListRooms&) {}
-void put(Writer& w, const Rooms& m) {
-    const std::size_t at = w.mark();
-    w.u16(0);
-    std::uint16_t n = 0;
-    for (const auto& r : m.rooms) {
-        if (r.room.size() + 6 > w.room_left() || n == 0xFFFF) break;
-        w.str(r.room), w.u32(r.members), ++n;
-    }
-    w.patch_u16(at, n);
+template <class W>
+void put(W&, const ListRooms&) {}
+template <class W>
+void put(W& w, const Rooms& m) {
+    w.list(m.rooms, [](auto& out, const RoomSummary& r) { out.str(r.room), out.u32(r.members); });
 }
-void put(Writer& w, const Say& m) {
+template <class W>
+void put(W& w, const Say& m) {
     w.str(m.room), w.str(m.text);
 }
-void put(Writer& w, const Message& m) {
+template <class W>
+void put(W& w, const Message& m) {
     w.str(m.room), w.u64(m.seq), w.u64(m.server_time_us), w.str(m.from), w.str(m.text);
 }
-void put(Writer& w, const Whisper& m) {
+template <class W>
+void put(W& w, const Whisper& m) {
     w.str(m.to), w.str(m.text);
 }
-void put(Writer& w, const Whispered& m) {
+template <class W>
+void put(W& w, const Whispered& m) {
     w.str(m.from), w.str(m.to), w.str(m.text);
 }
-void put(Writer& w, const Move& m) {
+template <class W>
+void put(W& w, const Move& m) {
     w.str(m.room), w.u8(m.x), w.u8(m.y);
 }
-void put(Writer& w, const Board& m) {
+template <class W>
+void put(W& w, const Board& m) {
     w.str(m.room);
-    const std::size_t at = w.mark();
-    w.u16(0);
-    std::uint16_t n = 0;
-    for (const auto& p : m.pieces) {
-        if (p.nick.size() + 4 > w.room_left() || n == 0xFFFF) break;
-        w.str(p.nick), w.u8(p.x), w.u8(p.y), ++n;
-    }
-    w.patch_u16(at, n);
+    w.list(m.pieces, [](auto& out, const Piece& p) { out.str(p.nick), out.u8(p.x), out.u8(p.y); });
 }
-void put(Writer& w, const Ping& m) {
+template <class W>
+void put(W& w, const Ping& m) {
     w.u64(m.token);
 }
-void put(Writer& w, const Pong& m) {
+template <class W>
+void put(W& w, const Pong& m) {
     w.u64(m.token);
 }
-void put(Writer& w, const Echo& m) {
-    w.raw(std::string_view(m.body).substr(0, std::min(m.body.size(), w.room_left())));
+template <class W>
+void put(W& w, const Echo& m) {
+    w.raw(m.body);
 }
-void put(Writer&, const InfoReq&) {}
-void put(Writer& w, const Info& m) {
+template <class W>
+void put(W&, const InfoReq&) {}
+template <class W>
+void put(W& w, const Info& m) {
     w.str(m.engine), w.str(m.platform), w.u32(m.sessions), w.u32(m.rooms), w.u64(m.uptime_ms);
     w.u64(m.frames_in), w.u64(m.frames_out), w.u64(m.bytes_in), w.u64(m.bytes_out);
 }
@@ -349,8 +430,11 @@ ErrorCode decode_by_index(std::uint16_t type, std::span<const std::byte> body, A
 void encode(Bytes& out, const AnyMessage& msg) {
     std::visit(
         [&out](const auto& m) {
-            Writer w(out, type_for<std::decay_t<decltype(m)>>());
+            Measure measure;
+            put(measure, m);
+            Writer w(out, type_for<std::decay_t<decltype(m)>>(), measure.cap_for(kMaxFrame));
             put(w, m);
+            w.finish();
         },
         msg);
 }

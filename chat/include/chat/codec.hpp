@@ -13,8 +13,10 @@ namespace chat {
 
 using Bytes = std::vector<std::byte>;
 
-// Appends one frame to `out`. Lists that would overflow a frame (a huge room's members,
-// a crowded board) are cut to what fits; everything else always fits.
+// Appends one frame to `out`, never more than kMaxFrame bytes. Lists that would overflow a
+// frame (a huge room's members, a crowded board) are cut to the items that fit. A message
+// whose strings would overflow it (no valid one does) has its longest strings cut, at a UTF-8
+// character boundary, so that every other field still arrives intact.
 void encode(Bytes& out, const AnyMessage& msg);
 template <class T>
 Bytes encode(const T& msg) {
