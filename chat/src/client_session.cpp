@@ -41,27 +41,16 @@ Bytes ClientSession::ping(Clock::time_point now) {
 
 std::vector<AnyMessage> ClientSession::feed(std::span<const std::byte> bytes,
                                             Clock::time_point now) {
-    tail_.insert(tail_.end(), bytes.begin(), bytes.end());
     std::vector<AnyMessage> out;
-    std::size_t at = 0;
-    while (tail_.size() - at >= kHeaderSize) {
-        const FrameHeader h = read_header(tail_.data() + at);
-        if (h.size < kHeaderSize) {  // a broken server: nothing after this can be trusted
-            state_ = ClientState::Closed;
-            tail_.clear();
-            return out;
-        }
-        if (tail_.size() - at < h.size) break;
-        AnyMessage msg;
-        const auto body = std::span(tail_).subspan(at + kHeaderSize, h.size - kHeaderSize);
-        if (decode(h.type, body, msg) == ErrorCode::None) {
-            ++frames_in_;
-            apply(msg, now);
-            out.push_back(std::move(msg));
-        }
-        at += h.size;
+    decoder_.feed(bytes);
+    while (auto frame = decoder_.next()) {
+        if (frame->error != ErrorCode::None) continue;  // unreadable, but the stream is in step
+        ++frames_in_;
+        apply(frame->message, now);
+        out.push_back(std::move(frame->message));
     }
-    tail_.erase(tail_.begin(), tail_.begin() + static_cast<std::ptrdiff_t>(at));
+    // A broken server: the stream is out of step and nothing after this can be trusted.
+    if (decoder_.broken()) state_ = ClientState::Closed;
     return out;
 }
 
@@ -178,7 +167,7 @@ RoomView& ClientSession::room(const std::string& name) {
 void ClientSession::disconnected() {
     const bool was_ready = state_ == ClientState::Ready;
     if (state_ != ClientState::Refused) state_ = ClientState::Disconnected;
-    tail_.clear();
+    decoder_.reset();
     pings_.clear();
     for (auto& [name, r] : rooms_) {
         r.members.clear();

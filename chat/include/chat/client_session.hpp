@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "chat/codec.hpp"
+#include "chat/frame_decoder.hpp"
 
 namespace chat {
 
@@ -59,7 +60,8 @@ class ClientSession {
     Bytes info_request() const { return encode(InfoReq{}); }
     Bytes bye(const std::string& reason) const { return encode(Bye{reason}); }
 
-    // Parses every whole frame of `bytes` (keeping a partial tail) and updates the state.
+    // Parses every whole frame of `bytes` (keeping a partial tail) and updates the state. A
+    // frame that does not decode is skipped; a frame size below 4 closes the session.
     // Returns the messages decoded, in order, for callers that want to react to them.
     std::vector<AnyMessage> feed(std::span<const std::byte> bytes,
                                  Clock::time_point now = Clock::now());
@@ -109,7 +111,7 @@ class ClientSession {
     std::map<std::uint64_t, Clock::time_point> pings_;
     std::optional<std::chrono::microseconds> rtt_;
     std::uint64_t frames_in_ = 0, frames_out_ = 0;
-    Bytes tail_;
+    FrameDecoder decoder_;
 };
 
 }  // namespace chat
