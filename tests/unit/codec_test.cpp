@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "chat/codec.hpp"
+#include "chat/frame_decoder.hpp"
 #include "chat/text_rules.hpp"
 
 using namespace chat;
@@ -139,6 +140,120 @@ TEST(Codec, MalformedBodiesGetTheirCodes) {
     // Types outside the table.
     EXPECT_EQ(decode_code(static_cast<MsgType>(0x0100), {}), ErrorCode::UnknownType);
     EXPECT_EQ(decode_code(static_cast<MsgType>(0x0006), {}), ErrorCode::UnknownType);
+}
+
+// Every encoded frame is whole: its size field counts exactly its bytes, at most kMaxFrame.
+template <class T>
+T decoded_whole(const T& msg) {
+    const Bytes frame = encode(msg);
+    EXPECT_LE(frame.size(), kMaxFrame);
+    const FrameHeader h = read_header(frame.data());
+    EXPECT_EQ(h.size, frame.size());
+    AnyMessage out;
+    EXPECT_EQ(decode(h.type, body_of(frame), out), ErrorCode::None);
+    if (!std::holds_alternative<T>(out)) throw std::runtime_error("not decoded");
+    return std::get<T>(out);
+}
+
+bool starts_with(const std::string& whole, const std::string& prefix) {
+    return whole.compare(0, prefix.size(), prefix) == 0;
+}
+
+// Issue 14: a ~64 KiB server name left fewer than 2 bytes for ENGINE; the string cut underflowed,
+// ENGINE was written past the frame's end and the size field wrapped (65542 -> 6), so every
+// client's stream went out of step at WELCOME.
+TEST(Codec, WelcomeWithAServerNameAsLargeAsAFrameStaysOneWholeFrame) {
+    for (std::size_t len = 65490; len <= 65560; ++len) {
+        SCOPED_TRACE("server name of " + std::to_string(len) + " bytes");
+        const Welcome w = decoded_whole(Welcome{7, "ada", std::string(len, 'n'), "epoll"});
+        EXPECT_EQ(w.session_id, 7u);
+        EXPECT_EQ(w.nick, "ada");
+        EXPECT_EQ(w.engine, "epoll");  // the short fields survive: the long one is cut
+        EXPECT_TRUE(starts_with(std::string(len, 'n'), w.server_name));
+        EXPECT_EQ(w.server_name.size(), std::min(len, kMaxFrame - 4 - 4 - 5 - 2 - 7));
+    }
+}
+
+TEST(Codec, FixedFieldsAfterAnOversizedStringSurvive) {
+    const std::string huge(70000, 'r');
+    const Message m = decoded_whole(Message{huge, 9, 123, "ada", "hi"});
+    EXPECT_EQ(m.seq, 9u);
+    EXPECT_EQ(m.server_time_us, 123u);
+    EXPECT_EQ(m.from, "ada");
+    EXPECT_EQ(m.text, "hi");
+    const Info i = decoded_whole(Info{huge, huge, 1, 2, 3, 4, 5, 6, 7});
+    EXPECT_EQ(i.bytes_out, 7u);
+    EXPECT_EQ(i.engine.size(), i.platform.size());  // the two longest share the room equally
+    const RoomEvent e = decoded_whole(RoomEvent{huge, RoomEventKind::Left, "bob"});
+    EXPECT_EQ(e.kind, RoomEventKind::Left);
+    EXPECT_EQ(e.nick, "bob");
+    EXPECT_EQ(decoded_whole(Echo{std::string(70000, 'e')}).body.size(), kMaxFrame - 4);
+}
+
+TEST(Codec, AStringIsCutAtACharacterBoundary) {
+    std::string hangul = "ab";                       // so a plain cut would split a character
+    for (int i = 0; i < 30000; ++i) hangul += "한";  // 3 bytes each: 90,002 bytes
+    const Notice n = decoded_whole(Notice{hangul});  // decoding checks the UTF-8
+    EXPECT_EQ((n.text.size() - 2) % 3, 0u);
+    EXPECT_GT(n.text.size(), kMaxFrame - 4 - 2 - 3);
+    EXPECT_TRUE(starts_with(hangul, n.text));
+}
+
+// Found by the encoder fuzzer: a long string of UTF-8 continuation bytes (not UTF-8 at all)
+// was cut back to nothing looking for a character boundary. A character is at most 4 bytes.
+TEST(Codec, ACutLosesAtMostThreeBytesToACharacterBoundary) {
+    const Bytes frame = encode(Notice{std::string(70000, '\xb6')});
+    EXPECT_EQ(read_header(frame.data()).size, frame.size());
+    EXPECT_GE(frame.size(), kMaxFrame - 3);
+}
+
+TEST(Codec, ListsAfterAnOversizedStringAreCutNotOverflowed) {
+    Board b{std::string(65520, 'r'), {{"ada", 1, 2}, {"bob", 3, 4}}};
+    const Board got = decoded_whole(b);
+    EXPECT_LE(got.pieces.size(), 2u);
+    for (std::size_t i = 0; i < got.pieces.size(); ++i) EXPECT_EQ(got.pieces[i], b.pieces[i]);
+}
+
+TEST(FrameDecoder, FramesComeOutTheSameHoweverTheStreamIsCut) {
+    Bytes stream = encode(Welcome{1, "a", "s", "poll"});
+    for (const Bytes& f : {encode(Join{"bad name"}), raw({4, 0, 0x99, 0x99}), encode(Ping{7})})
+        stream.insert(stream.end(), f.begin(), f.end());
+    for (std::size_t chunk = 1; chunk <= stream.size(); ++chunk) {
+        FrameDecoder d;
+        std::vector<DecodedFrame> got;
+        for (std::size_t at = 0; at < stream.size(); at += chunk) {
+            d.feed(std::span(stream).subspan(at, std::min(chunk, stream.size() - at)));
+            while (auto f = d.next()) got.push_back(std::move(*f));
+        }
+        ASSERT_EQ(got.size(), 4u) << chunk;
+        EXPECT_EQ(std::get<Welcome>(got[0].message).engine, "poll");
+        EXPECT_EQ(got[1].error, ErrorCode::None);  // the codec does not judge room names
+        EXPECT_EQ(got[2].error, ErrorCode::UnknownType);
+        EXPECT_EQ(got[2].header.type, 0x9999);
+        EXPECT_EQ(std::get<Ping>(got[3].message).token, 7u);
+        EXPECT_EQ(d.buffered(), 0u);
+        EXPECT_FALSE(d.broken());
+    }
+}
+
+TEST(FrameDecoder, ASizeOutsideTheLimitsBreaksTheStreamForGood) {
+    FrameDecoder d(100);
+    d.feed(encode(Ping{1}));
+    d.feed(raw({101, 0, 0x40, 0}));
+    d.feed(encode(Ping{2}));
+    ASSERT_TRUE(d.next());
+    EXPECT_FALSE(d.next());
+    ASSERT_TRUE(d.broken());
+    EXPECT_EQ(d.broken()->size, 101);
+    d.feed(encode(Ping{3}));
+    EXPECT_FALSE(d.next()) << "nothing after a broken frame is trusted";
+    d.reset();
+    d.feed(encode(Ping{4}));
+    EXPECT_EQ(std::get<Ping>(d.next()->message).token, 4u);
+    FrameDecoder small;
+    small.feed(raw({3, 0, 0x40, 0}));
+    EXPECT_FALSE(small.next());
+    EXPECT_TRUE(small.broken());
 }
 
 TEST(TextRules, NamesFollowTheProtocol) {
