@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a fresh Debian 12 machine (apt-get only,
 # and only the packages that are missing).
-#   scripts/install-deps.sh [GROUP...]   groups: core (default), gui, bench, windows,
+#   scripts/install-deps.sh [GROUP...]   groups: core (default), gui, bench, fuzz, windows,
 #                                        all (= every group: what scripts/test.sh needs)
 set -euo pipefail
 SUDO=""
@@ -23,6 +23,8 @@ GUI=(
 # bench/run.sh: the reference servers (Boost.Asio, libuv), the plots, and perf to count the
 # servers' system calls.
 BENCH=(libboost-dev libuv1-dev python3-matplotlib linux-perf)
+# The fuzz targets (tests/fuzz, scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes.
+FUZZ=(clang libfuzzer-14-dev libclang-rt-14-dev)
 
 # The Windows build: MinGW-w64 (posix threads flavour) to cross-compile, Wine to run it,
 # GoogleTest's sources to build it for Windows, and the ImGui and GLFW headers the windows'
@@ -39,9 +41,10 @@ for g in "${groups[@]}"; do
     core) wanted+=("${CORE[@]}") ;;
     gui) wanted+=("${GUI[@]}") ;;
     bench) wanted+=("${BENCH[@]}") ;;
+    fuzz) wanted+=("${FUZZ[@]}") ;;
     windows) wanted+=("${WINDOWS[@]}") ;;
-    all) wanted+=("${CORE[@]}" "${GUI[@]}" "${BENCH[@]}" "${WINDOWS[@]}") ;;
-    *) echo "install-deps.sh: unknown group '$g' (core, gui, bench, windows, all)" >&2; exit 2 ;;
+    all) wanted+=("${CORE[@]}" "${GUI[@]}" "${BENCH[@]}" "${FUZZ[@]}" "${WINDOWS[@]}") ;;
+    *) echo "install-deps.sh: unknown group '$g' (core, gui, bench, fuzz, windows, all)" >&2; exit 2 ;;
   esac
 done
 
