@@ -1,25 +1,68 @@
 #!/usr/bin/env bash
-# The README's test command (and CI's): installs every dependency, builds and tests the Linux
-# side (build/), then cross-builds the Windows side with MinGW and runs its suite and the
-# end-to-end test of chat_server.exe under Wine (scripts/test-windows.sh). Both halves always
-# run; the exit status is 0 only when both passed.
+# The README's test command (and CI's): installs every dependency, then runs each phase in turn:
+#   linux    builds build/ and runs every Linux test (unit, conformance, e2e, GUI, bench smoke)
+#   soak     two minutes of chat_bench soak against chat_server, and its planted-leak checks
+#            (ctest --preset soak: both cores, so on its own)
+#   fuzz     builds the libFuzzer targets (build-fuzz/) and runs each for FUZZ_SECONDS (60)
+#   asan     ASan + UBSan build (build-asan/): the unit tests (with every fuzz corpus input) and
+#            the conformance suite on every Linux engine
+#   tsan     TSan build (build-tsan/): the conformance suite on every Linux engine, with every
+#            live engine switch
+#   windows  cross-builds the Windows side with MinGW and runs its suite and the end-to-end test
+#            of chat_server.exe under Wine (scripts/test-windows.sh)
+# Every phase runs whatever an earlier one did; each prints one summary line, and the exit
+# status is 0 only when all passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 scripts/install-deps.sh all || exit 1
 
-linux_rc=0
-if cmake --preset default && cmake --build --preset default; then
-  ctest --preset default -j2 --timeout 300 || linux_rc=$?
-else
-  linux_rc=1
-fi
-linux_s=$(( $(date +%s) - start ))
+summary=()
+failed=0
+# run_phase NAME COMMAND...: runs it, times it, and records one summary line.
+run_phase() {
+  local name=$1 t0 rc
+  shift
+  t0=$(date +%s)
+  echo "=== phase $name"
+  "$@"
+  rc=$?
+  local line
+  line=$(printf "phase %-8s %s in %4d s" "$name" "$([ "$rc" -eq 0 ] && echo passed || echo FAILED)" \
+         $(( $(date +%s) - t0 )))
+  echo "$line"
+  summary+=("$line")
+  [ "$rc" -eq 0 ] || failed=1
+}
 
-scripts/test-windows.sh
-windows_rc=$?
+linux() {
+  cmake --preset default && cmake --build --preset default &&
+    ctest --preset default -j2 --timeout 300
+}
 
-result() { [ "$1" -eq 0 ] && echo passed || echo FAILED; }
-echo "tests finished in $(( $(date +%s) - start )) s: linux $(result $linux_rc) (${linux_s} s)," \
-     "windows under Wine $(result $windows_rc)"
-[ "$linux_rc" -eq 0 ] && [ "$windows_rc" -eq 0 ]
+# Any sanitizer report fails its test: halt_on_error in the test preset's environment and
+# -fno-sanitize-recover=all in the build (CMakeLists.txt).
+asan() {
+  cmake --preset asan && cmake --build --preset asan &&
+    ctest --preset asan -j2 --timeout 300
+}
+
+# TSan reports a race at once (halt_on_error) and fails the test with exit code 66.
+tsan() {
+  cmake --preset tsan && cmake --build --preset tsan &&
+    ctest --preset tsan -j2 --timeout 300
+}
+
+run_phase linux linux
+run_phase soak ctest --preset soak --timeout 420
+run_phase fuzz scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+run_phase asan asan
+run_phase tsan tsan
+run_phase windows scripts/test-windows.sh
+
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+echo "tests finished in $(( $(date +%s) - start )) s"
+passed=$(printf '%s\n' "${summary[@]}" | grep -c " passed in ")
+echo "phases: $passed passed, $(( ${#summary[@]} - passed )) failed"
+[ "$failed" -eq 0 ]
