@@ -30,6 +30,11 @@ int main(int argc, char** argv) {
     spdlog::set_default_logger(spdlog::stderr_color_mt("chat_server"));
     spdlog::set_level(spdlog::level::from_str(options.log_level));
 
+    // Before the "listening on" line: a client that reads it may signal at once (a handler
+    // installed after it let an early SIGTERM kill the process without BYE).
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+
     ServerApp app(options);
     try {
         app.start();
@@ -41,9 +46,6 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     spdlog::info("serving on {}:{} with engine {}", options.listen, app.server().port(),
                  app.server().engine_name());
-
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
 
     // Operator commands; EOF on stdin (a daemon) just ends this reader.
     std::mutex command_mutex;
