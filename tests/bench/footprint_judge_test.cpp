@@ -48,6 +48,22 @@ TEST(FootprintJudge, MissingThreadsFailAsWellAsExtraOnes) {
     EXPECT_TRUE(judge.judge(reading(41, 66, 10240)).empty());
 }
 
+TEST(FootprintJudge, ABigBaselineGetsFivePercentASmallOneAMebibyte) {
+    FootprintJudge big(5), small(5);
+    big.warm_up(reading(41, 5, 40960));   // 40 MiB: the band is 2 MiB
+    small.warm_up(reading(41, 5, 6144));  // 6 MiB: the band is 1 MiB, not 300 KiB
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_TRUE(big.judge(reading(41, 5, 40960 + 2000)).empty());
+        EXPECT_TRUE(small.judge(reading(41, 5, 6144 + 1000)).empty());
+    }
+    for (int i = 0; i < 2; ++i) {
+        EXPECT_TRUE(big.judge(reading(41, 5, 40960 + 2100)).empty());
+        EXPECT_TRUE(small.judge(reading(41, 5, 6144 + 1100)).empty());
+    }
+    EXPECT_FALSE(big.judge(reading(41, 5, 40960 + 2100)).empty());
+    EXPECT_FALSE(small.judge(reading(41, 5, 6144 + 1100)).empty());
+}
+
 TEST(FootprintJudge, MemoryThatKeepsGrowingFails) {
     FootprintJudge judge = warmed_up();
     std::vector<std::string> problems;
@@ -56,13 +72,14 @@ TEST(FootprintJudge, MemoryThatKeepsGrowingFails) {
         problems = judge.judge(reading(41, 65, rss));
     ASSERT_EQ(problems.size(), 1u);
     EXPECT_NE(problems[0].find("for 3 readings in a row"), std::string::npos) << problems[0];
-    // 100 KiB a cycle: the 7th reading is the first above 5% of 10 MiB, the 9th the third.
-    EXPECT_EQ(cycle, 9);
+    // 100 KiB a cycle: the 12th reading is the first above the band (1 MiB, more than 5% of
+    // 10 MiB), the 14th the third.
+    EXPECT_EQ(cycle, 14);
 }
 
 TEST(FootprintJudge, AOneOffHighWaterMarkAndNoiseUnderTheToleranceDoNot) {
     FootprintJudge judge = warmed_up();
-    for (std::uint64_t rss : {10200, 10500, 11200, 10300, 10600, 11000, 10400, 10700, 11100})
+    for (std::uint64_t rss : {10200, 10500, 11400, 10300, 10600, 11200, 10400, 10700, 11264})
         EXPECT_TRUE(judge.judge(reading(41, 65, rss)).empty()) << rss;
 }
 

@@ -8,9 +8,10 @@
 // - RSS never comes back exactly: glibc keeps freed memory in its arenas (one per thread, up
 //   to 8 per core) and caches the stacks of ended threads. The baseline is the highest
 //   reading of the warm-up cycles, which ran the same load and visited every engine, so the
-//   caches are already full; a reading above it by more than the tolerance fails only when
-//   the next two readings are above it too. A leak keeps growing, so it stays above; a
-//   one-off high-water mark of the allocator shows once and falls back under.
+//   caches are already full; a reading above it by more than the tolerance (and at least
+//   1 MiB: at a 6 MiB baseline 5% is a few heap steps) fails only when the next two readings
+//   are above it too. A leak keeps growing, so it stays above; a one-off high-water mark of
+//   the allocator shows once and falls back under.
 #pragma once
 
 #include <chrono>
