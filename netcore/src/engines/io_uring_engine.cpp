@@ -67,6 +67,9 @@ struct Slot {
     ConnectionPtr conn;
     bool recv_armed = false;
     bool paused = false;  // recv cancelled: the peer's own answers are backlogged
+    // Input the kernel had already taken when the recv was cancelled: kept, in order, and
+    // handed over as the answers drain (delivering it at once is what overflowed the queue).
+    std::vector<std::byte> held;
     bool send_armed = false;
     bool closing = false;  // cancels sent; finalized once nothing is in flight
     CloseReason observed = CloseReason::PeerClosed;
@@ -593,9 +596,14 @@ class IoUringEngine final : public Engine {
             data = s->buffer.data();
         }
         if (s && final) s->recv_armed = false;
-        // Delivered even while closing or draining: bytes the kernel took are never dropped.
-        if (s && res > 0 && data)
-            s->conn->deliver(std::span(data, static_cast<std::size_t>(res)), host_->handler());
+        // Bytes the kernel took are never dropped: delivered now, even while closing or
+        // draining, or held while the peer's answers are backlogged.
+        if (s && res > 0 && data) {
+            if (!s->held.empty() || (s->paused && !draining_))
+                s->held.insert(s->held.end(), data, data + res);
+            else
+                s->conn->deliver(std::span(data, static_cast<std::size_t>(res)), host_->handler());
+        }
         if (bid >= 0) recycle(static_cast<unsigned>(bid));
         if (!s) return;
 
@@ -606,6 +614,7 @@ class IoUringEngine final : public Engine {
             if (s->recv_armed) cancel(tag(Op::Recv, id));
         }
         if (res == 0) {
+            deliver_held(*s, true);  // what it asked for before its FIN comes first
             conn.peer_finished();
         } else if (res == -ENOBUFS) {
             enobufs_.fetch_add(1, std::memory_order_relaxed);
@@ -622,6 +631,18 @@ class IoUringEngine final : public Engine {
         finish_if_idle(*s);
     }
 
+    // Hands held input to the service a buffer at a time while the answers are not backlogged
+    // (or all of it: before a FIN, or before the next engine takes over).
+    void deliver_held(Slot& s, bool all) {
+        std::size_t at = 0;
+        while (at < s.held.size() && (all || !s.conn->output_backlogged())) {
+            const std::size_t n = std::min<std::size_t>(kBufferSize, s.held.size() - at);
+            s.conn->deliver(std::span(s.held).subspan(at, n), host_->handler());
+            at += n;
+        }
+        s.held.erase(s.held.begin(), s.held.begin() + static_cast<std::ptrdiff_t>(at));
+    }
+
     void on_send(std::uint64_t id, int res) {
         auto it = slots_.find(id);
         if (it == slots_.end()) return;
@@ -630,8 +651,11 @@ class IoUringEngine final : public Engine {
         // A cancelled send reports -ECANCELED or what it sent before.
         s.conn->end_write(res > 0 ? static_cast<std::size_t>(res) : 0);
         if (s.paused && !s.conn->output_backlogged()) {
-            s.paused = false;
-            arm_recv_if_wanted(s);
+            deliver_held(s, false);
+            if (s.held.empty() && !s.conn->output_backlogged()) {
+                s.paused = false;
+                arm_recv_if_wanted(s);
+            }
         }
         if (res < 0 && res != -ECANCELED && res != -EINTR && res != -EAGAIN)
             begin_close(s, CloseReason::Reset);
@@ -644,6 +668,7 @@ class IoUringEngine final : public Engine {
     // completion is in, delivering what recvs still bring.
     void begin_drain() {
         draining_ = true;
+        for (auto& [id, s] : slots_) deliver_held(*s, true);  // the next engine reads what follows
         rearm_.clear();
         if (accept_armed_) cancel(tag(Op::Accept));
         if (accept_retry_armed_) cancel(tag(Op::AcceptRetry));
