@@ -6,6 +6,8 @@
 #   fuzz     builds the libFuzzer targets (build-fuzz/) and runs each for FUZZ_SECONDS (60)
 #   asan     ASan + UBSan build (build-asan/): the unit tests (with every fuzz corpus input) and
 #            the conformance suite on every Linux engine
+#   tsan     TSan build (build-tsan/): the conformance suite on every Linux engine, with every
+#            live engine switch
 #   windows  cross-builds the Windows side with MinGW and runs its suite and the end-to-end test
 #            of chat_server.exe under Wine (scripts/test-windows.sh)
 # Every phase runs whatever an earlier one did; each prints one summary line, and the exit
@@ -45,8 +47,7 @@ asan() {
     ctest --preset asan -j2 --timeout 300
 }
 
-# TSan reports a race at once (halt_on_error) and fails the test with exit code 66. Not a CI
-# phase yet: io_uring's backpressure lets a pipelining client be cut off at TSan's speed.
+# TSan reports a race at once (halt_on_error) and fails the test with exit code 66.
 tsan() {
   cmake --preset tsan && cmake --build --preset tsan &&
     ctest --preset tsan -j2 --timeout 300
@@ -56,6 +57,7 @@ run_phase linux linux
 run_phase soak ctest --preset soak --timeout 420
 run_phase fuzz scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 run_phase asan asan
+run_phase tsan tsan
 run_phase windows scripts/test-windows.sh
 
 echo "=== summary"
