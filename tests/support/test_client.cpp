@@ -12,9 +12,18 @@
 #include <unistd.h>
 #endif
 
+#include <spdlog/spdlog.h>
+
 #include <cstring>
 
 namespace testing_support {
+
+// spdlog's registry is a function-local static inside Debian's libspdlog.so, which is not built
+// with TSan: when an engine thread makes the process' first log call while the main thread
+// makes another, TSan cannot see the guard that orders the registry's construction before the
+// other thread's read, and reports a race that is not there. Creating it before main() (before
+// any thread, as chat_server does by setting the log level first) leaves nothing to see.
+[[maybe_unused]] static const auto* const log_registry_ready = spdlog::default_logger_raw();
 
 TestClient::TestClient(std::uint16_t port, int rcvbuf) {
     netcore::init_sockets();
