@@ -64,6 +64,16 @@ TEST(FootprintJudge, ABigBaselineGetsFivePercentASmallOneAMebibyte) {
     EXPECT_FALSE(small.judge(reading(41, 5, 6144 + 1100)).empty());
 }
 
+TEST(FootprintJudge, BuffersTheConnectionsMayKeepWidenTheBand) {
+    FootprintJudge judge(5, 30 * FootprintJudge::kKeptPerConnectionKib);  // 30 members: 3.75 MiB
+    judge.warm_up(reading(41, 5, 6144));
+    for (int i = 0; i < 5; ++i) EXPECT_TRUE(judge.judge(reading(41, 5, 6144 + 4800)).empty());
+    for (int i = 0; i < 2; ++i) EXPECT_TRUE(judge.judge(reading(41, 5, 6144 + 4900)).empty());
+    const auto problems = judge.judge(reading(41, 5, 6144 + 4900));
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_NE(problems[0].find("plus 3.8 MiB of buffers"), std::string::npos) << problems[0];
+}
+
 TEST(FootprintJudge, MemoryThatKeepsGrowingFails) {
     FootprintJudge judge = warmed_up();
     std::vector<std::string> problems;

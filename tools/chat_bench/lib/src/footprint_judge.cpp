@@ -68,15 +68,16 @@ std::vector<std::string> FootprintJudge::judge(const ProcFootprint& f) {
     if (!within(f.threads, b.threads))
         problems.push_back(count_problem("threads", f.threads, b.threads));
     const double base = static_cast<double>(b.memory.rss_kib);
-    const double limit = base + std::max(tolerance_ * base, kMinRssBandKib);
+    const double limit = base + std::max(tolerance_ * base, kMinRssBandKib) + kept_kib_;
     rss_over_in_a_row_ = static_cast<double>(f.memory.rss_kib) > limit ? rss_over_in_a_row_ + 1 : 0;
     if (rss_over_in_a_row_ >= kRssReadingsOver) {
-        char buf[160];
+        char buf[200];
         std::snprintf(buf, sizeof buf,
-                      "RSS %.1f MiB, over %.0f%% (at least 1 MiB) above the baseline's %.1f MiB "
-                      "for %d readings in a row",
-                      f.memory.rss_kib / 1024.0, 100 * tolerance_, b.memory.rss_kib / 1024.0,
-                      rss_over_in_a_row_);
+                      "RSS %.1f MiB, more than %.1f MiB above the baseline's %.1f MiB (%.0f%%, at "
+                      "least 1 MiB, plus %.1f MiB of buffers its connections may keep) for %d "
+                      "readings in a row",
+                      f.memory.rss_kib / 1024.0, (limit - base) / 1024.0, base / 1024.0,
+                      100 * tolerance_, kept_kib_ / 1024.0, rss_over_in_a_row_);
         problems.push_back(buf);
     }
     return problems;

@@ -41,7 +41,8 @@ SoakCycles::SoakCycles(const CommonOptions& common, const SoakOptions& options, 
       home_(std::move(home)),
       others_(std::move(others)),
       flood_room_("flood" + std::to_string(::getpid())),
-      judge_(options.tolerance_pct) {}
+      judge_(options.tolerance_pct,
+             FootprintJudge::kKeptPerConnectionKib * static_cast<double>(options.members)) {}
 
 std::optional<ProcFootprint> SoakCycles::read_settled() {
     return judge_.settle([&] { return read_footprint(server_.pid()); }, kSettle);
@@ -223,7 +224,8 @@ std::string describe_cycle(const SoakCycle& c, const FootprintJudge& judge, doub
     line += " " + si(c.deliveries / cycle_s) + " deliveries/s, " + std::to_string(c.churned) +
             " churned, " + std::to_string(c.resets) + " resets, slow consumer " +
             (c.sloth.cut_off ? "cut at " + mib(c.sloth.flooded_bytes >> 10) : "NOT cut") + ", " +
-            std::to_string(c.gaps) + " gaps, " + std::to_string(c.duplicates) + " dups";
+            std::to_string(c.gaps) + " gaps, " + std::to_string(c.duplicates) +
+            " dups, longest silence " + fixed(c.quiet.longest_s * 1000, 0) + " ms";
     if (c.footprint) {
         const auto& f = *c.footprint;
         line += "; " + describe(f);
