@@ -187,7 +187,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0.05, 10080.0))
         ->capture_default_str();
     soak->add_option("--spawn-server", so.server_binary,
-                     "the chat_server to start (default: the one beside chat_bench)");
+                     "the chat_server to start (default: the one beside chat_bench); the "
+                     "server itself, not a wrapper: its pid is the one read in /proc");
     soak->add_option("--server-log", so.server_log,
                      "write the server's stderr (its log) to this file, not to chat_bench's");
     std::string soak_engine_list;  // one word: a list option would swallow what follows `--`

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "chat_bench/setup.hpp"
+#include "netcore/engine_registry.hpp"
 
 namespace chat_bench {
 namespace {
@@ -224,7 +225,11 @@ std::vector<std::string> list_server_engines(const std::string& binary) {
     while (std::getline(lines, line)) {
         std::istringstream words(line);
         std::string name;
-        if (words >> name) engines.push_back(name);
+        // Only engine names: a wrapper (a profiler, a script) may print lines of its own.
+        if (!(words >> name)) continue;
+        const auto& known = netcore::engines();
+        if (std::any_of(known.begin(), known.end(), [&](const auto& e) { return e.name == name; }))
+            engines.push_back(name);
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || engines.empty())
         throw SetupError(binary + " --list-engines failed: is it chat_server?");
