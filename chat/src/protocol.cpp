@@ -40,6 +40,8 @@ std::string_view error_name(ErrorCode code) {
             return "timeout";
         case ErrorCode::RoomInvalid:
             return "room_invalid";
+        case ErrorCode::Unavailable:
+            return "unavailable";
     }
     return "unknown";
 }

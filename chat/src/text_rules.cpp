@@ -1,6 +1,7 @@
 #include "chat/text_rules.hpp"
 
 #include <cstdint>
+#include <string>
 
 namespace chat {
 namespace {
@@ -90,6 +91,17 @@ bool is_valid_name(std::string_view s, std::size_t max_bytes) {
         i += n;
     }
     return true;
+}
+
+std::string chat_text_problem(std::string_view text) {
+    if (text.empty()) return "the text is empty";
+    if (text.size() > kMaxTextBytes)
+        return "the text is " + std::to_string(text.size()) + " bytes; the limit is " +
+               std::to_string(kMaxTextBytes);
+    if (!is_valid_utf8(text)) return "the text is not valid UTF-8";
+    if (!is_clean_str(text, true))
+        return "the text holds a control character (only a newline is allowed)";
+    return {};
 }
 
 std::string fold_nick(std::string_view nick) {

@@ -60,6 +60,7 @@ enum class ErrorCode : std::uint16_t {
     RateLimited = 15,
     Timeout = 16,
     RoomInvalid = 17,
+    Unavailable = 18,  // revision 2: the shared state of a cluster cannot be reached
 };
 
 enum class RoomEventKind : std::uint8_t { Joined = 1, Left = 2 };

@@ -19,6 +19,9 @@ inline bool is_valid_nick(std::string_view s) {
 inline bool is_valid_room(std::string_view s) {
     return is_valid_name(s, kMaxRoomBytes);
 }
+// Why `text` is not valid chat text (1..1024 bytes of UTF-8 with no NUL and no control
+// character but '\n'), or "" when it is. Operator texts (NOTICE, a kick's reason) follow it too.
+std::string chat_text_problem(std::string_view text);
 // The key nicks are compared by: ASCII letters folded to lower case.
 std::string fold_nick(std::string_view nick);
 

@@ -1,0 +1,258 @@
+// One handler per client message, chosen with std::visit over the decoded message; the checks
+// several of them share (logged in and still active, member of the room, within the rate) are
+// written once below.
+#include <spdlog/spdlog.h>
+
+#include <optional>
+
+#include "chat/text_rules.hpp"
+#include "netcore/engine_registry.hpp"
+#include "service_core.hpp"
+
+namespace chat::detail {
+namespace {
+
+class Handler {
+  public:
+    Handler(ServiceCore& core, Session& s) : core_(core), s_(s) {}
+
+    void operator()(Hello& m);
+    void operator()(Join& m);
+    void operator()(Leave& m);
+    void operator()(ListRooms&);
+    void operator()(Say& m);
+    void operator()(Whisper& m);
+    void operator()(Move& m);
+    void operator()(InfoReq&);
+    void operator()(Bye&);
+    void operator()(Pong&) {}  // an answer to nothing we asked: ignored
+    // ECHO and PING are answered before decoding (frames.cpp); server-only messages were
+    // turned away by is_client_type(). Neither gets here.
+    template <class ServerOnly>
+    void operator()(ServerOnly&) {}
+
+  private:
+    // The session's lock, while the session is still Active (a kick or a timeout may have
+    // ended it since its frame was read); nothing when it is not.
+    std::optional<Lock> lock_active();
+    // For SAY, MOVE and LEAVE: the session's lock and the named room, when the name is valid
+    // and the session is in that room; otherwise answers room_invalid / not_in_room.
+    struct Membership {
+        Lock lock;
+        RoomPtr room;
+    };
+    std::optional<Membership> membership(const std::string& room, MsgType type);
+    RoomPtr joined(const std::string& room) const;  // the session's lock held
+    // For SAY, WHISPER and MOVE: false, after ERROR rate_limited, when over --rate-limit.
+    bool within_rate(MsgType type);
+    // Publishes a change to a room the session is in; answers `unavailable` if it cannot be.
+    void publish(Room& room, RoomChange change, MsgType type);
+    bool password_ok(const std::string& attempt);  // the session's lock held
+    void error(ErrorCode code, MsgType type, std::string detail) {
+        send_error(s_, code, type, std::move(detail), core_.traffic);
+    }
+
+    ServiceCore& core_;
+    Session& s_;
+};
+
+std::optional<Lock> Handler::lock_active() {
+    Lock lock(s_.mutex);
+    if (!s_.is_active()) return std::nullopt;
+    return lock;
+}
+
+RoomPtr Handler::joined(const std::string& room) const {
+    s_.mutex.assert_held();
+    for (const RoomPtr& r : s_.rooms)
+        if (r->name() == room) return r;
+    return nullptr;
+}
+
+std::optional<Handler::Membership> Handler::membership(const std::string& room, MsgType type) {
+    if (!is_valid_room(room)) {
+        error(ErrorCode::RoomInvalid, type, "bad room name");
+        return std::nullopt;
+    }
+    auto lock = lock_active();
+    if (!lock) return std::nullopt;
+    RoomPtr r = joined(room);
+    if (!r) {
+        error(ErrorCode::NotInRoom, type, "not in " + room);
+        return std::nullopt;
+    }
+    return Membership{std::move(*lock), std::move(r)};
+}
+
+bool Handler::within_rate(MsgType type) {
+    if (s_.rate.take(core_.config.rate_limit, Clock::now())) return true;
+    error(ErrorCode::RateLimited, type,
+          type == MsgType::Move ? "slow down: move dropped" : "slow down: message dropped");
+    return false;
+}
+
+void Handler::publish(Room& room, RoomChange change, MsgType type) {
+    if (core_.order->publish(room, std::move(change), &s_) == Published::Unavailable)
+        error(ErrorCode::Unavailable, type, "the cluster cannot be reached; try again");
+}
+
+// ---------------------------------------------------------------- login
+
+void Handler::operator()(Hello& m) {
+    const auto type = MsgType::Hello;
+    const Lock lock(s_.mutex);
+    const SessionState state = s_.state.load(std::memory_order_acquire);
+    if (state == SessionState::Closing) return;
+    if (state == SessionState::Active)
+        return error(ErrorCode::AlreadyLoggedIn, type, "already logged in as " + s_.nick);
+    if (m.version != kProtocolVersion)
+        return error(ErrorCode::VersionUnsupported, type,
+                     "this server speaks version 1, not " + std::to_string(m.version));
+    if (!is_valid_nick(m.nick))
+        return error(ErrorCode::NickInvalid, type,
+                     "a nick is 1..24 bytes with no spaces or control characters");
+    if (!password_ok(m.password)) return;
+    // Written before the nick is claimed: whoever finds the session in the registry reads it.
+    s_.nick = std::move(m.nick);
+    s_.nick_key = fold_nick(s_.nick);
+    if (!core_.nicks.claim(s_.nick_key, s_.shared_from_this())) {
+        const std::string taken = std::move(s_.nick);
+        s_.nick.clear();
+        s_.nick_key.clear();
+        return error(ErrorCode::NickTaken, type, taken + " is taken");
+    }
+    s_.state.store(SessionState::Active, std::memory_order_release);  // Handshake -> Active
+    core_.sessions.handshake_finished();
+    send_message(s_,
+                 Welcome{static_cast<std::uint32_t>(s_.conn->id()), s_.nick,
+                         core_.config.server_name, core_.engine_name()},
+                 core_.traffic);
+}
+
+bool Handler::password_ok(const std::string& attempt) {
+    s_.mutex.assert_held();
+    PasswordGuard& guard = core_.passwords;
+    if (!guard.required()) return true;
+    const auto now = Clock::now();
+    if (const auto left = guard.paused_for(s_.address, now); left > Clock::duration::zero()) {
+        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+        error(ErrorCode::RateLimited, MsgType::Hello,
+              "too many wrong passwords from " + s_.address + ": try again in " +
+                  std::to_string(ms) + " ms");
+        return false;
+    }
+    if (guard.matches(attempt)) {
+        guard.succeeded(s_.address);
+        return true;
+    }
+    const PasswordGuard::Failure failure = guard.failed(s_.address, now);
+    core_.refused.bad_password.fetch_add(1, std::memory_order_relaxed);
+    const auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(failure.delay);
+    spdlog::warn("wrong password from {} (session {}, {} in a row): answered after {} ms",
+                 s_.address, s_.conn->id(), failure.count, delay.count());
+    Bytes answer;
+    encode(answer, Error{ErrorCode::BadPassword, static_cast<std::uint16_t>(MsgType::Hello),
+                         "wrong server password"});
+    if (delay.count() == 0) {
+        send_frame(s_, answer, core_.traffic);
+    } else {
+        // Held back by the timer thread, never by an engine thread's sleep.
+        core_.timers.at(
+            now + failure.delay,
+            [held = s_.weak_from_this(), answer = std::move(answer), &traffic = core_.traffic] {
+                if (const SessionPtr s = held.lock()) send_frame(*s, answer, traffic);
+            });
+    }
+    return false;
+}
+
+// ---------------------------------------------------------------- rooms
+
+void Handler::operator()(Join& m) {
+    if (!is_valid_room(m.room))
+        return error(ErrorCode::RoomInvalid, MsgType::Join,
+                     "a room name is 1..32 bytes with no spaces or control characters");
+    const auto lock = lock_active();
+    if (!lock) return;
+    if (const RoomPtr room = joined(m.room)) {  // again: JOINED again, no event
+        const Lock room_lock = room->lock();
+        return room->reply_joined(s_);
+    }
+    for (;;) {
+        RoomPtr room = core_.rooms.open(m.room);
+        switch (core_.order->publish(*room, Entered{s_.nick}, &s_)) {
+            case Published::Done:
+                s_.rooms.push_back(std::move(room));
+                return;
+            case Published::RoomRetired:  // emptied meanwhile: open() now makes a new one
+                continue;
+            case Published::Unavailable:
+                return error(ErrorCode::Unavailable, MsgType::Join,
+                             "the cluster cannot be reached; try again");
+        }
+    }
+}
+
+void Handler::operator()(Leave& m) {
+    const auto member = membership(m.room, MsgType::Leave);
+    if (!member) return;
+    if (core_.leave(s_, member->room, ExitCause::Asked) == Published::Unavailable)
+        error(ErrorCode::Unavailable, MsgType::Leave, "the cluster cannot be reached; try again");
+}
+
+void Handler::operator()(ListRooms&) {
+    Rooms out;
+    for (const RoomPtr& room : core_.rooms.all()) {
+        const Lock lock = room->lock();
+        if (!room->retired())
+            out.rooms.push_back({room->name(), static_cast<std::uint32_t>(room->member_count())});
+    }
+    send_message(s_, out, core_.traffic);
+}
+
+void Handler::operator()(Say& m) {
+    if (!within_rate(MsgType::Say)) return;
+    const auto member = membership(m.room, MsgType::Say);
+    if (!member) return;
+    publish(*member->room, Said{s_.nick, std::move(m.text)}, MsgType::Say);
+}
+
+void Handler::operator()(Move& m) {
+    if (!within_rate(MsgType::Move)) return;
+    const auto member = membership(m.room, MsgType::Move);
+    if (!member) return;
+    publish(*member->room, Moved{s_.nick, m.x, m.y}, MsgType::Move);
+}
+
+// ---------------------------------------------------------------- the rest
+
+void Handler::operator()(Whisper& m) {
+    if (!within_rate(MsgType::Whisper)) return;
+    const SessionPtr target = is_valid_nick(m.to) ? core_.nicks.find(fold_nick(m.to)) : nullptr;
+    if (!target) return error(ErrorCode::NoSuchUser, MsgType::Whisper, "no user " + m.to);
+    Bytes frame;
+    encode(frame, Whispered{s_.nick, target->nick, std::move(m.text)});
+    send_frame(*target, frame, core_.traffic);
+    if (target.get() != &s_) send_frame(s_, frame, core_.traffic);
+}
+
+void Handler::operator()(InfoReq&) {
+    const ServiceTotals t = core_.totals();
+    send_message(s_,
+                 Info{core_.engine_name(), netcore::platform_name(), t.sessions, t.rooms,
+                      t.uptime_ms, t.frames_in, t.frames_out, t.bytes_in, t.bytes_out},
+                 core_.traffic);
+}
+
+void Handler::operator()(Bye&) {
+    const Lock lock(s_.mutex);
+    core_.end_session(s_, nullptr);
+}
+
+}  // namespace
+
+void dispatch(ServiceCore& core, Session& s, AnyMessage& msg) {
+    std::visit(Handler(core, s), msg);
+}
+
+}  // namespace chat::detail

@@ -1,0 +1,99 @@
+// Connections opening and closing, and the transitions that end a session.
+#include <spdlog/spdlog.h>
+
+#include "log_throttle.hpp"
+#include "service_core.hpp"
+
+namespace chat::detail {
+namespace {
+
+void refuse(netcore::Connection& conn, const AnyMessage& why) {
+    Bytes frame;
+    encode(frame, why);
+    conn.send(frame);
+    conn.close();
+}
+
+// Refusals come in floods when someone is at it: one line per reason every 10 s at most.
+void log_refusal(Verdict verdict, const netcore::Connection& conn, const std::string& detail) {
+    static LogThrottle server_full{std::chrono::seconds(10)}, per_address{std::chrono::seconds(10)},
+        handshakes{std::chrono::seconds(10)};
+    LogThrottle& throttle = verdict == Verdict::AddressFull      ? per_address
+                            : verdict == Verdict::HandshakesFull ? handshakes
+                                                                 : server_full;
+    std::uint64_t held_back = 0;
+    if (!throttle.allow(held_back)) return;
+    if (held_back)
+        spdlog::warn("refused {}: {} ({} more refused for this reason since the last line)",
+                     conn.peer(), detail, held_back);
+    else
+        spdlog::warn("refused {}: {}", conn.peer(), detail);
+}
+
+}  // namespace
+
+void ServiceCore::open(const netcore::ConnectionPtr& conn) {
+    Admission admission = sessions.admit(conn);
+    switch (admission.verdict) {
+        case Verdict::Admitted:
+            conn->user_data = admission.session.get();
+            return;
+        case Verdict::ShuttingDown:  // a client reconnecting into the shutdown grace
+            return refuse(*conn, Bye{admission.detail});
+        case Verdict::ServerFull:
+            refused.server_full.fetch_add(1, std::memory_order_relaxed);
+            break;
+        case Verdict::AddressFull:
+            refused.per_address.fetch_add(1, std::memory_order_relaxed);
+            break;
+        case Verdict::HandshakesFull:
+            refused.handshakes.fetch_add(1, std::memory_order_relaxed);
+            break;
+    }
+    log_refusal(admission.verdict, *conn, admission.detail);
+    refuse(*conn, Error{ErrorCode::ServerFull, 0, admission.detail});
+}
+
+void ServiceCore::close(netcore::Connection& conn, netcore::CloseReason reason) {
+    Session* raw = session_of(conn);
+    if (!raw) return;  // refused at open
+    const ReaderCheck::Scope reader(raw->reader);
+    const SessionPtr s = sessions.remove(conn.id());
+    if (!s) return;
+    spdlog::debug("session {} ({}) closed: {}", conn.id(), s->nick.empty() ? conn.peer() : s->nick,
+                  netcore::to_string(reason));
+    {
+        const Lock lock(s->mutex);
+        begin_closing(*s, ExitCause::Disconnected);
+    }
+    conn.user_data = nullptr;
+}
+
+void ServiceCore::begin_closing(Session& s, ExitCause cause) {
+    s.mutex.assert_held();
+    const SessionState was = s.state.load(std::memory_order_acquire);
+    if (was == SessionState::Closing) return;
+    while (!s.rooms.empty()) leave(s, s.rooms.back(), cause);
+    if (!s.nick_key.empty()) nicks.release(s.nick_key, &s);
+    if (was == SessionState::Handshake) sessions.handshake_finished();
+    s.state.store(SessionState::Closing, std::memory_order_release);  // Handshake/Active -> Closing
+}
+
+void ServiceCore::end_session(Session& s, const AnyMessage* last_words, ExitCause cause) {
+    s.mutex.assert_held();
+    // Out of every room first, so nothing of theirs follows the last words.
+    begin_closing(s, cause);
+    if (last_words) send_message(s, *last_words, traffic);
+    s.conn->close();  // what was queued still goes out first
+}
+
+Published ServiceCore::leave(Session& s, const RoomPtr& room, ExitCause cause) {
+    s.mutex.assert_held();
+    const Published published = order->publish(*room, Exited{s.nick, cause}, &s);
+    if (published == Published::Unavailable && cause == ExitCause::Asked) return published;
+    std::erase(s.rooms, room);
+    if (room->retired()) rooms.forget(*room);
+    return published;
+}
+
+}  // namespace chat::detail

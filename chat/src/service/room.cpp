@@ -1,0 +1,111 @@
+#include "room.hpp"
+
+#include <algorithm>
+#include <type_traits>
+
+namespace chat::detail {
+
+Room::Room(std::string name, TrafficCounters& traffic)
+    : name_(std::move(name)), traffic_(traffic) {}
+
+std::uint64_t Room::next_seq() const {
+    mutex_.assert_held();
+    return next_seq_;
+}
+
+std::size_t Room::member_count() const {
+    mutex_.assert_held();
+    return members_.size();
+}
+
+RoomInfo Room::info() const {
+    mutex_.assert_held();
+    return RoomInfo{name_, members_, next_seq_, board_};
+}
+
+void Room::apply(const OrderedChange& ordered, Session* origin) {
+    mutex_.assert_held();
+    std::visit(
+        [&](const auto& change) {
+            using T = std::decay_t<decltype(change)>;
+            if constexpr (std::is_same_v<T, Said>)
+                apply_said(ordered.seq, change);
+            else if constexpr (std::is_same_v<T, Entered>)
+                apply_entered(change, origin);
+            else if constexpr (std::is_same_v<T, Exited>)
+                apply_exited(change, origin);
+            else
+                apply_moved(change);
+        },
+        ordered.change);
+}
+
+void Room::apply_said(std::uint64_t seq, const Said& said) {
+    next_seq_ = seq + 1;
+    send_all(Message{name_, seq, said.time_us, said.from, said.text});
+}
+
+void Room::apply_entered(const Entered& entered, Session* origin) {
+    members_.push_back(entered.nick);
+    if (origin) {
+        local_.push_back(origin);
+        send_joined(*origin);
+    }
+    send_all(RoomEvent{name_, RoomEventKind::Joined, entered.nick}, origin);
+    if (origin && !board_.empty()) send_board(origin);
+}
+
+void Room::apply_exited(const Exited& exited, Session* origin) {
+    std::erase(members_, exited.nick);
+    if (origin)
+        std::erase(local_, origin);
+    else
+        std::erase_if(local_, [&](const Session* s) { return s->nick == exited.nick; });
+    const bool had_piece =
+        std::erase_if(board_, [&](const Piece& p) { return p.nick == exited.nick; }) > 0;
+    if (origin && exited.cause == ExitCause::Asked) send_message(*origin, Left{name_}, traffic_);
+    if (members_.empty()) {
+        retired_.store(true, std::memory_order_release);
+        return;
+    }
+    if (exited.cause == ExitCause::Shutdown) return;  // everyone here is leaving as well
+    send_all(RoomEvent{name_, RoomEventKind::Left, exited.nick});
+    if (had_piece) send_board(nullptr);
+}
+
+void Room::apply_moved(const Moved& moved) {
+    const auto piece = std::find_if(board_.begin(), board_.end(),
+                                    [&](const Piece& p) { return p.nick == moved.nick; });
+    if (piece == board_.end()) {
+        board_.push_back({moved.nick, moved.x, moved.y});
+    } else {
+        piece->x = moved.x;
+        piece->y = moved.y;
+    }
+    send_board(nullptr);
+}
+
+void Room::reply_joined(Session& member) {
+    mutex_.assert_held();
+    send_joined(member);
+}
+
+void Room::send_joined(Session& member) {
+    send_message(member, Joined{name_, next_seq_, members_}, traffic_);
+}
+
+void Room::send_board(Session* only) {
+    const Board board{name_, board_};
+    if (only)
+        send_message(*only, board, traffic_);
+    else
+        send_all(board);
+}
+
+void Room::send_all(const AnyMessage& msg, const Session* except) {
+    Bytes frame;
+    encode(frame, msg);
+    send_to_all(local_, frame, traffic_, except);
+}
+
+}  // namespace chat::detail

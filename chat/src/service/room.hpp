@@ -1,0 +1,66 @@
+// One room: its members, its board, its MESSAGE seq, and the delivery of its changes to the
+// members on this node.
+//
+// Everything here is guarded by the room's own lock (rank Room), so rooms proceed in parallel
+// on the multi-threaded engines while each room has exactly one order: changes are applied and
+// their frames queued on every member's connection under that lock, so every member sees the
+// room's frames in the same order, and a MESSAGE's seq is the order itself.
+//
+// Under the room lock only connections are written to; no session lock is taken (a session
+// lock is taken before a room lock, never after).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chat/service.hpp"
+#include "delivery.hpp"
+#include "room_changes.hpp"
+#include "session.hpp"
+
+namespace chat::detail {
+
+class Room {
+  public:
+    Room(std::string name, TrafficCounters& traffic);
+
+    const std::string& name() const { return name_; }
+    Lock lock() { return Lock(mutex_); }
+    // Emptied and given up: a joiner must open a fresh room under the name. Readable without
+    // the lock (the directory checks it under its own).
+    bool retired() const { return retired_.load(std::memory_order_acquire); }
+
+    // ---- with lock() held ----
+    std::uint64_t next_seq() const;
+    // Applies one change at its place in the room's order and sends what it means to this
+    // node's members. `origin` is the local session the change came from (the joiner, the
+    // leaver), or null when it came from elsewhere.
+    void apply(const OrderedChange& ordered, Session* origin);
+    // JOINED again, for a member that joins once more.
+    void reply_joined(Session& member);
+    std::size_t member_count() const;
+    RoomInfo info() const;
+
+  private:
+    void apply_said(std::uint64_t seq, const Said& said);
+    void apply_entered(const Entered& entered, Session* origin);
+    void apply_exited(const Exited& exited, Session* origin);
+    void apply_moved(const Moved& moved);
+    void send_joined(Session& member);
+    void send_board(Session* only);  // to `only`, or to every local member when null
+    void send_all(const AnyMessage& msg, const Session* except = nullptr);
+
+    const std::string name_;
+    TrafficCounters& traffic_;
+    mutable RankedMutex mutex_{LockRank::Room};
+    std::vector<std::string> members_;  // every member's nick, in join order
+    std::vector<Session*> local_;       // the members on this node: delivery targets
+    std::vector<Piece> board_;          // in order of first move
+    std::uint64_t next_seq_ = 1;
+    std::atomic<bool> retired_{false};
+};
+
+}  // namespace chat::detail

@@ -1,0 +1,42 @@
+// What can happen to a room. Every change of a room (a message, a join, a leave, a move) is
+// one of these: published to the room's order (RoomOrder), then applied in that order by
+// Room::apply on every node that has members in the room. The structs carry names, not
+// sessions, so that a cluster can store and ship them as they are.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+namespace chat::detail {
+
+struct Said {
+    std::string from, text;
+    std::uint64_t time_us = 0;  // stamped by the order
+};
+struct Entered {
+    std::string nick;
+};
+enum class ExitCause {
+    Asked,         // LEAVE: the leaver gets LEFT
+    Disconnected,  // BYE, a close, a kick or a timeout
+    Shutdown,      // this node goes away with all its members: nobody on it is told
+};
+struct Exited {
+    std::string nick;
+    ExitCause cause = ExitCause::Disconnected;
+};
+struct Moved {
+    std::string nick;
+    std::uint8_t x = 0, y = 0;
+};
+using RoomChange = std::variant<Said, Entered, Exited, Moved>;
+
+// A change at its place in the room's order. Only a Said has a seq (the MESSAGE's), and the
+// order hands them over with no gap: seq is always the room's next_seq.
+struct OrderedChange {
+    std::uint64_t seq = 0;
+    RoomChange change;
+};
+
+}  // namespace chat::detail

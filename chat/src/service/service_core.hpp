@@ -1,0 +1,101 @@
+// The inside of ChatService: its parts and the steps they share. One file per job:
+//   lifecycle.cpp        connections opening and closing, the Closing transition, leaving rooms
+//   frames.cpp           on_data: splitting frames, the lock-free ECHO and PING paths, decoding
+//   dispatch.cpp         one handler per client message, chosen with std::visit
+//   operator_actions.cpp kick, notice, shutdown
+//   snapshots.cpp        sessions(), rooms(), totals()
+//   timeouts.cpp         the timer thread's sweep: handshake and idle timeouts
+//
+// Lock order (checked by RankedMutex in checked builds, see thread_checks.hpp):
+//   Session -> Room -> RoomDirectory | Nicks | SessionTable | Addresses | Timers | Hooks
+// A thread holds at most one session lock and at most one room lock. The locks after Room are
+// leaves: nothing is taken while holding one. Connection::send (netcore's own lock) may be
+// called under any of them; netcore never calls back into the service from it.
+//
+// Threads: engine threads call on_open/on_data/on_close (never two at once for one
+// connection); the timer thread runs the sweep and held answers; operator threads (stdin, the
+// window's controller) call kick/notice/shutdown and the snapshots. Any of them may publish to
+// any room.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "chat/service.hpp"
+#include "delivery.hpp"
+#include "nick_registry.hpp"
+#include "password_guard.hpp"
+#include "room_directory.hpp"
+#include "room_order.hpp"
+#include "service_timers.hpp"
+#include "session_table.hpp"
+
+namespace chat::detail {
+
+struct RefusalCounters {
+    std::atomic<std::uint64_t> server_full{0}, per_address{0}, handshakes{0}, bad_password{0};
+};
+
+class ServiceCore {
+  public:
+    explicit ServiceCore(ServiceConfig config);
+    ~ServiceCore();
+
+    // ---- connection events (lifecycle.cpp, frames.cpp) ----
+    void open(const netcore::ConnectionPtr& conn);
+    std::size_t read(netcore::Connection& conn, std::span<const std::byte> data);
+    void close(netcore::Connection& conn, netcore::CloseReason reason);
+
+    // ---- transitions (lifecycle.cpp); the session's lock held ----
+    // Handshake/Active -> Closing: leaves every room, frees the nick and the handshake slot.
+    void begin_closing(Session& s, ExitCause cause);
+    // Ends a session: begin_closing, then `last_words` (if any), then a graceful close.
+    void end_session(Session& s, const AnyMessage* last_words,
+                     ExitCause cause = ExitCause::Disconnected);
+    // Leaves one room. Only an asked-for leave can fail (Unavailable: still a member).
+    Published leave(Session& s, const RoomPtr& room, ExitCause cause);
+
+    // ---- operator actions (operator_actions.cpp) ----
+    bool kick(const std::string& nick, const std::string& reason);
+    bool notice(const std::string& text);
+    void shutdown(const std::string& reason);
+
+    // ---- snapshots (snapshots.cpp) ----
+    std::vector<SessionInfo> session_infos() const;
+    std::vector<RoomInfo> room_infos() const;
+    ServiceTotals totals() const;
+
+    void set_engine_name_source(std::function<std::string()> source);
+    std::string engine_name() const;
+
+    // ---- timeouts (timeouts.cpp), on the timer thread ----
+    void sweep(Clock::time_point now);
+
+    const ServiceConfig config;
+    const Clock::time_point started = Clock::now();
+    TrafficCounters traffic;
+    RefusalCounters refused;
+    SessionTable sessions;
+    NickRegistry nicks;
+    RoomDirectory rooms;
+    std::unique_ptr<RoomOrder> order;
+    PasswordGuard passwords;
+    ServiceTimers timers;  // started last, stopped first
+
+  private:
+    mutable RankedMutex hooks_mutex_{LockRank::Hooks};
+    std::function<std::string()> engine_name_;
+};
+
+// The session a connection belongs to (null for one refused at open).
+inline Session* session_of(netcore::Connection& conn) {
+    return static_cast<Session*>(conn.user_data);
+}
+
+// Dispatches one decoded client message (dispatch.cpp).
+void dispatch(ServiceCore& core, Session& s, AnyMessage& msg);
+
+}  // namespace chat::detail
