@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -175,12 +176,131 @@ TEST(ChatServerConsole, OperatorCommandsWorkWhileClientsChat) {
     EXPECT_EQ(server.wait_exit(), 0);
 }
 
+// ---- the operator's limits, from loopback (--limit-loopback makes loopback count) ----
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+TEST(ChatServerLimits, MaxPerAddressRefusesTheNextConnectionAndNamesTheCause) {
+    ServerProcess server(
+        kServer, with_prefix({"--port", "0", "--max-per-address", "2", "--limit-loopback"}));
+    const std::uint16_t port = server.wait_listening();
+    ASSERT_NE(port, 0);
+    auto a = std::make_unique<TestClient>(port);
+    TestClient b(port);
+    a->login("a");
+    b.login("b");
+    TestClient c(port);
+    const auto e = c.expect_error(chat::ErrorCode::ServerFull);
+    EXPECT_NE(e.detail.find("127.0.0.1"), std::string::npos) << e.detail;
+    EXPECT_NE(e.detail.find("--max-per-address"), std::string::npos) << e.detail;
+    EXPECT_TRUE(c.wait_closed());
+
+    // When one goes, its slot is free again (once the server has seen it go).
+    a.reset();
+    bool admitted = false;
+    for (int i = 0; i < 100 && !admitted; ++i) {
+        TestClient d(port);
+        d.send(chat::Hello{chat::kProtocolVersion, "d", ""});
+        admitted = std::holds_alternative<chat::Welcome>(d.read());
+        if (!admitted) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(admitted);
+    server.command("/stats");
+    const auto stats = server.read_line().value_or("");
+    // c, and any d that came before the server saw a go.
+    const auto at = stats.find("refused_per_address=");
+    ASSERT_NE(at, std::string::npos) << stats;
+    EXPECT_GE(std::stoi(stats.substr(at + 20)), 1) << stats;
+}
+
+TEST(ChatServerLimits, LoopbackIsNotCountedByDefault) {
+    ServerProcess server(kServer, with_prefix({"--port", "0", "--max-per-address", "1"}));
+    const std::uint16_t port = server.wait_listening();
+    ASSERT_NE(port, 0);
+    std::vector<TestClient> clients;
+    for (int i = 0; i < 5; ++i) {
+        clients.emplace_back(port);
+        EXPECT_EQ(clients.back().login("local" + std::to_string(i)).nick,
+                  "local" + std::to_string(i));
+    }
+}
+
+TEST(ChatServerLimits, MaxHandshakesRefusesConnectionsBeyondThoseNotPastHello) {
+    ServerProcess server(kServer, with_prefix({"--port", "0", "--max-handshakes", "2"}));
+    const std::uint16_t port = server.wait_listening();
+    ASSERT_NE(port, 0);
+    TestClient a(port), b(port);
+    for (TestClient* t : {&a, &b}) {  // both admitted (and still in their handshake)
+        t->send(chat::Ping{7});
+        EXPECT_EQ(t->expect<chat::Pong>().token, 7u);
+    }
+    TestClient c(port);
+    const auto e = c.expect_error(chat::ErrorCode::ServerFull);
+    EXPECT_NE(e.detail.find("--max-handshakes"), std::string::npos) << e.detail;
+    EXPECT_TRUE(c.wait_closed());
+
+    a.login("a");  // past HELLO: a slot is free
+    TestClient d(port);
+    EXPECT_EQ(d.login("d").nick, "d");
+}
+
+TEST(ChatServerLimits, WrongPasswordsAreSlowedDownLoggedAndNeverShown) {
+    const std::string log = ::testing::TempDir() + "chat_server_password.log";
+    {
+        ServerProcess server(kServer, with_prefix({"--port", "0", "--password", "open-sesame"}),
+                             log);
+        const std::uint16_t port = server.wait_listening();
+        ASSERT_NE(port, 0);
+        auto a_owner = std::make_unique<TestClient>(port);
+        auto b_owner = std::make_unique<TestClient>(port);
+        TestClient& a = *a_owner;
+        TestClient& b = *b_owner;
+        a.send(chat::Hello{chat::kProtocolVersion, "ada", "guess-one"});
+        EXPECT_NO_THROW(a.expect_error(chat::ErrorCode::BadPassword, 1000ms));  // at once
+
+        const auto sent = std::chrono::steady_clock::now();
+        a.send(chat::Hello{chat::kProtocolVersion, "ada", "guess-two"});
+        // Meanwhile the address is paused: even the right password is refused.
+        b.send(chat::Hello{chat::kProtocolVersion, "bob", "open-sesame"});
+        const auto paused = b.expect_error(chat::ErrorCode::RateLimited);
+        EXPECT_NE(paused.detail.find("try again"), std::string::npos) << paused.detail;
+        a.expect_error(chat::ErrorCode::BadPassword);
+        EXPECT_GE(std::chrono::steady_clock::now() - sent, 240ms);
+
+        // A PING is answered while a held answer is pending: no engine thread waits.
+        const auto third = std::chrono::steady_clock::now();
+        a.send(chat::Hello{chat::kProtocolVersion, "ada", "guess-three"});
+        a.send(chat::Ping{3});
+        EXPECT_EQ(a.expect<chat::Pong>().token, 3u);
+        EXPECT_LT(std::chrono::steady_clock::now() - third, 400ms);
+        a.expect_error(chat::ErrorCode::BadPassword);
+        EXPECT_GE(std::chrono::steady_clock::now() - third, 490ms);
+
+        EXPECT_EQ(b.login("bob", "open-sesame").nick, "bob");
+        a_owner.reset();  // gone before the shutdown, which would wait for them
+        b_owner.reset();
+        server.command("/quit");
+        EXPECT_EQ(server.wait_exit(), 0);
+    }
+    const std::string text = read_file(log);
+    EXPECT_NE(text.find("wrong password from 127.0.0.1"), std::string::npos) << text;
+    EXPECT_NE(text.find("warn"), std::string::npos) << text;
+    for (const char* secret : {"open-sesame", "guess-one", "guess-two", "guess-three"})
+        EXPECT_EQ(text.find(secret), std::string::npos) << secret << " in the log:\n" << text;
+}
+
 TEST(ChatServerCommandLine, HelpListsTheOptions) {
     std::string out;
     EXPECT_EQ(run_capture(kServer, with_prefix({"--help"}), out), 0);
     for (const char* flag :
          {"--engine", "--listen", "--port", "--password", "--max-sessions", "--max-frame",
-          "--max-send-queue", "--handshake-timeout", "--idle-timeout", "--name", "--list-engines"})
+          "--max-send-queue", "--handshake-timeout", "--idle-timeout", "--name", "--list-engines",
+          "--max-per-address", "--limit-loopback", "--max-handshakes"})
         EXPECT_NE(out.find(flag), std::string::npos) << flag;
 }
 
@@ -202,6 +322,8 @@ TEST(ChatServerCommandLine, BadInputGetsAClearErrorAndNonZeroExit) {
                            {{"--max-frame", "2"}, "--max-frame"},
                            {{"--max-send-queue", "lots"}, "--max-send-queue"},
                            {{"--idle-timeout", "-1"}, "--idle-timeout"},
+                           {{"--max-per-address", "20000000"}, "not in range 0 to 10000000"},
+                           {{"--max-handshakes", "lots"}, "--max-handshakes"},
                            {{"--listen", "not-an-address", "--port", "0"}, "cannot"},
                            {{"--frobnicate"}, "frobnicate"}}) {
         std::string out;

@@ -73,8 +73,11 @@ std::string ServerApp::stats_text() const {
     out << "engine=" << e.engine << " sessions=" << t.sessions << " rooms=" << t.rooms
         << " frames_in=" << t.frames_in << " frames_out=" << t.frames_out
         << " bytes_in=" << t.bytes_in << " bytes_out=" << t.bytes_out
-        << " uptime_ms=" << t.uptime_ms << " threads=" << e.threads << " wakeups=" << e.wakeups
-        << " events=" << e.events << " syscalls=" << e.syscalls;
+        << " uptime_ms=" << t.uptime_ms << " refused_server_full=" << t.refused.server_full
+        << " refused_per_address=" << t.refused.per_address
+        << " refused_handshakes=" << t.refused.handshakes
+        << " bad_passwords=" << t.refused.bad_password << " threads=" << e.threads
+        << " wakeups=" << e.wakeups << " events=" << e.events << " syscalls=" << e.syscalls;
     for (const auto& [k, v] : e.details) out << " [" << k << ": " << v << "]";
     return out.str();
 }

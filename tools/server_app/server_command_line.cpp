@@ -25,6 +25,17 @@ void add_server_options(CLI::App& app, ServerCommandLine& cl) {
     app.add_option("--max-sessions", cl.max_sessions, "most sessions at once")
         ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
         ->capture_default_str();
+    app.add_option("--max-per-address", cl.max_per_address,
+                   "connections from one IP address at once (0: no limit; loopback is not "
+                   "counted unless --limit-loopback)")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{10'000'000}))
+        ->capture_default_str();
+    app.add_flag("--limit-loopback", cl.limit_loopback,
+                 "count loopback peers (127.0.0.0/8, ::1) against --max-per-address too");
+    app.add_option("--max-handshakes", cl.max_handshakes,
+                   "connections not yet past HELLO at once (0: no limit)")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{10'000'000}))
+        ->capture_default_str();
     app.add_option("--max-frame", cl.max_frame, "largest frame accepted, in bytes")
         ->check(CLI::Range(std::size_t{64}, std::size_t{65535}))
         ->capture_default_str();
@@ -81,6 +92,9 @@ chat::ServiceConfig ServerCommandLine::service_config() const {
     c.server_name = name;
     c.password = password;
     c.max_sessions = max_sessions;
+    c.max_per_address = max_per_address;
+    c.limit_loopback = limit_loopback;
+    c.max_handshakes = max_handshakes;
     c.max_frame = max_frame;
     c.handshake_timeout = seconds_to_ms(handshake_timeout_s);
     c.idle_timeout = seconds_to_ms(idle_timeout_s);

@@ -14,6 +14,9 @@ struct ServerCommandLine {
     std::uint16_t port = 7777;
     std::string password;
     std::size_t max_sessions = 10000;
+    std::size_t max_per_address = 64;
+    bool limit_loopback = false;
+    std::size_t max_handshakes = 1024;
     std::size_t max_frame = 65535;
     std::size_t max_send_queue = 8u << 20;
     double handshake_timeout_s = 10;
