@@ -15,6 +15,7 @@
 
 #include "chat/service.hpp"
 #include "netcore/engine.hpp"
+#include "operator_command.hpp"
 
 namespace server_gui {
 
@@ -35,9 +36,9 @@ struct Snapshot {
     bool running = false;
     std::string address;
     std::uint16_t port = 0;
-    std::string engine;       // in use (or to be used at the next start)
-    std::string last_reply;   // of the newest operator command, "error: ..." on failure
-    std::string start_error;  // why the server is not running, if it failed to start
+    std::string engine;              // in use (or to be used at the next start)
+    ops::CommandResult last_result;  // of the newest operator command
+    std::string start_error;         // why the server is not running, if it failed to start
 
     std::vector<chat::SessionInfo> sessions;
     std::vector<chat::RoomInfo> rooms;
@@ -52,7 +53,9 @@ struct Snapshot {
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
 
-// What the operator asks for; the controller carries them out off the UI thread.
+// What the operator asks for; the controller carries them out off the UI thread. Besides
+// starting and stopping, they are the operator commands chat_server takes on stdin, as the
+// same values (ops::), built here directly rather than written out as text.
 struct StartServer {
     std::string listen;
     std::uint16_t port = 0;
@@ -60,16 +63,7 @@ struct StartServer {
     std::string engine;
 };
 struct StopServer {};
-struct SwitchEngine {
-    std::string engine;
-};
-struct KickSession {
-    std::string nick;
-};
-struct SendNotice {
-    std::string text;
-};
-using Command = std::variant<StartServer, StopServer, SwitchEngine, KickSession, SendNotice>;
+using Command = std::variant<StartServer, StopServer, ops::SwitchEngine, ops::Kick, ops::Notice>;
 
 class GuiModel {
   public:

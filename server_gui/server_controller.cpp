@@ -84,45 +84,37 @@ void ServerController::run() {
 }
 
 void ServerController::execute(const Command& command) {
-    std::string reply;
-    std::visit(
-        [&](const auto& c) {
+    const ops::CommandResult result = std::visit(
+        [&](const auto& c) -> ops::CommandResult {
             using T = std::decay_t<decltype(c)>;
             if constexpr (std::is_same_v<T, StartServer>) {
-                if (app_) {
-                    reply = "error: already running";
-                    return;
-                }
+                if (app_) return ops::CommandResult::failure("already running");
                 ServerCommandLine options = options_;
                 options.listen = c.listen;
                 options.port = c.port;
                 options.password = c.password;
                 if (!c.engine.empty()) options.engine = c.engine;
-                reply = start_server(options) ? "started" : "error: " + start_error_;
+                if (!start_server(options)) return ops::CommandResult::failure(start_error_);
+                return ops::CommandResult::success("started");
             } else if constexpr (std::is_same_v<T, StopServer>) {
                 stop_server();
-                reply = "stopped";
-            } else if constexpr (std::is_same_v<T, SwitchEngine>) {
-                if (app_) {
-                    reply = app_->command("/engine " + c.engine);
-                } else {
-                    options_.engine = c.engine;
-                    reply = "engine " + c.engine + " (at the next start)";
-                }
-            } else if constexpr (std::is_same_v<T, KickSession>) {
-                reply = app_ ? app_->command("/kick " + c.nick) : "error: not running";
-            } else if constexpr (std::is_same_v<T, SendNotice>) {
-                reply = app_ ? app_->command("/notice " + c.text) : "error: not running";
+                return ops::CommandResult::success("stopped");
+            } else if constexpr (std::is_same_v<T, ops::SwitchEngine>) {
+                if (app_) return app_->execute(c);
+                options_.engine = c.engine;
+                return ops::CommandResult::success("engine " + c.engine + " (at the next start)");
+            } else {
+                if (!app_) return ops::CommandResult::failure("not running");
+                return app_->execute(c);  // Kick, Notice
             }
         },
         command);
-    if (reply.empty()) return;
-    last_reply_ = reply;
-    announce_(reply);
-    if (reply.rfind("error:", 0) == 0)
-        spdlog::warn("operator: {}", reply);
+    last_result_ = result;
+    announce_(ops::to_text(result));
+    if (result.ok)
+        spdlog::info("operator: {}", result.message);
     else
-        spdlog::info("operator: {}", reply);
+        spdlog::warn("operator: {}", result.message);
 }
 
 void ServerController::sample() {
@@ -136,7 +128,7 @@ void ServerController::sample() {
     snap->serial = ++serial_;
     snap->taken = now;
     snap->running = app_ != nullptr;
-    snap->last_reply = last_reply_;
+    snap->last_result = last_result_;
     snap->start_error = start_error_;
     snap->address = options_.listen;
     snap->port = options_.port;

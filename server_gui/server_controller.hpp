@@ -56,7 +56,8 @@ class ServerController {
 
     // Sampling state: previous totals for rates, and the traffic of the last minute.
     std::uint64_t serial_ = 0;
-    std::string last_reply_, start_error_;
+    ops::CommandResult last_result_;
+    std::string start_error_;
     std::chrono::steady_clock::time_point last_sample_{};
     chat::ServiceTotals last_totals_{};
     netcore::EngineStats last_engine_{};

@@ -20,10 +20,6 @@ void copy_to(char* dst, std::size_t size, const std::string& src) {
     std::snprintf(dst, size, "%s", src.c_str());
 }
 
-bool is_error(const std::string& reply) {
-    return reply.rfind("error:", 0) == 0;
-}
-
 }  // namespace
 
 ControlBar::ControlBar(const std::string& listen, std::uint16_t port, const std::string& password)
@@ -85,10 +81,9 @@ void ControlBar::draw(const Snapshot& snap, std::vector<Command>& commands) {
     } else {
         ImGui::TextColored(kDim, "stopped");
     }
-    if (!snap.last_reply.empty()) {
+    if (const auto& last = snap.last_result; !last.message.empty()) {
         ImGui::SameLine();
-        ImGui::TextColored(is_error(snap.last_reply) ? kError : kDim, "| last: %s",
-                           snap.last_reply.c_str());
+        ImGui::TextColored(last.ok ? kDim : kError, "| last: %s", ops::to_text(last).c_str());
     }
 }
 
@@ -107,7 +102,7 @@ void ControlBar::draw_engine_combo(const Snapshot& snap, std::vector<Command>& c
         for (const auto& info : netcore::engines()) {
             const std::string name(info.name);
             if (ImGui::Selectable(name.c_str(), name == snap.engine)) {
-                commands.push_back(SwitchEngine{name});
+                commands.push_back(ops::SwitchEngine{name});
                 pending_engine_ = name;
                 pending_serial_ = snap.serial;
             }

@@ -23,7 +23,7 @@ void NoticePanel::draw(const Snapshot& snap, std::vector<Command>& commands) {
     gui_common::test_hooks::report_item("notice_button");
     ImGui::EndDisabled();
     if (send && text_[0] != '\0') {
-        commands.push_back(SendNotice{text_});
+        commands.push_back(ops::Notice{text_});
         text_[0] = '\0';
     }
 }

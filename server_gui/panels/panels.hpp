@@ -70,7 +70,7 @@ class NoticePanel {
     void draw(const Snapshot& snap, std::vector<Command>& commands);
 
   private:
-    char text_[512] = {};
+    char text_[chat::kMaxTextBytes + 1] = {};  // a NOTICE holds at most 1024 bytes
 };
 
 }  // namespace server_gui

@@ -166,7 +166,7 @@ void SessionsPanel::draw(const Snapshot& snap, std::vector<Command>& commands) {
             ImGui::TableSetColumnIndex(kKick);
             // Kicking goes by nick, so a session still in its handshake cannot be kicked.
             ImGui::BeginDisabled(s.nick.empty());
-            if (ImGui::SmallButton("Kick")) commands.push_back(KickSession{s.nick});
+            if (ImGui::SmallButton("Kick")) commands.push_back(ops::Kick{s.nick, {}});
             ImGui::EndDisabled();
             if (!s.nick.empty()) gui_common::test_hooks::report_item("kick:" + s.nick);
             ImGui::PopID();

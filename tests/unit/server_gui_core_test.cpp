@@ -67,13 +67,13 @@ TEST(CpuMeter, SeesABusyThread) {
 
 TEST(GuiModel, HandsCommandsOverAndTheNewestSnapshotBack) {
     GuiModel model;
-    std::vector<Command> commands{SendNotice{"hi"}, KickSession{"bob"}};
+    std::vector<Command> commands{ops::Notice{"hi"}, ops::Kick{"bob", ""}};
     auto first = model.exchange(commands);
     ASSERT_NE(first, nullptr);
     EXPECT_TRUE(commands.empty());
     auto taken = model.wait_commands(std::chrono::steady_clock::now());
     ASSERT_EQ(taken.size(), 2u);
-    EXPECT_EQ(std::get<SendNotice>(taken[0]).text, "hi");
+    EXPECT_EQ(std::get<ops::Notice>(taken[0]).text, "hi");
 
     auto snap = std::make_shared<Snapshot>();
     snap->serial = 42;
@@ -180,22 +180,27 @@ TEST_F(ControllerTest, CarriesOutNoticeKickAndEngineCommands) {
     a.login("alice");
     b.login("bob");
 
-    send(SendNotice{"점검 예정"});
+    send(ops::Notice{"점검 예정"});
     EXPECT_EQ(a.expect<chat::Notice>().text, "점검 예정");
     EXPECT_EQ(b.expect<chat::Notice>().text, "점검 예정");
     EXPECT_TRUE(wait_line("notice sent"));
 
     const std::string engine(netcore::default_engine_name());
-    send(SwitchEngine{engine});
+    send(ops::SwitchEngine{engine});
     EXPECT_TRUE(wait_line("engine " + engine));
-    send(SwitchEngine{"no-such-engine"});
+    send(ops::SwitchEngine{"no-such-engine"});
     auto snap = wait_snapshot([](const Snapshot& s) {
-        return s.last_reply.find("error: unknown engine") != std::string::npos;
+        return !s.last_result.ok &&
+               s.last_result.message.find("unknown engine") != std::string::npos;
     });
     ASSERT_NE(snap, nullptr);
     EXPECT_EQ(snap->engine, engine);
 
-    send(KickSession{"bob"});
+    // A notice the protocol would not carry is refused with the reason, and nobody gets it.
+    send(ops::Notice{std::string(1500, 'x')});
+    EXPECT_TRUE(wait_line("error: notice not sent: the text is 1500 bytes; the limit is 1024"));
+
+    send(ops::Kick{"bob", ""});
     EXPECT_EQ(b.expect<chat::Bye>().reason, "kicked by the operator");
     EXPECT_TRUE(b.wait_closed());
     EXPECT_NE(wait_snapshot([](const Snapshot& s) { return s.sessions.size() == 1; }), nullptr);

@@ -52,12 +52,15 @@ int main(int argc, char** argv) {
     std::thread console([&] {
         std::string line;
         while (!g_stop && std::getline(std::cin, line)) {
+            const ops::Parsed parsed = ops::parse(line);
+            if (parsed.blank()) continue;
             std::lock_guard lock(command_mutex);
-            const std::string reply = app.command(line);
-            if (!reply.empty()) {
-                std::printf("%s\n", reply.c_str());
-                std::fflush(stdout);
-            }
+            const ops::CommandResult result = parsed.command
+                                                  ? app.execute(*parsed.command)
+                                                  : ops::CommandResult::failure(parsed.error);
+            std::printf("%s\n", ops::to_text(result).c_str());
+            std::fflush(stdout);
+            if (!result.ok) spdlog::warn("operator: {}", result.message);
             if (app.quit_requested()) g_stop = true;
         }
     });

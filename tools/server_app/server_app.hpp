@@ -1,12 +1,12 @@
-// The chat service wired to a netcore server, and the operator commands both front ends take.
+// The chat service wired to a netcore server, and the operator commands both front ends send.
 #pragma once
 
 #include <chrono>
 #include <string>
-#include <string_view>
 
 #include "chat/service.hpp"
 #include "netcore/server.hpp"
+#include "operator_command.hpp"
 #include "server_command_line.hpp"
 
 class ServerApp {
@@ -17,9 +17,9 @@ class ServerApp {
     void start();                        // throws std::runtime_error with a readable message
     std::string listening_line() const;  // "listening on ADDR:PORT engine=NAME"
 
-    // One operator command: /engine NAME, /kick NICK, /notice TEXT, /stats, /quit, /help.
-    // Returns the reply to show; sets quit_requested() on /quit.
-    std::string command(std::string_view line);
+    // Carries out one operator command (from any one thread at a time); Quit sets
+    // quit_requested(), the caller shuts down.
+    ops::CommandResult execute(const ops::Command& command);
     bool quit_requested() const { return quit_; }
 
     // BYE to every session, then waits (at most `grace`) for their queued frames to go out.
@@ -27,9 +27,16 @@ class ServerApp {
 
     chat::ChatService& service() { return service_; }
     netcore::Server& server() { return server_; }
-    std::string stats_text() const;
+    ops::StatsReport stats() const;
 
   private:
+    ops::CommandResult run(const ops::SwitchEngine& c);
+    ops::CommandResult run(const ops::Kick& c);
+    ops::CommandResult run(const ops::Notice& c);
+    ops::CommandResult run(const ops::Stats& c);
+    ops::CommandResult run(const ops::Quit& c);
+    ops::CommandResult run(const ops::Help& c);
+
     chat::ChatService service_;
     netcore::Server server_;  // after service_: stops first
     std::string engine_;

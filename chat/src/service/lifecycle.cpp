@@ -55,11 +55,10 @@ void ServiceCore::open(const netcore::ConnectionPtr& conn) {
 }
 
 void ServiceCore::close(netcore::Connection& conn, netcore::CloseReason reason) {
-    Session* raw = session_of(conn);
-    if (!raw) return;  // refused at open
-    const ReaderCheck::Scope reader(raw->reader);
-    const SessionPtr s = sessions.remove(conn.id());
+    if (!session_of(conn)) return;  // refused at open
+    const SessionPtr s = sessions.remove(conn.id());  // outlives the reader scope below
     if (!s) return;
+    const ReaderCheck::Scope reader(s->reader);
     spdlog::debug("session {} ({}) closed: {}", conn.id(), s->nick.empty() ? conn.peer() : s->nick,
                   netcore::to_string(reason));
     {
