@@ -294,6 +294,39 @@ TEST(ChatServerLimits, WrongPasswordsAreSlowedDownLoggedAndNeverShown) {
         EXPECT_EQ(text.find(secret), std::string::npos) << secret << " in the log:\n" << text;
 }
 
+TEST(ChatServerConsole, CommandsFollowTheProtocolsRulesAndSayWhyNot) {
+    ServerProcess server(kServer, with_prefix({"--port", "0"}));
+    const std::uint16_t port = server.wait_listening();
+    ASSERT_NE(port, 0);
+    TestClient a(port), b(port);
+    a.login("alice");
+    b.login("bob");
+
+    // A notice the protocol cannot carry is refused whole, never cut or relayed broken.
+    server.command("/notice " + std::string(1100, 'x'));
+    EXPECT_EQ(server.read_line(),
+              "error: notice not sent: the text is 1100 bytes; the limit is 1024");
+    server.command("/notice tab\there");
+    EXPECT_NE(server.read_line().value_or("").find("control character"), std::string::npos);
+    server.command("/notice " + std::string(1024, 'y'));
+    EXPECT_EQ(server.read_line(), "notice sent");
+    EXPECT_EQ(a.expect<chat::Notice>().text, std::string(1024, 'y'));  // and nothing before it
+
+    server.command("/stats please");
+    EXPECT_EQ(server.read_line(), "error: /stats takes no argument");
+    server.command("/kick");
+    EXPECT_EQ(server.read_line(), "error: usage: /kick NICK [REASON]");
+    server.command("engine epoll");
+    EXPECT_NE(server.read_line().value_or("").find("start with '/'"), std::string::npos);
+
+    server.command("/kick Bob flooding the lobby");
+    EXPECT_EQ(server.read_line(), "kicked Bob");
+    EXPECT_EQ(b.expect<chat::Notice>().text, std::string(1024, 'y'));
+    EXPECT_EQ(b.expect<chat::Bye>().reason, "kicked: flooding the lobby");
+    server.command("/help");
+    EXPECT_NE(server.read_line().value_or("").find("/kick NICK [REASON]"), std::string::npos);
+}
+
 TEST(ChatServerCommandLine, HelpListsTheOptions) {
     std::string out;
     EXPECT_EQ(run_capture(kServer, with_prefix({"--help"}), out), 0);
