@@ -72,7 +72,7 @@ void ServiceCore::begin_closing(Session& s, ExitCause cause) {
     s.mutex.assert_held();
     const SessionState was = s.state.load(std::memory_order_acquire);
     if (was == SessionState::Closing) return;
-    while (!s.rooms.empty()) leave(s, s.rooms.back(), cause);
+    while (!s.rooms.empty()) leave(s, s.rooms.back(), cause);  // leave() takes its own copy
     if (!s.nick_key.empty()) nicks.release(s.nick_key, &s);
     if (was == SessionState::Handshake) sessions.handshake_finished();
     s.state.store(SessionState::Closing, std::memory_order_release);  // Handshake/Active -> Closing
@@ -86,7 +86,8 @@ void ServiceCore::end_session(Session& s, const AnyMessage* last_words, ExitCaus
     s.conn->close();  // what was queued still goes out first
 }
 
-Published ServiceCore::leave(Session& s, const RoomPtr& room, ExitCause cause) {
+Published ServiceCore::leave(Session& s, RoomPtr room, ExitCause cause) {
+    // `room` by value: it is also an element of s.rooms, erased below.
     s.mutex.assert_held();
     const Published published = order->publish(*room, Exited{s.nick, cause}, &s);
     if (published == Published::Unavailable && cause == ExitCause::Asked) return published;

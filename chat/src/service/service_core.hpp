@@ -56,7 +56,7 @@ class ServiceCore {
     void end_session(Session& s, const AnyMessage* last_words,
                      ExitCause cause = ExitCause::Disconnected);
     // Leaves one room. Only an asked-for leave can fail (Unavailable: still a member).
-    Published leave(Session& s, const RoomPtr& room, ExitCause cause);
+    Published leave(Session& s, RoomPtr room, ExitCause cause);
 
     // ---- operator actions (operator_actions.cpp) ----
     bool kick(const std::string& nick, const std::string& reason);
