@@ -194,8 +194,9 @@ std::string ClientSession::explain(ErrorCode code, const std::string& detail) {
             return "That nick is not allowed: 1 to 24 bytes, no spaces or control characters.";
         case ErrorCode::BadPassword:
             return "Wrong server password.";
-        case ErrorCode::ServerFull:
-            return "The server is full; try again later.";
+        case ErrorCode::ServerFull:  // the detail names the limit (sessions, per address...)
+            return detail.empty() ? "The server is full; try again later."
+                                  : "The server is full: " + detail + ". Try again later.";
         case ErrorCode::VersionUnsupported:
             return "The server speaks another protocol version (" + detail + ").";
         case ErrorCode::Timeout:
@@ -206,8 +207,10 @@ std::string ClientSession::explain(ErrorCode code, const std::string& detail) {
             return "You are not in that room (" + detail + ").";
         case ErrorCode::TooLong:
             return "Too long for the server (" + detail + ").";
-        case ErrorCode::RateLimited:
-            return "Slow down: the server dropped a message (rate limit).";
+        case ErrorCode::RateLimited:  // a message over the rate, or HELLOs after wrong passwords
+            if (detail.empty() || detail.rfind("slow down", 0) == 0)
+                return "Slow down: the server dropped a message (rate limit).";
+            return "Slow down: " + detail + ".";
         case ErrorCode::RoomInvalid:
             return "That room name is not allowed: 1 to 32 bytes, no spaces or control "
                    "characters.";

@@ -24,10 +24,11 @@ void log_refusal(Verdict verdict, const netcore::Connection& conn, const std::st
     std::uint64_t held_back = 0;
     if (!throttle.allow(held_back)) return;
     if (held_back)
-        spdlog::warn("refused {}: {} ({} more refused for this reason since the last line)",
-                     conn.peer(), detail, held_back);
+        spdlog::warn(
+            "refused {} (server full): {} ({} more refused for this reason since the last line)",
+            conn.peer(), detail, held_back);
     else
-        spdlog::warn("refused {}: {}", conn.peer(), detail);
+        spdlog::warn("refused {} (server full): {}", conn.peer(), detail);
 }
 
 }  // namespace
@@ -55,7 +56,7 @@ void ServiceCore::open(const netcore::ConnectionPtr& conn) {
 }
 
 void ServiceCore::close(netcore::Connection& conn, netcore::CloseReason reason) {
-    if (!session_of(conn)) return;  // refused at open
+    if (!session_of(conn)) return;                    // refused at open
     const SessionPtr s = sessions.remove(conn.id());  // outlives the reader scope below
     if (!s) return;
     const ReaderCheck::Scope reader(s->reader);

@@ -19,18 +19,18 @@ Admission SessionTable::admit(const netcore::ConnectionPtr& conn) {
     if (shutting_down_) return {Verdict::ShuttingDown, nullptr, "server shutting down"};
     if (sessions_.size() >= max_sessions_)
         return {Verdict::ServerFull, nullptr,
-                "server full (" + std::to_string(max_sessions_) + " sessions, --max-sessions)"};
+                std::to_string(max_sessions_) + " sessions already (--max-sessions)"};
     if (counted) {
         const auto it = per_address_.find(host);
         if (it != per_address_.end() && it->second >= max_per_address_)
             return {Verdict::AddressFull, nullptr,
-                    "server full: " + std::to_string(max_per_address_) + " connections from " +
-                        host + " already (--max-per-address)"};
+                    std::to_string(max_per_address_) + " connections from " + host +
+                        " already (--max-per-address)"};
     }
     if (max_handshakes_ > 0 && handshaking_ >= max_handshakes_)
-        return {Verdict::HandshakesFull, nullptr,
-                "server full: " + std::to_string(max_handshakes_) +
-                    " connections are still logging in (--max-handshakes)"};
+        return {
+            Verdict::HandshakesFull, nullptr,
+            std::to_string(max_handshakes_) + " connections still logging in (--max-handshakes)"};
 
     auto session = std::make_shared<Session>(conn, host, counted);
     sessions_.emplace(conn->id(), session);
