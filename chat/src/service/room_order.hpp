@@ -5,8 +5,8 @@
 // applies the change at once on the calling thread. A cluster (issue 13) decides it in Redis
 // (one script increments the room's seq, appends to its stream and publishes), so publish()
 // only sends the change, and its subscription thread calls Room::apply, under the room lock,
-// for each change as it arrives in order; what needs the cluster while it is unreachable is
-// answered ERROR unavailable. Room history (issue 12) is recorded where a Said is applied,
+// for each change as it arrives in order (with the origin it kept for the changes this node
+// published); what needs the cluster while it is unreachable is answered ERROR unavailable. Room history (issue 12) is recorded where a Said is applied,
 // under the same lock, which is also where a RESUME's replay meets the live traffic.
 #pragma once
 
