@@ -1,0 +1,1 @@
+build/bin/chat_bench soak --minutes 30 --json --server-log bench/results/soak/poll.server.log -- --engine poll
