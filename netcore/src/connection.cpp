@@ -1,5 +1,7 @@
 #include "netcore/connection.hpp"
 
+#include "checks.hpp"
+
 #ifndef _WIN32
 #include <sys/socket.h>
 #endif
@@ -24,6 +26,28 @@ const char* to_string(CloseReason reason) {
     return "unknown";
 }
 
+// The connection's mutex; debug builds record the holder, so wake() can assert it runs under it.
+class Connection::Lock {
+  public:
+    explicit Lock(const Connection& c) : c_(c) {
+        c_.mutex_.lock();
+#if NETCORE_CHECKS
+        c_.lock_holder_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+#endif
+    }
+    ~Lock() {
+#if NETCORE_CHECKS
+        c_.lock_holder_.store(std::thread::id(), std::memory_order_relaxed);
+#endif
+        c_.mutex_.unlock();
+    }
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
+  private:
+    const Connection& c_;
+};
+
 Connection::Connection(std::uint64_t id, socket_t s, std::string peer, std::size_t max_send_queue)
     : id_(id),
       socket_(s),
@@ -36,7 +60,7 @@ Connection::~Connection() {
 }
 
 bool Connection::send(std::span<const std::byte> bytes) {
-    std::lock_guard lock(mutex_);
+    Lock lock(*this);
     if (phase() != Phase::Open) return false;
     const std::size_t queued = pending_.size() + inflight_.size();
     if (queued + bytes.size() > max_send_queue_) {
@@ -49,12 +73,12 @@ bool Connection::send(std::span<const std::byte> bytes) {
 }
 
 void Connection::close() {
-    std::lock_guard lock(mutex_);
+    Lock lock(*this);
     if (phase() == Phase::Open) request_phase(Phase::Draining, CloseReason::Requested);
 }
 
 void Connection::abort(CloseReason reason) {
-    std::lock_guard lock(mutex_);
+    Lock lock(*this);
     if (phase() != Phase::Aborting && phase() != Phase::Closed)
         request_phase(Phase::Aborting, reason);
 }
@@ -71,37 +95,41 @@ void Connection::request_phase(Phase next, CloseReason reason) {
 }
 
 std::size_t Connection::queued_bytes() const {
-    std::lock_guard lock(mutex_);
+    Lock lock(*this);
     return pending_.size() + inflight_.size();
 }
 
 std::chrono::steady_clock::time_point Connection::close_requested_at() const {
-    std::lock_guard lock(mutex_);
+    Lock lock(*this);
     return close_requested_at_;
 }
 
-void Connection::attach(WriteWaker* waker) {
-    std::lock_guard lock(mutex_);
+void Connection::attach(WriteWaker* waker, std::uintptr_t slot) {
+    Lock lock(*this);
     waker_ = waker;
-    flush_scheduled.store(false, std::memory_order_relaxed);
-    if (waker_ && (!pending_.empty() || !inflight_.empty() || phase() != Phase::Open))
-        waker_->wake(*this);
+    slot_ = slot;
+    flush_scheduled_.store(false, std::memory_order_relaxed);
+    if (waker_ && has_pending_work()) waker_->wake(*this);
 }
 
 void Connection::detach() {
-    std::lock_guard lock(mutex_);
+    Lock lock(*this);
     waker_ = nullptr;
-    engine_slot = nullptr;
+    slot_ = 0;
 }
 
 bool Connection::has_pending_work() const {
-    std::lock_guard lock(mutex_);
-    return !pending_.empty() || !inflight_.empty() || phase() == Phase::Draining ||
-           phase() == Phase::Aborting;
+    return !pending_.empty() || !inflight_.empty() || phase() != Phase::Open;
+}
+
+void Connection::check_io_thread() const {
+    NETCORE_CHECK(!waker_ || waker_->owns_io(*this),
+                  "engine-side call on a connection from a thread its engine does not run it on");
 }
 
 std::span<const std::byte> Connection::begin_write() {
-    std::lock_guard lock(mutex_);
+    Lock lock(*this);
+    check_io_thread();
     if (phase() == Phase::Aborting || phase() == Phase::Closed) return {};
     if (inflight_.empty()) {
         inflight_.swap(pending_);
@@ -112,7 +140,8 @@ std::span<const std::byte> Connection::begin_write() {
 
 bool Connection::end_write(std::size_t sent) {
     bytes_out_.fetch_add(sent, std::memory_order_relaxed);
-    std::lock_guard lock(mutex_);
+    Lock lock(*this);
+    check_io_thread();
     inflight_.consume(sent);
     if (inflight_.empty() && pending_.empty()) {
         // Keep small buffers for reuse, return big ones so idle sessions stay cheap.
@@ -124,7 +153,8 @@ bool Connection::end_write(std::size_t sent) {
 }
 
 void Connection::shutdown_if_drained() {
-    std::lock_guard lock(mutex_);
+    Lock lock(*this);
+    check_io_thread();
     if (phase() != Phase::Draining || !pending_.empty() || !inflight_.empty()) return;
 #ifdef _WIN32
     ::shutdown(socket_, SD_SEND);
@@ -135,12 +165,19 @@ void Connection::shutdown_if_drained() {
 }
 
 void Connection::peer_finished() {
-    std::lock_guard lock(mutex_);
+    Lock lock(*this);
+    check_io_thread();
     peer_finished_.store(true, std::memory_order_release);
     if (phase() == Phase::Open) request_phase(Phase::Draining, CloseReason::PeerClosed);
 }
 
 void Connection::deliver(std::span<const std::byte> data, ConnectionHandler& handler) {
+#if NETCORE_CHECKS
+    {
+        Lock lock(*this);
+        check_io_thread();
+    }
+#endif
     bytes_in_.fetch_add(data.size(), std::memory_order_relaxed);
     if (phase() != Phase::Open) return;  // closing: input is no longer wanted
     if (input_.empty()) {
@@ -155,7 +192,8 @@ void Connection::deliver(std::span<const std::byte> data, ConnectionHandler& han
 }
 
 CloseReason Connection::finalize(CloseReason observed) {
-    std::lock_guard lock(mutex_);
+    Lock lock(*this);
+    check_io_thread();
     if (socket_ != kInvalidSocket) {
         close_socket(socket_);
         socket_ = kInvalidSocket;
@@ -163,6 +201,7 @@ CloseReason Connection::finalize(CloseReason observed) {
     phase_.store(Phase::Closed, std::memory_order_release);
     pending_.clear();
     waker_ = nullptr;
+    slot_ = 0;
     return reason_set_ ? reason_ : observed;
 }
 

@@ -37,7 +37,7 @@ void ServiceCore::open(const netcore::ConnectionPtr& conn) {
     Admission admission = sessions.admit(conn);
     switch (admission.verdict) {
         case Verdict::Admitted:
-            conn->user_data = admission.session.get();
+            conn->set_context(admission.session.get());
             return;
         case Verdict::ShuttingDown:  // a client reconnecting into the shutdown grace
             return refuse(*conn, Bye{admission.detail});
@@ -66,7 +66,7 @@ void ServiceCore::close(netcore::Connection& conn, netcore::CloseReason reason) 
         const Lock lock(s->mutex);
         begin_closing(*s, ExitCause::Disconnected);
     }
-    conn.user_data = nullptr;
+    conn.set_context<Session>(nullptr);
 }
 
 void ServiceCore::begin_closing(Session& s, ExitCause cause) {

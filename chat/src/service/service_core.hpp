@@ -92,7 +92,7 @@ class ServiceCore {
 
 // The session a connection belongs to (null for one refused at open).
 inline Session* session_of(netcore::Connection& conn) {
-    return static_cast<Session*>(conn.user_data);
+    return conn.context<Session>();
 }
 
 // Dispatches one decoded client message (dispatch.cpp).

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <cassert>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -10,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "netcore/byte_buffer.hpp"
 #include "netcore/platform.hpp"
@@ -41,16 +43,40 @@ class ConnectionHandler {
     virtual std::string refusal(std::string_view why) { return std::string(why) + "\n"; }
 };
 
-// Implemented by engines: output or a close was requested on a connection they own.
-// Called with the connection's lock held: must only touch the engine's own state.
+// Implemented by engines (netcore/src/engines): what a connection attached to an engine calls.
 class WriteWaker {
   public:
+    // Output or a close was requested. Called only by the connection, with its lock held
+    // (asserted in debug builds): it must touch nothing but the engine's own state.
     virtual void wake(Connection& conn) = 0;
+    // Whether the calling thread may make the connection's engine-side calls now (the loop
+    // thread, the connection's group thread, its reader or writer...). Debug builds assert it
+    // on every engine-side call. Called with the connection's lock held, like wake().
+    virtual bool owns_io(const Connection& conn) const = 0;
 
   protected:
     ~WriteWaker() = default;
 };
 
+// Who may touch what (debug builds assert the rows marked *; see docs/architecture.md):
+//
+// | what                                          | who                                        |
+// |-----------------------------------------------|--------------------------------------------|
+// | id, peer, opened_at, phase, is_open,          | any thread                                 |
+// | peer_has_finished, must_finalize, bytes_in/out|                                            |
+// | queued_bytes, output_backlogged,              |                                            |
+// | close_requested_at                            |                                            |
+// | send, close, abort                            | any thread, holding no engine lock (they   |
+// |                                               | call the engine's wake() under this lock)  |
+// | context, set_context                          | the handler, from its callbacks; it keeps  |
+// |                                               | its own order (netcore never reads it)     |
+// | deliver, peer_finished, begin_write,          | * attached: the thread(s) the engine runs  |
+// | end_write, shutdown_if_drained, finalize      |   this connection on (owns_io); detached   |
+// |                                               |   (between engines, in a test that stands  |
+// |                                               |   in for one): whoever holds it            |
+// | WriteWaker::wake                              | * the connection itself, under its lock    |
+// | the engine's state (flush flag, slot),        | netcore/src only, through EngineSlot       |
+// | attach, detach                                |                                            |
 class Connection {
   public:
     enum class Phase {
@@ -84,17 +110,31 @@ class Connection {
     Phase phase() const { return phase_.load(std::memory_order_acquire); }
     bool is_open() const { return phase() == Phase::Open; }
     std::chrono::steady_clock::time_point close_requested_at() const;
+    bool peer_has_finished() const { return peer_finished_.load(std::memory_order_acquire); }
+    // True when the engine should close the socket now.
+    bool must_finalize() const {
+        const Phase p = phase();
+        return p == Phase::Aborting || (p == Phase::ShutdownSent && peer_has_finished());
+    }
 
     std::uint64_t bytes_in() const { return bytes_in_.load(std::memory_order_relaxed); }
     std::uint64_t bytes_out() const { return bytes_out_.load(std::memory_order_relaxed); }
 
-    void* user_data = nullptr;  // owned by the handler (the chat session)
+    // ---- the handler's own per-connection state (the chat session) ----
+    // context<T>() returns what set_context<T>() stored; debug builds check that T is the type
+    // stored. netcore never reads it.
+    template <class T>
+    void set_context(T* context) {
+        context_ = const_cast<void*>(static_cast<const void*>(context));
+        context_type_ = context ? &type_key<T> : nullptr;
+    }
+    template <class T>
+    T* context() const {
+        assert(!context_type_ || context_type_ == &type_key<T>);
+        return static_cast<T*>(context_);
+    }
 
-    // ---- engine side: only the engine that owns the connection calls these ----
-    void attach(WriteWaker* waker);  // start receiving wake-ups; wakes at once if work is pending
-    void detach();
-    bool has_pending_work() const;  // output queued, or a close to carry out
-
+    // ---- engine side: the engine's thread(s) while attached (asserted), else the holder ----
     // Bytes to write next; they stay valid and unchanged until end_write().
     std::span<const std::byte> begin_write();
     // Records `sent` bytes as written; true while output remains.
@@ -103,25 +143,22 @@ class Connection {
     void shutdown_if_drained();
     // The peer sent its FIN: answer what it asked for, then close (a half-close).
     void peer_finished();
-    bool peer_has_finished() const { return peer_finished_.load(std::memory_order_acquire); }
-    // True when the engine should close the socket now.
-    bool must_finalize() const {
-        const Phase p = phase();
-        return p == Phase::Aborting || (p == Phase::ShutdownSent && peer_has_finished());
-    }
-
     // Passes received bytes to the handler together with any earlier unconsumed tail.
     void deliver(std::span<const std::byte> data, ConnectionHandler& handler);
-
     // Closes the socket; returns the reason to report (a requested close wins over `observed`).
     CloseReason finalize(CloseReason observed);
 
-    std::atomic<bool> flush_scheduled{false};  // engine bookkeeping: already queued for a flush
-    bool input_paused = false;    // engine bookkeeping: reading stopped until output drains
-    void* engine_slot = nullptr;  // engine bookkeeping: its per-connection state
-
   private:
+    friend class EngineSlot;  // netcore/src/engine_slot.hpp: the engines' side of this class
+    template <class T>
+    static constexpr char type_key = 0;  // one address per type: the context's type tag
+
+    class Lock;  // the mutex, and (debug builds) which thread holds it
     void request_phase(Phase next, CloseReason reason);
+    bool has_pending_work() const;  // call locked: output queued, or a close to carry out
+    void check_io_thread() const;   // call locked: asserts the engine-side caller (debug)
+    void attach(WriteWaker* waker, std::uintptr_t slot);  // through EngineSlot only
+    void detach();
 
     const std::uint64_t id_;
     socket_t socket_;
@@ -129,15 +166,23 @@ class Connection {
     const std::size_t max_send_queue_;
     const std::chrono::steady_clock::time_point opened_at_;
 
-    mutable std::mutex mutex_;  // guards pending_, inflight_, waker_, reason_, close time
-    ByteBuffer pending_;        // appended by producers
-    ByteBuffer inflight_;       // being written by the engine
+    mutable std::mutex mutex_;  // guards pending_, inflight_, waker_, slot_, reason_, close time
+    mutable std::atomic<std::thread::id> lock_holder_{};  // set by Lock in debug builds
+    ByteBuffer pending_;                                  // appended by producers
+    ByteBuffer inflight_;                                 // being written by the engine
     WriteWaker* waker_ = nullptr;
     CloseReason reason_ = CloseReason::PeerClosed;
     bool reason_set_ = false;
     std::chrono::steady_clock::time_point close_requested_at_{};
     std::atomic<Phase> phase_{Phase::Open};
     std::atomic<bool> peer_finished_{false};
+
+    // The engine's own per-connection state, reached through EngineSlot.
+    std::atomic<bool> flush_scheduled_{false};  // already queued for the engine's next flush
+    std::uintptr_t slot_ = 0;                   // the engine's handle: a pointer or an index
+
+    void* context_ = nullptr;  // the handler's
+    const char* context_type_ = nullptr;
 
     ByteBuffer input_;  // unconsumed input, touched only by the reading engine
     std::atomic<std::uint64_t> bytes_in_{0};

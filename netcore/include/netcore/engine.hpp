@@ -42,7 +42,9 @@ struct EngineStats {
     std::vector<std::pair<std::string, std::string>> details;  // model-specific facts
 };
 
-class Engine : public WriteWaker {
+// Each engine is also the WriteWaker (connection.hpp) of the connections it attaches, or
+// gives them one of its own (a loop, a group).
+class Engine {
   public:
     virtual ~Engine() = default;
     virtual std::string_view name() const = 0;

@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine_slot.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
 
@@ -46,7 +47,7 @@ struct Entry {
     bool recv_delayed = false;
 };
 
-class AsyncSelectEngine final : public Engine {
+class AsyncSelectEngine final : public Engine, private WriteWaker {
   public:
     std::string_view name() const override { return "async_select"; }
 
@@ -84,21 +85,6 @@ class AsyncSelectEngine final : public Engine {
         if (first) ::PostMessageW(hwnd_, kWakeMessage, 0, 0);
     }
 
-    void wake(Connection& conn) override {
-        if (conn.flush_scheduled.exchange(true)) return;
-        if (t_loop == this) {
-            dirty_.push_back(conn.socket());
-            return;
-        }
-        bool first;
-        {
-            std::lock_guard lock(remote_mutex_);
-            first = remote_.empty() && incoming_.empty();
-            remote_.push_back(conn.socket());
-        }
-        if (first) ::PostMessageW(hwnd_, kWakeMessage, 0, 0);
-    }
-
     EngineStats stats() const override {
         EngineStats s;
         s.engine = "async_select";
@@ -114,6 +100,24 @@ class AsyncSelectEngine final : public Engine {
     }
 
   private:
+    void wake(Connection& conn) override {
+        NETCORE_CHECK_WAKE(conn);
+        if (!EngineSlot::schedule_flush(conn)) return;
+        if (t_loop == this) {
+            dirty_.push_back(conn.socket());
+            return;
+        }
+        bool first;
+        {
+            std::lock_guard lock(remote_mutex_);
+            first = remote_.empty() && incoming_.empty();
+            remote_.push_back(conn.socket());
+        }
+        if (first) ::PostMessageW(hwnd_, kWakeMessage, 0, 0);
+    }
+
+    bool owns_io(const Connection&) const override { return t_loop == this; }
+
     static LRESULT CALLBACK window_proc(HWND hwnd, UINT msg, WPARAM wp, LPARAM lp) {
         auto* self = reinterpret_cast<AsyncSelectEngine*>(::GetWindowLongPtrW(hwnd, GWLP_USERDATA));
         if (self) {
@@ -174,14 +178,13 @@ class AsyncSelectEngine final : public Engine {
         const SOCKET s = conn->socket();
         conns_[s] = Entry{conn};
         count_ = conns_.size();
-        conn->engine_slot = this;
         // Registration posts FD_WRITE, and FD_READ if input is already waiting.
         syscalls_.fetch_add(1, std::memory_order_relaxed);
         if (::WSAAsyncSelect(s, hwnd_, kSocketMessage, kSocketEvents) != 0) {
             close(s, CloseReason::Reset);
             return;
         }
-        conn->attach(this);
+        EngineSlot::attach(*conn, this);
         // But no FD_CLOSE for a reset that came before it (under Wine a connection reset
         // before accept stayed registered and silent until a timeout): look once, after the
         // current message, so the host has been told the connection opened.
@@ -250,7 +253,7 @@ class AsyncSelectEngine final : public Engine {
         if (it == conns_.end()) return false;
         Entry& e = it->second;
         Connection& conn = *e.conn;
-        conn.flush_scheduled.store(false);
+        EngineSlot::take_flush(conn);
         const auto w = flush_output(conn);
         syscalls_.fetch_add(w.calls, std::memory_order_relaxed);
         if (w.failed) {
@@ -279,7 +282,6 @@ class AsyncSelectEngine final : public Engine {
         conns_.erase(it);
         count_ = conns_.size();
         finalize_connection(*conn, *host_, observed);  // closesocket ends the selection
-        conn->engine_slot = nullptr;
     }
 
     void take_remote() {
@@ -308,7 +310,7 @@ class AsyncSelectEngine final : public Engine {
     void on_stop() {
         for (auto& [s, e] : conns_) {
             ::WSAAsyncSelect(s, hwnd_, 0, 0);  // released, still non-blocking
-            e.conn->detach();
+            EngineSlot::detach(*e.conn);
             handed_back_.push_back(std::move(e.conn));
         }
         conns_.clear();

@@ -70,7 +70,7 @@ void shutdown_reads(socket_t s) {
 #endif
 }
 
-class BlockingEngine final : public Engine {
+class BlockingEngine final : public Engine, private WriteWaker {
   public:
     std::string_view name() const override { return "blocking"; }
 
@@ -121,7 +121,7 @@ class BlockingEngine final : public Engine {
 
         std::vector<ConnectionPtr> out;
         for (auto& [id, p] : peers) {
-            p->conn->detach();  // before the Peer goes: wake() reaches it through engine_slot
+            EngineSlot::detach(*p->conn);  // before the Peer goes: wake() reaches it by the slot
             if (p->conn->phase() == Connection::Phase::Closed) continue;
             set_timeouts(p->conn->socket(), 0, true);
             set_nonblocking(p->conn->socket(), true);
@@ -142,17 +142,6 @@ class BlockingEngine final : public Engine {
         adopt_cv_.notify_one();
     }
 
-    // Called with the connection's lock held: touches only the Peer's own wait state.
-    void wake(Connection& conn) override {
-        auto* p = static_cast<Peer*>(conn.engine_slot);
-        if (!p) return;
-        {
-            std::lock_guard lock(p->mutex);
-            p->signalled = true;
-        }
-        p->cv.notify_one();
-    }
-
     EngineStats stats() const override {
         EngineStats s;
         s.engine = "blocking";
@@ -170,6 +159,25 @@ class BlockingEngine final : public Engine {
     }
 
   private:
+    // Called with the connection's lock held: touches only the Peer's own wait state.
+    void wake(Connection& conn) override {
+        NETCORE_CHECK_WAKE(conn);
+        auto* p = EngineSlot::state<Peer>(conn);
+        if (!p) return;
+        {
+            std::lock_guard lock(p->mutex);
+            p->signalled = true;
+        }
+        p->cv.notify_one();
+    }
+    // The connection's reader delivers, its writer writes and closes.
+    bool owns_io(const Connection& conn) const override {
+        return t_peer != nullptr && t_peer == EngineSlot::state<Peer>(conn);
+    }
+
+    struct Peer;
+    static inline thread_local const Peer* t_peer = nullptr;  // the reader's or writer's Peer
+
     struct Peer {
         explicit Peer(ConnectionPtr c) : conn(std::move(c)) {}
         ConnectionPtr conn;
@@ -188,13 +196,12 @@ class BlockingEngine final : public Engine {
         set_timeouts(conn->socket(), kTimeoutMs, true);
         auto peer = std::make_unique<Peer>(conn);
         Peer& p = *peer;
-        conn->engine_slot = &p;
         {
             std::lock_guard lock(peers_mutex_);
             peers_.emplace(conn->id(), std::move(peer));
         }
         live_connections_.fetch_add(1, std::memory_order_relaxed);
-        conn->attach(this);
+        EngineSlot::attach(*conn, this, &p);
         return p;
     }
 
@@ -214,7 +221,7 @@ class BlockingEngine final : public Engine {
         }
         if (p.reader.joinable()) p.reader.join();
         ConnectionPtr conn = p.conn;
-        conn->detach();
+        EngineSlot::detach(*conn);
         {
             std::lock_guard lock(peers_mutex_);
             peers_.erase(conn->id());  // frees p
@@ -279,6 +286,7 @@ class BlockingEngine final : public Engine {
     }
 
     void read_loop(Peer& p) {
+        t_peer = &p;
         live_threads_.fetch_add(1, std::memory_order_relaxed);
         Connection& conn = *p.conn;
         bool failed = false;
@@ -318,6 +326,7 @@ class BlockingEngine final : public Engine {
     }
 
     void write_loop(Peer& p) {
+        t_peer = &p;
         live_threads_.fetch_add(1, std::memory_order_relaxed);
         Connection& conn = *p.conn;
         CloseReason observed = CloseReason::PeerClosed;
@@ -409,7 +418,7 @@ class BlockingEngine final : public Engine {
         }
         for (auto& p : done) {
             if (p->writer.joinable()) p->writer.join();
-            p->conn->detach();
+            EngineSlot::detach(*p->conn);
         }
     }
 

@@ -19,7 +19,7 @@
 namespace netcore {
 namespace {
 
-class EpollEngine final : public Engine {
+class EpollEngine final : public Engine, private WriteWaker {
   public:
     std::string_view name() const override { return "epoll"; }
 
@@ -42,10 +42,10 @@ class EpollEngine final : public Engine {
         signal_wakefd();
         if (thread_.joinable()) thread_.join();
         std::vector<ConnectionPtr> out;
-        for (auto& [id, conn] : conns_) {
-            ::epoll_ctl(epfd_, EPOLL_CTL_DEL, conn->socket(), nullptr);
-            conn->detach();
-            out.push_back(std::move(conn));
+        for (auto& [id, entry] : conns_) {
+            ::epoll_ctl(epfd_, EPOLL_CTL_DEL, entry->conn->socket(), nullptr);
+            EngineSlot::detach(*entry->conn);
+            out.push_back(std::move(entry->conn));
         }
         conns_.clear();
         if (listener_ != kInvalidSocket) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, listener_, nullptr);
@@ -57,10 +57,6 @@ class EpollEngine final : public Engine {
 
     void adopt(ConnectionPtr conn) override {
         if (loop_.adopt(std::move(conn))) signal_wakefd();
-    }
-
-    void wake(Connection& conn) override {
-        if (loop_.wake(conn)) signal_wakefd();
     }
 
     EngineStats stats() const override {
@@ -76,6 +72,17 @@ class EpollEngine final : public Engine {
     }
 
   private:
+    // A registered connection; the epoll tag points here. Loop thread only.
+    struct Entry {
+        ConnectionPtr conn;
+        bool paused = false;  // backpressure: its input edge was spent without a read
+    };
+
+    void wake(Connection& conn) override {
+        if (loop_.wake(conn)) signal_wakefd();
+    }
+    bool owns_io(const Connection&) const override { return loop_.on_loop_thread(); }
+
     void watch(int fd, std::uint32_t events, void* tag) {
         epoll_event ev{};
         ev.events = events;
@@ -84,10 +91,11 @@ class EpollEngine final : public Engine {
     }
 
     void add(const ConnectionPtr& conn) {
-        watch(conn->socket(), EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, conn.get());
-        conns_.emplace(conn->id(), conn);
+        auto entry = std::make_unique<Entry>(Entry{conn});
+        watch(conn->socket(), EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, entry.get());
+        conns_.emplace(conn->id(), std::move(entry));
         registered_.store(conns_.size(), std::memory_order_relaxed);
-        conn->attach(this);
+        EngineSlot::attach(*conn, this);
     }
 
     void signal_wakefd() {
@@ -113,11 +121,11 @@ class EpollEngine final : public Engine {
                 } else if (tag == &wake_tag_) {
                     take_remote_wakes();
                 } else {
-                    auto* conn = static_cast<Connection*>(tag);
+                    auto& entry = *static_cast<Entry*>(tag);
                     const auto ev = events[i].events;
                     // A FIN or an error comes as one edge: then read to the end.
                     const bool final_edge = (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
-                    calls += serve(*conn, final_edge || (ev & EPOLLIN) != 0, (ev & EPOLLOUT) != 0,
+                    calls += serve(entry, final_edge || (ev & EPOLLIN) != 0, (ev & EPOLLOUT) != 0,
                                    final_edge ? ReadUntil::WouldBlock : ReadUntil::ShortRead);
                 }
             }
@@ -130,8 +138,9 @@ class EpollEngine final : public Engine {
     }
 
     // Reads and writes one connection; returns the socket calls made.
-    std::uint64_t serve(Connection& conn, bool readable, bool writable,
+    std::uint64_t serve(Entry& entry, bool readable, bool writable,
                         ReadUntil until = ReadUntil::WouldBlock) {
+        Connection& conn = *entry.conn;
         if (conn.phase() == Connection::Phase::Closed) return 0;
         std::uint64_t calls = 0;
         if (readable) {
@@ -140,16 +149,15 @@ class EpollEngine final : public Engine {
             calls += r.calls;
             if (r.failed) return calls + close(conn, CloseReason::Reset);
             if (r.more) carry_.push_back(conn.id());
-            conn.input_paused = r.paused;
+            entry.paused = r.paused;
         }
-        if (writable || conn.flush_scheduled.load(std::memory_order_relaxed)) {
-            conn.flush_scheduled.store(false, std::memory_order_relaxed);
+        if (EngineSlot::take_flush(conn) || writable) {
             const auto w = flush_output(conn);
             calls += w.calls;
             if (w.failed) return calls + close(conn, CloseReason::Reset);
             // Edge-triggered: the input edge was spent while paused, so resume by hand.
-            if (conn.input_paused && !conn.output_backlogged()) {
-                conn.input_paused = false;
+            if (entry.paused && !conn.output_backlogged()) {
+                entry.paused = false;
                 carry_.push_back(conn.id());
             }
         }
@@ -165,12 +173,13 @@ class EpollEngine final : public Engine {
         for (auto id : carried)
             if (auto it = conns_.find(id); it != conns_.end())
                 calls += serve(*it->second, true, false);
-        return calls + loop_.serve_dirty(
-                           [this](std::uint64_t id) {
-                               auto it = conns_.find(id);
-                               return it == conns_.end() ? nullptr : it->second;
-                           },
-                           [this](Connection& c) { return serve(c, false, false); });
+        return calls +
+               loop_.serve_dirty(
+                   [this](std::uint64_t id) {
+                       auto it = conns_.find(id);
+                       return it == conns_.end() ? nullptr : it->second->conn;
+                   },
+                   [this](Connection& c) { return serve(*conns_.at(c.id()), false, false); });
     }
 
     void take_remote_wakes() {
@@ -202,8 +211,8 @@ class EpollEngine final : public Engine {
     std::atomic<bool> stopping_{false};
     std::thread thread_;
 
-    std::unordered_map<std::uint64_t, ConnectionPtr> conns_;  // loop thread only
-    std::vector<ConnectionPtr> graveyard_;
+    std::unordered_map<std::uint64_t, std::unique_ptr<Entry>> conns_;  // loop thread only
+    std::vector<std::unique_ptr<Entry>> graveyard_;
     std::vector<std::uint64_t> carry_;  // read budget reached, more input pending
 
     LoopWakeups loop_;  // output woken on the loop thread and from others

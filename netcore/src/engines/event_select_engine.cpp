@@ -41,6 +41,7 @@ struct Slot {
     WSAEVENT event = ::WSACreateEvent();
     Group* group = nullptr;
     bool dead = false;
+    bool paused = false;  // backpressure: reading put off without a recv, so FD_READ stays off
     ~Slot() { ::WSACloseEvent(event); }
 };
 
@@ -48,7 +49,7 @@ struct Group : win::WaitGroup<Slot> {
     std::vector<std::uint64_t> carry;  // read budget reached, input may remain
 };
 
-class EventSelectEngine final : public Engine {
+class EventSelectEngine final : public Engine, private WriteWaker {
   public:
     std::string_view name() const override { return "event_select"; }
 
@@ -75,8 +76,6 @@ class EventSelectEngine final : public Engine {
 
     void adopt(ConnectionPtr conn) override { place(std::move(conn), true); }
 
-    void wake(Connection& conn) override { Group::wake(conn); }
-
     EngineStats stats() const override {
         EngineStats s;
         s.engine = "event_select";
@@ -90,6 +89,9 @@ class EventSelectEngine final : public Engine {
     }
 
   private:
+    void wake(Connection& conn) override { Group::wake(conn); }
+    bool owns_io(const Connection& conn) const override { return Group::owns_io(conn); }
+
     // Gives a connection to the first group with room, starting a new group when all are full.
     void place(ConnectionPtr conn, bool needs_open) {
         groups_.place<Group>(std::move(conn), needs_open, [this](Group& g) { group_loop(g); });
@@ -187,14 +189,14 @@ class EventSelectEngine final : public Engine {
         owned->conn = conn;
         owned->group = &g;
         Slot* raw = &g.add(std::move(owned));
-        conn->engine_slot = raw;
-        if (needs_open) host_->connection_opened(conn);
         // Registration posts FD_WRITE, and FD_READ if input is already waiting.
         if (::WSAEventSelect(conn->socket(), raw->event, kSocketEvents) != 0) {
+            if (needs_open) host_->connection_opened(conn);  // on_open, then on_close
             close(*raw, CloseReason::Reset);
             return;
         }
-        conn->attach(this);
+        EngineSlot::attach(*conn, this, raw);  // before on_open: the handler may send at once
+        if (needs_open) host_->connection_opened(conn);
         // Input that arrived before the registration: reading to WSAEWOULDBLOCK now also
         // re-arms FD_READ, whatever the provider recorded meanwhile.
         serve(*raw, true, false);
@@ -210,17 +212,16 @@ class EventSelectEngine final : public Engine {
             calls += r.calls;
             if (r.failed) return calls + close(slot, CloseReason::Reset);
             if (r.more) slot.group->carry.push_back(conn.id());
-            conn.input_paused = r.paused;
+            slot.paused = r.paused;
         }
-        if (writable || conn.flush_scheduled.load()) {
-            conn.flush_scheduled.store(false);
+        if (EngineSlot::take_flush(conn) || writable) {
             const auto w = flush_output(conn);
             calls += w.calls;
             if (w.failed) return calls + close(slot, CloseReason::Reset);
             // Reading was put off for backpressure without a recv, so FD_READ stays off:
             // resume by hand once the output has drained.
-            if (conn.input_paused && !conn.output_backlogged()) {
-                conn.input_paused = false;
+            if (slot.paused && !conn.output_backlogged()) {
+                slot.paused = false;
                 slot.group->carry.push_back(conn.id());
             }
         }
@@ -232,7 +233,6 @@ class EventSelectEngine final : public Engine {
         if (slot.dead) return 0;
         slot.group->drop(slot);
         finalize_connection(*slot.conn, *host_, observed);  // closesocket ends the selection
-        slot.conn->engine_slot = nullptr;
         return 1;
     }
 

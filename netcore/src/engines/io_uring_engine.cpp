@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine_slot.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/socket_ops.hpp"
 #include "netcore/stream_io.hpp"
@@ -76,7 +77,7 @@ struct Slot {
     std::vector<std::byte> buffer;  // single-shot recv only
 };
 
-class IoUringEngine final : public Engine {
+class IoUringEngine final : public Engine, private WriteWaker {
   public:
     std::string_view name() const override { return "io_uring"; }
 
@@ -119,7 +120,7 @@ class IoUringEngine final : public Engine {
         thread_.join();
         // Nothing is in flight any more: the kernel holds no pointer into these connections.
         for (auto& [id, slot] : slots_) {
-            slot->conn->detach();
+            EngineSlot::detach(*slot->conn);
             out.push_back(std::move(slot->conn));
         }
         slots_.clear();
@@ -139,21 +140,6 @@ class IoUringEngine final : public Engine {
             incoming_.push_back(std::move(conn));
         }
         signal_wakefd();  // only the loop thread may post its first recv
-    }
-
-    void wake(Connection& conn) override {
-        if (conn.flush_scheduled.exchange(true)) return;
-        if (t_loop == this) {
-            dirty_.push_back(conn.id());
-            return;
-        }
-        bool first;
-        {
-            std::lock_guard lock(remote_mutex_);
-            first = remote_.empty();
-            remote_.push_back(conn.id());
-        }
-        if (first) signal_wakefd();
     }
 
     EngineStats stats() const override {
@@ -186,6 +172,24 @@ class IoUringEngine final : public Engine {
     }
 
   private:
+    void wake(Connection& conn) override {
+        NETCORE_CHECK_WAKE(conn);
+        if (!EngineSlot::schedule_flush(conn)) return;
+        if (t_loop == this) {
+            dirty_.push_back(conn.id());
+            return;
+        }
+        bool first;
+        {
+            std::lock_guard lock(remote_mutex_);
+            first = remote_.empty();
+            remote_.push_back(conn.id());
+        }
+        if (first) signal_wakefd();
+    }
+
+    bool owns_io(const Connection&) const override { return t_loop == this; }
+
     // ---- setup and teardown (on the loop thread) ----
 
     // Empty on success, else why the ring cannot serve.
@@ -478,7 +482,7 @@ class IoUringEngine final : public Engine {
         Slot& s = *owned;
         s.conn = conn;
         slots_.emplace(conn->id(), std::move(owned));
-        conn->attach(this);
+        EngineSlot::attach(*conn, this);
         arm_recv_if_wanted(s);  // not while draining: the next engine reads it
     }
 
@@ -486,7 +490,7 @@ class IoUringEngine final : public Engine {
     // machine (flush_output's, with the writes posted instead of made).
     void progress(Slot& s) {
         Connection& conn = *s.conn;
-        conn.flush_scheduled.store(false, std::memory_order_relaxed);
+        EngineSlot::take_flush(conn);
         if (!s.send_armed && !draining_) arm_send(s);
         if (!s.send_armed) conn.shutdown_if_drained();
         if (conn.must_finalize()) begin_close(s, CloseReason::PeerClosed);
@@ -522,7 +526,7 @@ class IoUringEngine final : public Engine {
             batch.swap(dirty_);
             for (auto id : batch)
                 if (auto it = slots_.find(id);
-                    it != slots_.end() && it->second->conn->flush_scheduled)
+                    it != slots_.end() && EngineSlot::flush_scheduled(*it->second->conn))
                     settle(*it->second);
         }
     }

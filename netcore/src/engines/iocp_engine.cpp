@@ -41,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine_slot.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
 #include "win_overlapped.hpp"
@@ -112,6 +113,7 @@ struct ConnState {
     std::mutex m;  // guards the fields below; a leaf lock (never held across other calls)
     int ops = 0;   // operations and wake packets in flight, plus holds while being served
     bool receiving = false, sending = false, closing = false;
+    bool paused = false;  // backpressure: the next receive waits for the output to drain
     CloseReason observed = CloseReason::PeerClosed;
 };
 
@@ -127,6 +129,18 @@ struct AdoptPacket {
 };
 
 void dispatch(const OVERLAPPED_ENTRY& e);
+
+thread_local bool t_worker = false;                  // a thread of the pool below
+thread_local const IocpEngine* t_control = nullptr;  // in this engine's start() or stop()
+
+// Marks the thread running an engine's start() or stop() for owns_io().
+class ControlScope {
+  public:
+    explicit ControlScope(const IocpEngine* e) { t_control = e; }
+    ~ControlScope() { t_control = nullptr; }
+    ControlScope(const ControlScope&) = delete;
+    ControlScope& operator=(const ControlScope&) = delete;
+};
 
 // The workers of the process's port, shared by every iocp engine running (a server and a
 // client may both use one): started with the first engine, stopped with the last.
@@ -160,6 +174,7 @@ class WorkerPool {
 
   private:
     void work() {
+        t_worker = true;
         OVERLAPPED_ENTRY entries[64];
         for (;;) {
             ULONG n = 0;
@@ -197,11 +212,12 @@ WorkerPool& pool() {
     return p;
 }
 
-class IocpEngine final : public Engine {
+class IocpEngine final : public Engine, private WriteWaker {
   public:
     std::string_view name() const override { return "iocp"; }
 
     void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
+        ControlScope control(this);
         host_ = &host;
         listener_ = listener;
         stopping_ = false;
@@ -223,6 +239,7 @@ class IocpEngine final : public Engine {
     }
 
     std::vector<ConnectionPtr> stop() override {
+        ControlScope control(this);
         stopping_ = true;
         if (listener_ != kInvalidSocket) ::CancelIoEx(reinterpret_cast<HANDLE>(listener_), nullptr);
         // Receives go now; sends in flight get a moment to finish, then are cancelled too.
@@ -247,7 +264,7 @@ class IocpEngine final : public Engine {
         if (listener_ != kInvalidSocket) dissociate(listener_);
         for (auto& [id, c] : conns_) {
             if (!dissociate(c->conn->socket())) ++left_bound_;
-            c->conn->detach();
+            EngineSlot::detach(*c->conn);
             out.push_back(std::move(c->conn));
         }
         conns_.clear();
@@ -260,18 +277,6 @@ class IocpEngine final : public Engine {
         ::PostQueuedCompletionStatus(
             process_port(), 0, kAdoptKey,
             reinterpret_cast<OVERLAPPED*>(new AdoptPacket{this, std::move(conn)}));
-    }
-
-    void wake(Connection& conn) override {
-        auto* c = static_cast<ConnState*>(conn.engine_slot);
-        if (!c || stopping_ || conn.flush_scheduled.exchange(true)) return;
-        {
-            std::lock_guard lock(c->m);
-            if (c->closing) return;
-            ++c->ops;
-        }
-        ++inflight_;
-        ::PostQueuedCompletionStatus(process_port(), 0, kWakeKey, reinterpret_cast<OVERLAPPED*>(c));
     }
 
     EngineStats stats() const override {
@@ -302,18 +307,34 @@ class IocpEngine final : public Engine {
     }
 
   private:
+    void wake(Connection& conn) override {
+        NETCORE_CHECK_WAKE(conn);
+        auto* c = EngineSlot::state<ConnState>(conn);
+        if (!c || stopping_ || !EngineSlot::schedule_flush(conn)) return;
+        {
+            std::lock_guard lock(c->m);
+            if (c->closing) return;
+            ++c->ops;
+        }
+        ++inflight_;
+        ::PostQueuedCompletionStatus(process_port(), 0, kWakeKey, reinterpret_cast<OVERLAPPED*>(c));
+    }
+
+    // A worker of the pool, or the thread in start() or stop() (no worker runs this
+    // engine's packets before start() returns or after stop() drained them).
+    bool owns_io(const Connection&) const override { return t_worker || t_control == this; }
+
     ConnState* adopt_here(const ConnectionPtr& conn) {
         auto owned = std::make_unique<ConnState>(this, conn);
         ConnState* c = owned.get();
         c->ops = 1;  // held until the caller has opened it and posted the first recv
         ++inflight_;
         associate(conn->socket());
-        conn->engine_slot = c;
         {
             std::lock_guard lock(mutex_);
             conns_.emplace(conn->id(), std::move(owned));
         }
-        conn->attach(this);
+        EngineSlot::attach(*conn, this, c);
         return c;
     }
 
@@ -379,7 +400,7 @@ class IocpEngine final : public Engine {
 
     // Posts the next receive, unless one is in flight or the connection's own output is past
     // half of max_send_queue (backpressure, as read_available() does for the readiness
-    // engines): then input_paused is set and on_send posts it once the output has drained.
+    // engines): then `paused` is set and on_send posts it once the output has drained.
     // `resume`: only a receive still held (on_recv may be delivering: receiving is false).
     void post_recv(ConnState& c, bool resume = false) {
         for (;;) {
@@ -388,15 +409,15 @@ class IocpEngine final : public Engine {
             {
                 std::lock_guard lock(c.m);
                 if (c.closing || c.receiving || stopping_) return;
-                if (resume && !c.conn->input_paused) return;
-                c.conn->input_paused = backlogged;
+                if (resume && !c.paused) return;
+                c.paused = backlogged;
                 if (!backlogged) {
                     c.receiving = true;
                     ++c.ops;
                     break;
                 }
             }
-            // A send that drained the output before input_paused was set has not seen it.
+            // A send that drained the output before `paused` was set has not seen it.
             if (c.conn->output_backlogged()) return;
         }
         ++inflight_;
@@ -469,7 +490,7 @@ class IocpEngine final : public Engine {
         {
             std::lock_guard lock(c.m);
             c.sending = false;
-            held = c.conn->input_paused;
+            held = c.paused;
         }
         if (!ok) {
             if (!stopping_) begin_close(c, CloseReason::Reset);
@@ -481,7 +502,7 @@ class IocpEngine final : public Engine {
     }
 
     void on_wake(ConnState& c) {
-        c.conn->flush_scheduled.store(false);
+        EngineSlot::take_flush(*c.conn);
         post_send(c);
         if (c.conn->must_finalize()) begin_close(c, CloseReason::PeerClosed);
         release(c);
@@ -521,7 +542,6 @@ class IocpEngine final : public Engine {
             }
         }
         finalize_connection(*conn, *host_, c.observed);  // after it, wake() is never called
-        conn->engine_slot = nullptr;
     }
 
     void finish_op() {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 
+#include "engine_slot.hpp"
 #include "netcore/connection.hpp"
 #include "netcore/engine.hpp"
 
@@ -66,7 +67,8 @@ class LoopWakeups {
   public:
     // Engine::wake. True when the caller must signal the loop.
     bool wake(Connection& conn) {
-        if (conn.flush_scheduled.exchange(true)) return false;
+        NETCORE_CHECK_WAKE(conn);
+        if (!EngineSlot::schedule_flush(conn)) return false;
         if (t_running == this) {
             dirty_.push_back(conn.id());
             return false;
@@ -76,6 +78,7 @@ class LoopWakeups {
     bool adopt(ConnectionPtr conn) { return inbox_.post_adopt(std::move(conn)); }
 
     void enter_loop() { t_running = this; }
+    bool on_loop_thread() const { return t_running == this; }
     void leave_loop() { t_running = nullptr; }
 
     // Loop thread, after the loop was signalled: woken ids join the dirty list; returns
@@ -94,7 +97,7 @@ class LoopWakeups {
             std::vector<std::uint64_t> batch;
             batch.swap(dirty_);
             for (auto id : batch)
-                if (ConnectionPtr conn = find(id); conn && conn->flush_scheduled)
+                if (ConnectionPtr conn = find(id); conn && EngineSlot::flush_scheduled(*conn))
                     calls += serve(*conn);
         }
         return calls;

@@ -15,7 +15,7 @@
 namespace netcore {
 namespace {
 
-class NonblockingEngine final : public Engine {
+class NonblockingEngine final : public Engine, private WriteWaker {
   public:
     std::string_view name() const override { return "nonblocking"; }
 
@@ -32,7 +32,7 @@ class NonblockingEngine final : public Engine {
         if (thread_.joinable()) thread_.join();
         std::vector<ConnectionPtr> out;
         for (auto& e : conns_) {
-            e.conn->detach();
+            EngineSlot::detach(*e.conn);
             out.push_back(std::move(e.conn));
         }
         conns_.clear();
@@ -44,11 +44,6 @@ class NonblockingEngine final : public Engine {
     void adopt(ConnectionPtr conn) override {
         inbox_.post_adopt(std::move(conn));
         adopt_pending_.store(true, std::memory_order_release);
-    }
-
-    // No syscall, no lock: the loop visits every connection on its next pass anyway.
-    void wake(Connection& conn) override {
-        conn.flush_scheduled.store(true, std::memory_order_release);
     }
 
     EngineStats stats() const override {
@@ -68,6 +63,13 @@ class NonblockingEngine final : public Engine {
     }
 
   private:
+    // No syscall, no lock: the loop visits every connection on its next pass anyway.
+    void wake(Connection& conn) override {
+        NETCORE_CHECK_WAKE(conn);
+        EngineSlot::schedule_flush(conn);
+    }
+    bool owns_io(const Connection&) const override { return t_loop == this; }
+
     struct Entry {
         ConnectionPtr conn;
         bool want_write = false;  // the last send would have blocked: retry every pass
@@ -76,13 +78,14 @@ class NonblockingEngine final : public Engine {
     void add(const ConnectionPtr& conn) {
         conns_.push_back(Entry{conn, false});
         registered_.store(conns_.size(), std::memory_order_relaxed);
-        conn->attach(this);
+        EngineSlot::attach(*conn, this);
     }
 
     void loop() {
         using clock = std::chrono::steady_clock;
         auto window_start = clock::now();
         std::uint64_t window_passes = 0;
+        t_loop = this;
         while (!stopping_) {
             std::uint64_t calls = 0, events = 0;
             if (listener_ != kInvalidSocket) {
@@ -112,6 +115,7 @@ class NonblockingEngine final : public Engine {
             }
             std::this_thread::yield();
         }
+        t_loop = nullptr;
     }
 
     // Tries to read and write connection i; false when it closed (and left the vector).
@@ -125,7 +129,7 @@ class NonblockingEngine final : public Engine {
             if (r.bytes > 0) ++events;
             if (r.failed) return close(i, CloseReason::Reset);
         }
-        const bool woken = conn.flush_scheduled.exchange(false, std::memory_order_acquire);
+        const bool woken = EngineSlot::take_flush(conn);
         if (e.want_write || woken) {
             const auto w = flush_output(conn);
             calls += w.calls;
@@ -154,6 +158,8 @@ class NonblockingEngine final : public Engine {
         finalize_connection(*conn, *host_, observed);
         return false;
     }
+
+    static inline thread_local const NonblockingEngine* t_loop = nullptr;
 
     EngineHost* host_ = nullptr;
     socket_t listener_ = kInvalidSocket;

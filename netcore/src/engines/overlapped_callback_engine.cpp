@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine_slot.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
 #include "win_overlapped.hpp"
@@ -53,7 +54,7 @@ struct CbConn : win::OverlappedConn {
     bool bound = false;  // bound to a completion port: no routines (see the file comment)
 };
 
-class OverlappedCallbackEngine final : public Engine {
+class OverlappedCallbackEngine final : public Engine, private WriteWaker {
   public:
     std::string_view name() const override { return "overlapped_callback"; }
 
@@ -95,23 +96,6 @@ class OverlappedCallbackEngine final : public Engine {
                        reinterpret_cast<ULONG_PTR>(this));
     }
 
-    void wake(Connection& conn) override {
-        if (!conn.engine_slot || conn.flush_scheduled.exchange(true)) return;
-        if (t_loop == this) {
-            dirty_.push_back(conn.id());
-            return;
-        }
-        bool first;
-        {
-            std::lock_guard lock(remote_mutex_);
-            first = remote_.empty();
-            remote_.push_back(conn.id());
-        }
-        if (first)
-            ::QueueUserAPC(&OverlappedCallbackEngine::apc_wake, thread_handle_,
-                           reinterpret_cast<ULONG_PTR>(this));
-    }
-
     EngineStats stats() const override {
         EngineStats s;
         s.engine = "overlapped_callback";
@@ -129,6 +113,26 @@ class OverlappedCallbackEngine final : public Engine {
     }
 
   private:
+    void wake(Connection& conn) override {
+        NETCORE_CHECK_WAKE(conn);
+        if (!EngineSlot::schedule_flush(conn)) return;
+        if (t_loop == this) {
+            dirty_.push_back(conn.id());
+            return;
+        }
+        bool first;
+        {
+            std::lock_guard lock(remote_mutex_);
+            first = remote_.empty();
+            remote_.push_back(conn.id());
+        }
+        if (first)
+            ::QueueUserAPC(&OverlappedCallbackEngine::apc_wake, thread_handle_,
+                           reinterpret_cast<ULONG_PTR>(this));
+    }
+
+    bool owns_io(const Connection&) const override { return t_loop == this; }
+
     struct AcceptSlot {
         win::AcceptSlot slot;
         OVERLAPPED ov{};
@@ -237,7 +241,7 @@ class OverlappedCallbackEngine final : public Engine {
         for (auto& a : accepts) ::WSACloseEvent(a.event);
         ::WSACloseEvent(bound_event_);
         for (auto& [id, c] : conns_) {
-            c->conn->detach();
+            EngineSlot::detach(*c->conn);
             handed_back_.push_back(std::move(c->conn));
         }
         conns_.clear();
@@ -276,11 +280,10 @@ class OverlappedCallbackEngine final : public Engine {
         c.conn = conn;
         c.recv_ov.hEvent = &c;  // ignored by Winsock when a routine is given: our context
         c.send_ov.hEvent = &c;
-        conn->engine_slot = &c;
         conns_.emplace(conn->id(), std::move(owned));
         ++count_;
+        EngineSlot::attach(*conn, this, &c);  // before on_open: the handler may send at once
         if (needs_open) host_->connection_opened(conn);
-        conn->attach(this);
         post_recv(c);
         after_io(c);
     }
@@ -293,7 +296,7 @@ class OverlappedCallbackEngine final : public Engine {
                 auto it = conns_.find(id);
                 if (it == conns_.end()) continue;
                 CbConn& c = *it->second;
-                c.conn->flush_scheduled.store(false);
+                EngineSlot::take_flush(*c.conn);
                 post_send(c);
                 after_io(c);
             }
@@ -406,7 +409,6 @@ class OverlappedCallbackEngine final : public Engine {
         --count_;
         if (dead->bound) --bound_count_;
         finalize_connection(*conn, *host_, dead->observed);
-        conn->engine_slot = nullptr;
     }
 
     static thread_local OverlappedCallbackEngine* t_loop;

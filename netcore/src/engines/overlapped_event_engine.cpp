@@ -54,7 +54,7 @@ struct OvConn : win::OverlappedConn {
 
 struct Group : win::WaitGroup<OvConn> {};
 
-class OverlappedEventEngine final : public Engine {
+class OverlappedEventEngine final : public Engine, private WriteWaker {
   public:
     std::string_view name() const override { return "overlapped_event"; }
 
@@ -78,8 +78,6 @@ class OverlappedEventEngine final : public Engine {
 
     void adopt(ConnectionPtr conn) override { place(std::move(conn), true); }
 
-    void wake(Connection& conn) override { Group::wake(conn); }
-
     EngineStats stats() const override {
         EngineStats s;
         s.engine = "overlapped_event";
@@ -94,6 +92,9 @@ class OverlappedEventEngine final : public Engine {
     }
 
   private:
+    void wake(Connection& conn) override { Group::wake(conn); }
+    bool owns_io(const Connection& conn) const override { return Group::owns_io(conn); }
+
     void place(ConnectionPtr conn, bool needs_open) {
         groups_.place<Group>(std::move(conn), needs_open, [this](Group& g) { group_loop(g); });
     }
@@ -205,10 +206,9 @@ class OverlappedEventEngine final : public Engine {
         c.group = &g;
         c.recv_ov.hEvent = win::event_without_port(c.event);
         c.send_ov.hEvent = c.recv_ov.hEvent;
-        conn->engine_slot = &c;
         g.add(std::move(owned));
+        EngineSlot::attach(*conn, this, &c);  // before on_open: the handler may send at once
         if (needs_open) host_->connection_opened(conn);
-        conn->attach(this);
         post_recv(c);
         after_io(c);
     }
@@ -285,7 +285,7 @@ class OverlappedEventEngine final : public Engine {
     }
 
     void on_wake(OvConn& c) {
-        c.conn->flush_scheduled.store(false);
+        EngineSlot::take_flush(*c.conn);
         post_send(c);
         after_io(c);
     }
@@ -297,7 +297,6 @@ class OverlappedEventEngine final : public Engine {
         if (c.closing && !c.in_flight()) {
             c.group->drop(c);
             finalize_connection(*c.conn, *host_, c.observed);
-            c.conn->engine_slot = nullptr;
         }
     }
 

@@ -21,7 +21,7 @@
 namespace netcore {
 namespace {
 
-class PollEngine final : public Engine {
+class PollEngine final : public Engine, private WriteWaker {
   public:
     std::string_view name() const override { return "poll"; }
 
@@ -42,7 +42,7 @@ class PollEngine final : public Engine {
         if (thread_.joinable()) thread_.join();
         std::vector<ConnectionPtr> out;
         for (auto& conn : owners_) {
-            conn->detach();
+            EngineSlot::detach(*conn);
             out.push_back(std::move(conn));
         }
         owners_.clear();
@@ -55,10 +55,6 @@ class PollEngine final : public Engine {
 
     void adopt(ConnectionPtr conn) override {
         if (loop_.adopt(std::move(conn))) signal_wakefd();
-    }
-
-    void wake(Connection& conn) override {
-        if (loop_.wake(conn)) signal_wakefd();
     }
 
     EngineStats stats() const override {
@@ -81,6 +77,11 @@ class PollEngine final : public Engine {
     }
 
   private:
+    void wake(Connection& conn) override {
+        if (loop_.wake(conn)) signal_wakefd();
+    }
+    bool owns_io(const Connection&) const override { return loop_.on_loop_thread(); }
+
     static constexpr std::size_t kFirstConn = 2;  // fds_[0] listener, fds_[1] eventfd
 
     void add(const ConnectionPtr& conn) {
@@ -90,7 +91,7 @@ class PollEngine final : public Engine {
         fds_.push_back(pollfd{conn->socket(), events, 0});
         owners_.push_back(conn);
         registered_.store(owners_.size(), std::memory_order_relaxed);
-        conn->attach(this);
+        EngineSlot::attach(*conn, this);
     }
 
     // Swap-and-pop keeps the array dense; the moved entry's index is updated.
@@ -175,8 +176,7 @@ class PollEngine final : public Engine {
             if (r.failed) return calls + close(conn, CloseReason::Reset);
         }
         bool flushed = false, blocked = false;
-        if ((revents & POLLOUT) || conn.flush_scheduled.load(std::memory_order_relaxed)) {
-            conn.flush_scheduled.store(false, std::memory_order_relaxed);
+        if (EngineSlot::take_flush(conn) || (revents & POLLOUT)) {
             const auto w = flush_output(conn);
             calls += w.calls;
             if (w.failed) return calls + close(conn, CloseReason::Reset);

@@ -116,7 +116,7 @@ class WakeChannel {
 #endif
 };
 
-class SelectEngine final : public Engine {
+class SelectEngine final : public Engine, private WriteWaker {
   public:
     std::string_view name() const override { return "select"; }
 
@@ -159,7 +159,7 @@ class SelectEngine final : public Engine {
         if (thread_.joinable()) thread_.join();
         std::vector<ConnectionPtr> out;
         for (auto& [id, entry] : conns_) {
-            entry.conn->detach();
+            EngineSlot::detach(*entry.conn);
             out.push_back(std::move(entry.conn));
         }
         conns_.clear();
@@ -170,10 +170,6 @@ class SelectEngine final : public Engine {
 
     void adopt(ConnectionPtr conn) override {
         if (loop_.adopt(std::move(conn))) wake_.signal();
-    }
-
-    void wake(Connection& conn) override {
-        if (loop_.wake(conn)) wake_.signal();
     }
 
     EngineStats stats() const override {
@@ -195,6 +191,11 @@ class SelectEngine final : public Engine {
     }
 
   private:
+    void wake(Connection& conn) override {
+        if (loop_.wake(conn)) wake_.signal();
+    }
+    bool owns_io(const Connection&) const override { return loop_.on_loop_thread(); }
+
     struct Entry {
         ConnectionPtr conn;
         bool want_write = false;  // output stuck: in the write set until it drains
@@ -203,7 +204,7 @@ class SelectEngine final : public Engine {
     void add(const ConnectionPtr& conn) {
         conns_.emplace(conn->id(), Entry{conn, false});
         registered_.store(conns_.size(), std::memory_order_relaxed);
-        conn->attach(this);
+        EngineSlot::attach(*conn, this);
     }
 
     void loop() {
@@ -287,8 +288,7 @@ class SelectEngine final : public Engine {
             calls += r.calls;
             if (r.failed) return calls + close(conn, CloseReason::Reset);
         }
-        if (writable || conn.flush_scheduled.load(std::memory_order_relaxed)) {
-            conn.flush_scheduled.store(false, std::memory_order_relaxed);
+        if (EngineSlot::take_flush(conn) || writable) {
             const auto w = flush_output(conn);
             calls += w.calls;
             if (w.failed) return calls + close(conn, CloseReason::Reset);

@@ -4,8 +4,8 @@ namespace netcore::win {
 
 bool OverlappedConn::may_receive(bool stopping) {
     if (closing || receiving || stopping || conn->peer_has_finished()) return false;
-    conn->input_paused = conn->output_backlogged();
-    return !conn->input_paused;
+    paused = conn->output_backlogged();
+    return !paused;
 }
 
 std::span<const std::byte> OverlappedConn::next_send(bool stopping) {
@@ -41,7 +41,7 @@ NextIo OverlappedConn::send_done(bool ok, DWORD bytes, bool stopping) {
         if (!stopping) begin_close(CloseReason::Reset);
         return {};
     }
-    return {.send = true, .receive = conn->input_paused};
+    return {.send = true, .receive = paused};
 }
 
 void OverlappedConn::begin_close(CloseReason reason) {

@@ -27,13 +27,14 @@ struct OverlappedConn {
     OVERLAPPED send_ov{};
     std::unique_ptr<char[]> recv_buf{new char[kRecvSize]};
     bool receiving = false, sending = false, closing = false;
+    bool paused = false;  // backpressure: the next receive waits for the output to drain
     CloseReason observed = CloseReason::PeerClosed;
 
     bool in_flight() const { return receiving || sending; }
 
     // A receive may be posted: none in flight, no close, the peer has not finished. And no
     // backpressure, as read_available() does for the readiness engines: while the peer's own
-    // output is past half of max_send_queue, input_paused is set and the receive waits for a
+    // output is past half of max_send_queue, `paused` is set and the receive waits for a
     // send completion that brings the output back under the mark (send_done).
     bool may_receive(bool stopping);
     // The bytes to send next; empty when a send is in flight, a close is under way, or all

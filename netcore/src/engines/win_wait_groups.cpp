@@ -11,7 +11,10 @@ WaitGroupBase::~WaitGroupBase() {
 }
 
 void WaitGroupBase::run(std::function<void()> loop) {
-    thread_ = std::thread(std::move(loop));
+    thread_ = std::thread([this, loop = std::move(loop)] {
+        t_current = this;
+        loop();
+    });
 }
 
 void WaitGroupBase::hand_over(ConnectionPtr conn, bool needs_open) {

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine_slot.hpp"
 #include "netcore/connection.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/platform.hpp"
@@ -47,6 +48,8 @@ class WaitGroupBase {
     std::size_t load() const { return load_.load(); }
 
     // ---- the group's thread ----
+    // The group whose thread is calling (nullptr on any other thread).
+    static const WaitGroupBase* current() { return t_current; }
     // Resets the wake-up event first, so a hand-over made while the inbox is read signals again.
     GroupInbox take_inbox();
     std::vector<WSAEVENT> events;  // what the thread waits on: [0] is the wake-up event
@@ -58,6 +61,8 @@ class WaitGroupBase {
   private:
     friend class WaitGroupList;
     void join_into(std::vector<ConnectionPtr>& out);
+
+    static inline thread_local const WaitGroupBase* t_current = nullptr;
 
     WSAEVENT wake_;
     std::thread thread_;
@@ -75,9 +80,15 @@ class WaitGroup : public WaitGroupBase {
 
     // Engine::wake: queues the connection once for its group's thread.
     static void wake(Connection& conn) {
-        auto* m = static_cast<Member*>(conn.engine_slot);
-        if (!m || conn.flush_scheduled.exchange(true)) return;
+        NETCORE_CHECK_WAKE(conn);
+        auto* m = EngineSlot::state<Member>(conn);
+        if (!m || !EngineSlot::schedule_flush(conn)) return;
         m->group->post_wake(conn.id());
+    }
+    // WriteWaker::owns_io: the connection's group thread does all its I/O.
+    static bool owns_io(const Connection& conn) {
+        const auto* m = EngineSlot::state<Member>(conn);
+        return m && static_cast<const WaitGroupBase*>(m->group) == current();
     }
 
     Member& add(std::unique_ptr<Member> owned) {
@@ -120,7 +131,7 @@ class WaitGroup : public WaitGroupBase {
         for (std::size_t i = 1; i < members_.size(); ++i) {
             Member& m = *members_[i];
             let_go(m);
-            m.conn->detach();
+            EngineSlot::detach(*m.conn);
             handed_back_.push_back(std::move(m.conn));
         }
         members_.resize(1);

@@ -5,8 +5,22 @@
 
 namespace chat_bench {
 
+namespace {
+// The states a connection's context points at: no allocation per connection.
+constexpr std::uint8_t kStates[] = {0, 1, 2};
+}  // namespace
+
+void LoginWorker::set_state(netcore::Connection& conn, State state) {
+    conn.set_context(&kStates[state]);
+}
+
+LoginWorker::State LoginWorker::state_of(const netcore::Connection& conn) {
+    const std::uint8_t* state = conn.context<const std::uint8_t>();
+    return state ? static_cast<State>(*state) : Waiting;
+}
+
 void LoginWorker::on_open(const netcore::ConnectionPtr& conn) {
-    conn->user_data = reinterpret_cast<void*>(Waiting);
+    set_state(*conn, Waiting);
     const std::string nick = make_nick(common_, next_index_.fetch_add(1));
     conn->send(chat::encode(chat::Hello{chat::kProtocolVersion, nick, ""}));
 }
@@ -20,17 +34,17 @@ std::size_t LoginWorker::on_data(netcore::Connection& conn, std::span<const std:
             return data.size();
         }
         if (data.size() - pos < h.size) break;
-        const auto state = reinterpret_cast<std::uintptr_t>(conn.user_data);
+        const State state = state_of(conn);
         const auto body = data.subspan(pos + chat::kHeaderSize, h.size - chat::kHeaderSize);
         if (h.type == static_cast<std::uint16_t>(chat::MsgType::Welcome) && state == Waiting) {
-            conn.user_data = reinterpret_cast<void*>(Welcomed);
+            set_state(conn, Welcomed);
             welcomed_.fetch_add(1, std::memory_order_relaxed);
         } else if (h.type == static_cast<std::uint16_t>(chat::MsgType::Error)) {
             chat::AnyMessage msg;
             if (chat::decode(h.type, body, msg) == chat::ErrorCode::None) {
                 const auto& e = std::get<chat::Error>(msg);
                 if (e.code == chat::ErrorCode::ServerFull && state == Waiting) {
-                    conn.user_data = reinterpret_cast<void*>(Refused);
+                    set_state(conn, Refused);
                     refused_.fetch_add(1, std::memory_order_relaxed);
                 }
                 note("server: ERROR " + std::string(chat::error_name(e.code)) + ": " + e.detail);
@@ -43,7 +57,7 @@ std::size_t LoginWorker::on_data(netcore::Connection& conn, std::span<const std:
 
 void LoginWorker::on_close(netcore::Connection& conn, netcore::CloseReason reason) {
     if (stopping_) return;
-    const auto state = reinterpret_cast<std::uintptr_t>(conn.user_data);
+    const State state = state_of(conn);
     if (state == Refused) return;  // counted as refused already
     (state == Welcomed ? lost_ : shed_).fetch_add(1, std::memory_order_relaxed);
     note(std::string("connection closed by the server (") + netcore::to_string(reason) +

@@ -27,7 +27,7 @@ void RoomWorker::on_open(const netcore::ConnectionPtr& conn) {
     m->member = m->index < plan_.members;
     m->sender = m->index < plan_.senders;
     m->nick = make_nick(plan_.common, m->index);
-    conn->user_data = m.get();
+    conn->set_context(m.get());
     Bytes first = chat::encode(chat::Hello{chat::kProtocolVersion, m->nick, ""});
     chat::encode(first, chat::Join{plan_.room});  // pipelined: the server keeps the order
     if (m->member) {
@@ -43,7 +43,7 @@ void RoomWorker::on_open(const netcore::ConnectionPtr& conn) {
 }
 
 std::size_t RoomWorker::on_data(netcore::Connection& conn, std::span<const std::byte> data) {
-    auto* m = static_cast<Member*>(conn.user_data);
+    auto* m = conn.context<Member>();
     if (!m) return data.size();
     thread_local Bytes out;
     out.clear();
@@ -120,13 +120,13 @@ void RoomWorker::on_message(Member& m, std::span<const std::byte> body, Batch& b
 }
 
 void RoomWorker::on_close(netcore::Connection& conn, netcore::CloseReason reason) {
-    auto* m = static_cast<Member*>(conn.user_data);
+    auto* m = conn.context<Member>();
     if (!m) return;
     const bool member = m->member, joined = m->joined;
     if (!member) {
         std::lock_guard lock(members_mutex_);
         by_conn_.erase(conn.id());  // churners leave nothing behind
-        conn.user_data = nullptr;
+        conn.set_context<Member>(nullptr);
     }
     if (member) {
         if (!plan_.stopping.load()) {
