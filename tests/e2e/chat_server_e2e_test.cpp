@@ -10,6 +10,7 @@
 
 #include "netcore/engine_registry.hpp"
 #include "server_process.hpp"
+#include "server_under_test.hpp"
 #include "test_client.hpp"
 #include "trickling_client.hpp"
 
@@ -17,47 +18,6 @@ using namespace testing_support;
 using namespace std::chrono_literals;
 
 namespace {
-
-// The server under test: this build's chat_server, or the command in CHAT_SERVER_CMD (words
-// split on spaces), e.g. "wine build-win/bin/chat_server.exe" to drive the Windows build
-// from Linux over loopback. Its engines are then the ones its --list-engines names.
-std::vector<std::string> server_command() {
-    std::vector<std::string> words;
-    const char* cmd = std::getenv("CHAT_SERVER_CMD");
-    if (!cmd || !*cmd) return {CHAT_SERVER_PATH};
-    std::istringstream in(cmd);
-    for (std::string w; in >> w;) words.push_back(w);
-    return words;
-}
-const bool kForeign = std::getenv("CHAT_SERVER_CMD") && *std::getenv("CHAT_SERVER_CMD");
-const std::string kServer = server_command().front();
-
-std::vector<std::string> with_prefix(std::vector<std::string> args) {
-    auto cmd = server_command();
-    args.insert(args.begin(), cmd.begin() + 1, cmd.end());
-    return args;
-}
-
-// Wine ends a process on SIGTERM without running its handlers, but turns SIGINT into the
-// console's Ctrl-C event, which the C runtime's SIGINT handler sees.
-const int kStopSignal = kForeign ? SIGINT : SIGTERM;
-
-std::vector<std::string> engine_list() {
-    std::vector<std::string> out;
-    if (!kForeign) {
-        for (const auto& e : netcore::engines()) out.emplace_back(e.name);
-        return out;
-    }
-    std::string listing;
-    run_capture(kServer, with_prefix({"--list-engines"}), listing);
-    std::istringstream in(listing);
-    for (std::string line; std::getline(in, line);) {
-        std::istringstream words(line);
-        std::string name;
-        if (words >> name) out.push_back(name);
-    }
-    return out;
-}
 
 class ChatServerProcess : public ::testing::TestWithParam<std::string> {};
 

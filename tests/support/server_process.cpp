@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,18 +15,36 @@ namespace testing_support {
 namespace {
 
 pid_t spawn(const std::string& binary, const std::vector<std::string>& args, int in_fd, int out_fd,
-            int err_fd) {
+            int err_fd, const std::vector<std::string>& env = {}, long max_descriptors = 0) {
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(binary.c_str()));
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
+    // The child's environment, built before fork (setenv is not safe between fork and exec).
+    std::vector<std::string> environment;
+    for (char** e = environ; *e; ++e) {
+        const std::string entry(*e);
+        const std::string name = entry.substr(0, entry.find('='));
+        bool replaced = false;
+        for (const auto& o : env) replaced |= o.substr(0, o.find('=')) == name;
+        if (!replaced) environment.push_back(entry);
+    }
+    environment.insert(environment.end(), env.begin(), env.end());
+    std::vector<char*> envp;
+    for (auto& e : environment) envp.push_back(e.data());
+    envp.push_back(nullptr);
     const pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
         ::dup2(in_fd, 0);
         ::dup2(out_fd, 1);
         ::dup2(err_fd, 2);
-        ::execvp(binary.c_str(), argv.data());  // PATH lookup: the binary may be "wine"
+        if (max_descriptors > 0) {
+            const rlimit limit{static_cast<rlim_t>(max_descriptors),
+                               static_cast<rlim_t>(max_descriptors)};
+            if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(126);
+        }
+        ::execvpe(binary.c_str(), argv.data(), envp.data());  // PATH lookup: it may be "wine"
         ::_exit(127);
     }
     return pid;
@@ -34,13 +53,18 @@ pid_t spawn(const std::string& binary, const std::vector<std::string>& args, int
 }  // namespace
 
 ServerProcess::ServerProcess(const std::string& binary, const std::vector<std::string>& args,
-                             const std::string& stderr_path) {
+                             const std::string& stderr_path)
+    : ServerProcess(binary, args, SpawnOptions{stderr_path, {}, 0}) {}
+
+ServerProcess::ServerProcess(const std::string& binary, const std::vector<std::string>& args,
+                             const SpawnOptions& options) {
     int in[2], out[2];
     if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
         throw std::runtime_error("pipe failed");
+    const std::string& stderr_path = options.stderr_path;
     const int err = ::open(stderr_path.empty() ? "/dev/null" : stderr_path.c_str(),
                            O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    pid_ = spawn(binary, args, in[0], out[1], err);
+    pid_ = spawn(binary, args, in[0], out[1], err, options.env, options.max_descriptors);
     ::close(in[0]);
     ::close(out[1]);
     ::close(err);
@@ -114,11 +138,11 @@ int ServerProcess::wait_exit(std::chrono::milliseconds timeout) {
 }
 
 int run_capture(const std::string& binary, const std::vector<std::string>& args,
-                std::string& output) {
+                std::string& output, const std::vector<std::string>& env) {
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    const pid_t pid = spawn(binary, args, devnull, out[1], out[1]);
+    const pid_t pid = spawn(binary, args, devnull, out[1], out[1], env);
     ::close(out[1]);
     ::close(devnull);
     char chunk[4096];

@@ -11,11 +11,20 @@
 
 namespace testing_support {
 
+// How a process is started besides its arguments.
+struct SpawnOptions {
+    std::string stderr_path;       // where stderr goes ("": discarded)
+    std::vector<std::string> env;  // "NAME=VALUE" added to (or replacing in) the environment
+    long max_descriptors = 0;      // > 0: RLIMIT_NOFILE, soft and hard (as `ulimit -n`)
+};
+
 class ServerProcess {
   public:
     // Starts `binary` with `args`; stderr goes to `stderr_path` (or is discarded when empty).
     ServerProcess(const std::string& binary, const std::vector<std::string>& args,
                   const std::string& stderr_path = "");
+    ServerProcess(const std::string& binary, const std::vector<std::string>& args,
+                  const SpawnOptions& options);
     ~ServerProcess();
 
     // A whole stdout line, or nullopt on timeout / EOF.
@@ -38,6 +47,6 @@ class ServerProcess {
 
 // Runs a command to completion; returns exit status and captures stdout+stderr.
 int run_capture(const std::string& binary, const std::vector<std::string>& args,
-                std::string& output);
+                std::string& output, const std::vector<std::string>& env = {});
 
 }  // namespace testing_support

@@ -1,5 +1,7 @@
 #include "test_client.hpp"
 
+#include "netcore/client.hpp"
+
 #ifdef _WIN32
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -40,6 +42,13 @@ TestClient::TestClient(std::uint16_t port, int rcvbuf) {
         throw std::runtime_error("connect to port " + std::to_string(port) + " failed: " +
                                  netcore::socket_error_text(netcore::last_socket_error()));
     netcore::set_nodelay(s_);
+}
+
+TestClient::TestClient(const std::string& host, std::uint16_t port) {
+    std::string error;
+    s_ = netcore::connect_tcp(host, port, std::chrono::seconds(5), "", error);
+    if (s_ == netcore::kInvalidSocket) throw std::runtime_error(error);
+    netcore::set_nonblocking(s_, false);
 }
 
 TestClient::~TestClient() {

@@ -22,6 +22,7 @@ struct RawFrame {
 class TestClient {
   public:
     explicit TestClient(std::uint16_t port, int rcvbuf = 0);  // rcvbuf > 0 shrinks SO_RCVBUF
+    TestClient(const std::string& host, std::uint16_t port);  // "::1", "127.0.0.1", a name
     ~TestClient();
     TestClient(TestClient&& other) noexcept;
     TestClient(const TestClient&) = delete;
