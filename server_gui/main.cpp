@@ -57,13 +57,14 @@ std::string window_title(const server_gui::Snapshot& snap) {
 
 int main(int argc, char** argv) {
     ServerCommandLine options;
-    if (const auto exit_status = parse_server_command_line(
-            argc, argv,
-            "server_gui: the chat server with its window (wire protocol v1, docs/protocol.md)",
-            options))
+    const ProgramInfo program{
+        "server_gui",
+        "server_gui: the chat server with its window (wire protocol v1, docs/protocol.md)"};
+    if (const auto exit_status = parse_server_command_line(argc, argv, program, options))
         return *exit_status;
 
     auto log_ring = set_up_logging(options.log_level);
+    for (const auto& warning : options.warnings) spdlog::warn("{}", warning);
 
     gui_common::AppWindow window;
     std::string error;

@@ -56,8 +56,8 @@ bool ServerController::start_server(const ServerCommandLine& options) {
     app_ = std::move(app);
     options_ = options;
     announce_(app_->listening_line());
-    spdlog::info("serving on {}:{} with engine {}", options.listen, app_->server().port(),
-                 app_->server().engine_name());
+    spdlog::info("serving on {} with engine {} (netchat {})", app_->endpoint(),
+                 app_->server().engine_name(), netchat_version());
     return true;
 }
 

@@ -73,6 +73,13 @@ socket_t listen_tcp(const std::string& address, std::uint16_t port, int backlog)
     throw std::runtime_error("cannot listen on " + address + ":" + service + ": " + error);
 }
 
+std::string check_listen_address(const std::string& address) {
+    init_sockets();
+    std::string error;
+    if (!resolve(address, "0", AI_PASSIVE, error)) return "cannot resolve it: " + error;
+    return {};
+}
+
 socket_t connect_tcp(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout,
                      const std::string& bind_address, std::string& error) {
     init_sockets();

@@ -22,13 +22,15 @@ void on_signal(int) {
 
 int main(int argc, char** argv) {
     ServerCommandLine options;
-    if (const auto exit_status = parse_server_command_line(
-            argc, argv,
-            "chat_server: the headless chat server (wire protocol v1, docs/protocol.md)", options))
+    const ProgramInfo program{
+        "chat_server",
+        "chat_server: the headless chat server (wire protocol v1, docs/protocol.md)"};
+    if (const auto exit_status = parse_server_command_line(argc, argv, program, options))
         return *exit_status;
 
     spdlog::set_default_logger(spdlog::stderr_color_mt("chat_server"));
     spdlog::set_level(spdlog::level::from_str(options.log_level));
+    for (const auto& warning : options.warnings) spdlog::warn("{}", warning);
 
     // Before the "listening on" line: a client that reads it may signal at once (a handler
     // installed after it let an early SIGTERM kill the process without BYE).
@@ -44,8 +46,8 @@ int main(int argc, char** argv) {
     }
     std::printf("%s\n", app.listening_line().c_str());
     std::fflush(stdout);
-    spdlog::info("serving on {}:{} with engine {}", options.listen, app.server().port(),
-                 app.server().engine_name());
+    spdlog::info("serving on {} with engine {} (netchat {})", app.endpoint(),
+                 app.server().engine_name(), netchat_version());
 
     // Operator commands; EOF on stdin (a daemon) just ends this reader.
     std::mutex command_mutex;

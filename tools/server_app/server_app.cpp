@@ -17,9 +17,14 @@ void ServerApp::start() {
     server_.start(engine_);
 }
 
+std::string ServerApp::endpoint() const {
+    std::string host = server_.address();
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";  // IPv6
+    return host + ":" + std::to_string(server_.port());
+}
+
 std::string ServerApp::listening_line() const {
-    return "listening on " + server_.address() + ":" + std::to_string(server_.port()) +
-           " engine=" + server_.engine_name();
+    return "listening on " + endpoint() + " engine=" + server_.engine_name();
 }
 
 ops::CommandResult ServerApp::execute(const ops::Command& command) {

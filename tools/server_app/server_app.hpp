@@ -16,6 +16,7 @@ class ServerApp {
 
     void start();                        // throws std::runtime_error with a readable message
     std::string listening_line() const;  // "listening on ADDR:PORT engine=NAME"
+    std::string endpoint() const;        // "127.0.0.1:7777", "[::1]:7777"
 
     // Carries out one operator command (from any one thread at a time); Quit sets
     // quit_requested(), the caller shuts down.

@@ -1,18 +1,23 @@
-// The server's options, shared by chat_server and server_gui so both take the same flags.
+// The server's settings, shared by chat_server and server_gui so both take the same options,
+// from (strongest first) the command line, NETCHAT_* environment variables, the --config file
+// (TOML, keyed by the long option names) and the defaults.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "chat/service.hpp"
 #include "netcore/server.hpp"
 
 struct ServerCommandLine {
     std::string engine;
-    std::string listen = "127.0.0.1";
-    std::uint16_t port = 7777;
-    std::string password;
+    std::string listen = "127.0.0.1";  // ADDR, ADDR:PORT, [IPV6] or [IPV6]:PORT
+    std::uint16_t port = 7777;         // for a --listen without a port
+    std::string password;              // from --password or read from --password-file
+    std::string password_file;
     std::size_t max_sessions = 10000;
     std::size_t max_per_address = 64;
     bool limit_loopback = false;
@@ -24,14 +29,43 @@ struct ServerCommandLine {
     double rate_limit = 100;
     std::string name = "netchat";
     std::string log_level = "info";
+    std::string config_file;
+
+    // What the program was asked to do besides serving.
     bool list_engines = false;
+    bool check_config = false;
+
+    // Where each setting came from, by long name: "command line", "environment (NETCHAT_X)",
+    // "config FILE" or "default"; and what the operator should know (printed at start).
+    std::map<std::string, std::string> sources;
+    std::vector<std::string> warnings;
+    // The arguments as given (argv without the program), to read the settings again on reload.
+    std::vector<std::string> args;
 
     chat::ServiceConfig service_config() const;
     netcore::ServerOptions server_options() const;
 };
 
-// Parses argv into `cl` (CLI11 stays inside the .cpp: it is slow to compile). Returns an exit
-// status when the program should stop now: --help, --list-engines, or a bad option (already
-// explained on stderr); std::nullopt to go on.
-std::optional<int> parse_server_command_line(int argc, char** argv, const std::string& about,
+struct ProgramInfo {
+    std::string name;   // "chat_server": --version prints "chat_server 0.1.0"
+    std::string about;  // the first line of --help
+};
+
+// Parses argv (then the environment and the config file) into `cl`. Returns an exit status when
+// the program should stop now: 0 after --help, --version, --list-engines or a successful
+// --check-config (which prints the effective settings), 2 after a usage or configuration error
+// (explained on stderr); std::nullopt to go on and serve.
+std::optional<int> parse_server_command_line(int argc, char** argv, const ProgramInfo& program,
                                              ServerCommandLine& cl);
+
+// Reads the settings again from the same arguments, the environment and the config file as they
+// are now (SIGHUP, /rehash). False, with the reason in `error`, if they are not valid.
+bool reread_server_command_line(const ProgramInfo& program, const std::vector<std::string>& args,
+                                ServerCommandLine& cl, std::string& error);
+
+// The effective settings as TOML that --config reads, each with where it came from; the password
+// is never printed.
+std::string effective_settings_text(const ServerCommandLine& cl);
+
+// The project's version (CMake's PROJECT_VERSION).
+const char* netchat_version();

@@ -13,6 +13,8 @@ namespace netcore {
 // A listening, non-blocking TCP socket; throws std::runtime_error with a readable message.
 socket_t listen_tcp(const std::string& address, std::uint16_t port, int backlog = 4096);
 std::uint16_t local_port(socket_t s);
+// Why `address` cannot be listened on (it does not resolve), or "" when it resolves.
+std::string check_listen_address(const std::string& address);
 std::string format_address(const sockaddr* sa);
 
 // accept() that returns a non-blocking socket and its peer's "ip:port";

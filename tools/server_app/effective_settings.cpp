@@ -1,0 +1,66 @@
+// --check-config's report: the effective settings as TOML that --config reads back, each with
+// where it came from. The password itself is never printed.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "option_checks.hpp"
+#include "server_command_line.hpp"
+
+namespace {
+
+// A TOML string; CLI11's reader takes the quotes off without unescaping, so pick the quote the
+// value does not hold.
+std::string quoted(const std::string& s) {
+    const char q = s.find('"') == std::string::npos ? '"' : '\'';
+    return q + s + q;
+}
+
+std::string number(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
+}  // namespace
+
+std::string effective_settings_text(const ServerCommandLine& cl) {
+    std::vector<std::pair<std::string, std::string>> rows = {
+        {"engine", quoted(cl.engine)},
+        {"listen", quoted(cl.listen)},
+        {"port", std::to_string(cl.port)},
+        {"password-file", quoted(cl.password_file)},
+        {"max-sessions", std::to_string(cl.max_sessions)},
+        {"max-per-address", std::to_string(cl.max_per_address)},
+        {"limit-loopback", cl.limit_loopback ? "true" : "false"},
+        {"max-handshakes", std::to_string(cl.max_handshakes)},
+        {"max-frame", std::to_string(cl.max_frame)},
+        {"max-send-queue", quoted(option_checks::format_bytes(cl.max_send_queue))},
+        {"handshake-timeout", number(cl.handshake_timeout_s)},
+        {"idle-timeout", number(cl.idle_timeout_s)},
+        {"rate-limit", number(cl.rate_limit)},
+        {"name", quoted(cl.name)},
+        {"log-level", quoted(cl.log_level)},
+    };
+    std::string out =
+        "# effective settings (strongest first: command line, NETCHAT_* environment, "
+        "config file, default)\n";
+    if (!cl.config_file.empty()) out += "# config file: " + cl.config_file + "\n";
+    const auto source = [&](const std::string& key) {
+        auto it = cl.sources.find(key);
+        return it == cl.sources.end() ? std::string("default") : it->second;
+    };
+    if (cl.password.empty())
+        out += "# password: none (any password is accepted)\n";
+    else
+        out += "# password: set (" +
+               (cl.password_file.empty() ? source("password") : "read from " + cl.password_file) +
+               "; never printed)\n";
+    for (const auto& [key, value] : rows) {
+        if (key == "password-file" && cl.password_file.empty()) continue;
+        std::string line = key + " = " + value;
+        if (line.size() < 40) line.resize(40, ' ');
+        out += line + " # " + source(key) + "\n";
+    }
+    return out;
+}

@@ -1,0 +1,75 @@
+#include "settings_checks.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#ifndef _WIN32
+#include <sys/stat.h>
+#endif
+
+#include "listen_spec.hpp"
+#include "netcore/socket_ops.hpp"
+#include "option_checks.hpp"
+
+namespace settings_checks {
+namespace {
+
+std::string source_note(const ServerCommandLine& cl, const std::string& name) {
+    auto it = cl.sources.find(name);
+    if (it == cl.sources.end() || it->second == "command line" || it->second == "default")
+        return {};
+    return " (" + it->second + ")";
+}
+
+// The first line of the file, without its line ending.
+std::string read_password_file(ServerCommandLine& cl) {
+    const std::string& path = cl.password_file;
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return "--password-file " + path + ": cannot read it (" + std::strerror(errno) + ")" +
+               source_note(cl, "password-file");
+    std::string line;
+    std::getline(in, line);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty())
+        return "--password-file " + path + ": the first line is empty (no password)" +
+               source_note(cl, "password-file");
+    if (std::string why = option_checks::password(line); !why.empty())
+        return "--password-file " + path + ": " + why;
+#ifndef _WIN32
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH))
+        cl.warnings.push_back("the password file " + path +
+                              " is readable by every user (chmod 600 or 640)");
+#endif
+    cl.password = std::move(line);
+    return {};
+}
+
+}  // namespace
+
+std::string complete(ServerCommandLine& cl) {
+    const bool password_given = cl.sources["password"] != "default";
+    if (!cl.password_file.empty()) {
+        if (password_given)
+            return "give --password or --password-file, not both (--password" +
+                   source_note(cl, "password") + ", --password-file" +
+                   source_note(cl, "password-file") + ")";
+        if (std::string why = read_password_file(cl); !why.empty()) return why;
+    } else if (cl.sources["password"] == "command line" && !cl.password.empty()) {
+        cl.warnings.push_back(
+            "--password on the command line is visible to every user in ps; use "
+            "--password-file or NETCHAT_PASSWORD");
+    }
+
+    std::string error;
+    const auto spec = parse_listen_spec(cl.listen, error);
+    if (!spec) return "--listen " + cl.listen + ": " + error + source_note(cl, "listen");
+    if (std::string why = netcore::check_listen_address(spec->host); !why.empty())
+        return "--listen " + cl.listen + ": " + why + source_note(cl, "listen");
+    return {};
+}
+
+}  // namespace settings_checks
