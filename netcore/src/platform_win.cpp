@@ -93,8 +93,9 @@ int CALLBACK reject_condition(LPWSABUF, LPWSABUF, LPQOS, LPQOS, LPWSABUF, LPWSAB
 }  // namespace
 
 // Out of sockets or buffers: WSAAccept with a condition that rejects turns the pending
-// connection away without needing a socket for it, so the loop does not spin on it.
-bool shed_pending_connection(socket_t listener) {
+// connection away without needing a socket for it, so the loop does not spin on it. With no
+// socket there is nothing to send the refusal on: the peer sees its connection refused.
+bool shed_pending_connection(socket_t listener, EngineHost&) {
     const SOCKET s = ::WSAAccept(listener, nullptr, nullptr, reject_condition, 0);
     if (s != INVALID_SOCKET) {
         ::closesocket(s);

@@ -39,15 +39,16 @@ bool is_transient_accept_error(int error) {
     return error == ECONNABORTED || error == EINTR || error == EPROTO;
 }
 
-// libuv's answer to EMFILE: keep one descriptor in reserve, free it to accept and drop the
-// pending connection, then take it back, so a full table never makes the loop spin.
-bool shed_pending_connection(socket_t listener) {
+// libuv's answer to EMFILE: keep one descriptor in reserve, free it to accept the pending
+// connection, refuse it (the host says why: ERROR server_full, and logs it), then take the
+// descriptor back, so a full table never makes the loop spin and the peer learns why.
+bool shed_pending_connection(socket_t listener, EngineHost& host) {
     static std::mutex mutex;  // several engines (a server and a client) may shed at once
     std::lock_guard lock(mutex);
     if (reserve_descriptor < 0) return false;
     ::close(reserve_descriptor);
-    const int s = ::accept(listener, nullptr, nullptr);
-    if (s >= 0) ::close(s);
+    const int s = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (s >= 0) host.refuse(s, "out of file descriptors");
     reserve_descriptor = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     return s >= 0;
 }

@@ -4,8 +4,13 @@
 
 #include <thread>
 
+#include "descriptor_limit.hpp"
+
 ServerApp::ServerApp(const ServerCommandLine& cl)
-    : service_(cl.service_config()), server_(service_, cl.server_options()), engine_(cl.engine) {
+    : service_(cl.service_config()),
+      server_(service_, cl.server_options()),
+      engine_(cl.engine),
+      max_sessions_(cl.max_sessions) {
     service_.set_engine_name_source([this] { return server_.engine_name(); });
 }
 
@@ -14,6 +19,9 @@ ServerApp::~ServerApp() {
 }
 
 void ServerApp::start() {
+    const DescriptorLimitOutcome limit = fit_descriptor_limit(max_sessions_);
+    if (!limit.info.empty()) spdlog::info("{}", limit.info);
+    if (!limit.warning.empty()) spdlog::warn("{}", limit.warning);
     server_.start(engine_);
 }
 

@@ -41,6 +41,7 @@ class ServerApp {
     chat::ChatService service_;
     netcore::Server server_;  // after service_: stops first
     std::string engine_;
+    std::size_t max_sessions_;
     bool quit_ = false;
     bool shut_down_ = false;
 };

@@ -74,7 +74,9 @@ template <class Gate, class Adopt>
 AcceptOutcome accept_pending(socket_t listener, EngineHost& host, std::size_t limit, Gate&& why_not,
                              Adopt&& adopt);
 
-bool shed_pending_connection(socket_t listener);  // for EMFILE/ENFILE; true if one was shed
+// For EMFILE/ENFILE: turns the oldest pending connection away, with the host's refusal
+// ("server_full") where the platform can spare a descriptor for it; true if one was shed.
+bool shed_pending_connection(socket_t listener, EngineHost& host);
 
 }  // namespace netcore
 

@@ -32,7 +32,7 @@ AcceptOutcome accept_pending(socket_t listener, EngineHost& host, std::size_t li
         ++out.calls;
         if (s == kInvalidSocket) {
             const int err = last_socket_error();
-            if (is_out_of_descriptors(err) && shed_pending_connection(listener)) continue;
+            if (is_out_of_descriptors(err) && shed_pending_connection(listener, host)) continue;
             if (is_transient_accept_error(err)) continue;
             return out;
         }

@@ -125,7 +125,8 @@ class EventSelectEngine final : public Engine, private WriteWaker {
             syscalls_.fetch_add(1, std::memory_order_relaxed);
             if (s == kInvalidSocket) {
                 const int err = last_socket_error();
-                if (is_out_of_descriptors(err) && shed_pending_connection(listener_)) continue;
+                if (is_out_of_descriptors(err) && shed_pending_connection(listener_, *host_))
+                    continue;
                 if (is_transient_accept_error(err)) continue;
                 return false;
             }

@@ -543,7 +543,7 @@ class IoUringEngine final : public Engine, private WriteWaker {
         } else if (is_out_of_descriptors(-res)) {
             // Drop the pending connection rather than fail on it forever; if none was shed,
             // wait a little instead of spinning.
-            if (!shed_pending_connection(listener_) && !draining_) arm_accept_later();
+            if (!shed_pending_connection(listener_, *host_) && !draining_) arm_accept_later();
         } else if (res != -ECANCELED && !is_transient_accept_error(-res) && !draining_) {
             spdlog::warn("io_uring: accept failed: {}", socket_error_text(-res));
             arm_accept_later();
