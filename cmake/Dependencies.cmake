@@ -15,4 +15,6 @@ endif()
 if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)
+  # sd_notify for the systemd unit's Type=notify (packaging/netchat.service.in).
+  pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 endif()

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "server_app.hpp"
+#include "service_manager.hpp"
 
 namespace {
 std::atomic<bool> g_stop{false};
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     }
     std::printf("%s\n", app.listening_line().c_str());
     std::fflush(stdout);
+    service_manager::ready();
     spdlog::info("serving on {} with engine {} (netchat {})", app.endpoint(),
                  app.server().engine_name(), netchat_version());
 
@@ -69,6 +71,7 @@ int main(int argc, char** argv) {
     console.detach();
 
     while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    service_manager::stopping();
     spdlog::info("shutting down: saying BYE to {} sessions", app.server().connection_count());
     {
         std::lock_guard lock(command_mutex);
