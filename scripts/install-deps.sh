@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a fresh Debian 12 machine (apt-get only,
 # and only the packages that are missing).
-#   scripts/install-deps.sh [GROUP...]   groups: core (default), gui, bench, fuzz, windows,
+#   scripts/install-deps.sh [GROUP...]   groups: core (default), gui, bench, package, fuzz, windows,
 #                                        all (= every group: what scripts/test.sh needs)
 set -euo pipefail
 SUDO=""
@@ -10,7 +10,7 @@ SUDO=""
 # The compiler, the libraries of netcore/chat/tools and the test frameworks.
 CORE=(
   build-essential cmake ninja-build pkg-config clang-format python3
-  libspdlog-dev libfmt-dev libcli11-dev liburing-dev
+  libspdlog-dev libfmt-dev libcli11-dev liburing-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # server_gui and client_gui (Dear ImGui, GLFW, OpenGL), and their headless tests: Xvfb,
@@ -23,6 +23,8 @@ GUI=(
 # bench/run.sh: the reference servers (Boost.Asio, libuv), the plots, and perf to count the
 # servers' system calls.
 BENCH=(libboost-dev libuv1-dev python3-matplotlib linux-perf)
+# scripts/package-check.sh: cpack's dependency list (dpkg-shlibdeps) and systemd-analyze.
+PACKAGE=(dpkg-dev systemd)
 # The fuzz targets (tests/fuzz, scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes.
 FUZZ=(clang libfuzzer-14-dev libclang-rt-14-dev)
 
@@ -41,10 +43,11 @@ for g in "${groups[@]}"; do
     core) wanted+=("${CORE[@]}") ;;
     gui) wanted+=("${GUI[@]}") ;;
     bench) wanted+=("${BENCH[@]}") ;;
+    package) wanted+=("${PACKAGE[@]}") ;;
     fuzz) wanted+=("${FUZZ[@]}") ;;
     windows) wanted+=("${WINDOWS[@]}") ;;
-    all) wanted+=("${CORE[@]}" "${GUI[@]}" "${BENCH[@]}" "${FUZZ[@]}" "${WINDOWS[@]}") ;;
-    *) echo "install-deps.sh: unknown group '$g' (core, gui, bench, fuzz, windows, all)" >&2; exit 2 ;;
+    all) wanted+=("${CORE[@]}" "${GUI[@]}" "${BENCH[@]}" "${PACKAGE[@]}" "${FUZZ[@]}" "${WINDOWS[@]}") ;;
+    *) echo "install-deps.sh: unknown group '$g' (core, gui, bench, package, fuzz, windows, all)" >&2; exit 2 ;;
   esac
 done
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command (and CI's): installs every dependency, then runs each phase in turn:
 #   linux    builds build/ and runs every Linux test (unit, conformance, e2e, GUI, bench smoke)
+#   package  builds the Debian package from build/ and checks it: dependencies, the installed
+#            chat_server --version, the systemd unit (scripts/package-check.sh)
 #   soak     two minutes of chat_bench soak against chat_server, and its planted-leak checks
 #            (ctest --preset soak: both cores, so on its own)
 #   fuzz     builds the libFuzzer targets (build-fuzz/) and runs each for FUZZ_SECONDS (60)
@@ -56,6 +58,7 @@ tsan() {
 }
 
 run_phase linux linux
+run_phase package scripts/package-check.sh
 run_phase soak ctest --preset soak --timeout 420
 run_phase fuzz scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 run_phase asan asan
