@@ -99,8 +99,8 @@ std::string format_stats(const StatsReport& report) {
     const auto& t = report.service;
     const auto& e = report.engine;
     std::ostringstream out;
-    out << "version=" << netchat_version() << " engine=" << e.engine << " sessions=" << t.sessions << " rooms=" << t.rooms
-        << " frames_in=" << t.frames_in << " frames_out=" << t.frames_out
+    out << "version=" << netchat_version() << " engine=" << e.engine << " sessions=" << t.sessions
+        << " rooms=" << t.rooms << " frames_in=" << t.frames_in << " frames_out=" << t.frames_out
         << " bytes_in=" << t.bytes_in << " bytes_out=" << t.bytes_out
         << " uptime_ms=" << t.uptime_ms << " refused_server_full=" << t.refused.server_full
         << " refused_per_address=" << t.refused.per_address
