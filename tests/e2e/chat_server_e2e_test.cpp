@@ -304,26 +304,7 @@ TEST(ChatServerCommandLine, ListEnginesNamesEveryEngine) {
     EXPECT_NE(out.find("(default)"), std::string::npos);
 }
 
-TEST(ChatServerCommandLine, BadInputGetsAClearErrorAndNonZeroExit) {
-    struct Case {
-        std::vector<std::string> args;
-        std::string says;
-    };
-    for (const Case& c :
-         std::vector<Case>{{{"--engine", "kqueue"}, "--engine"},
-                           {{"--port", "70000"}, "--port"},
-                           {{"--max-frame", "2"}, "--max-frame"},
-                           {{"--max-send-queue", "lots"}, "--max-send-queue"},
-                           {{"--idle-timeout", "-1"}, "--idle-timeout"},
-                           {{"--max-per-address", "20000000"}, "not in range 0 to 10000000"},
-                           {{"--max-handshakes", "lots"}, "--max-handshakes"},
-                           {{"--listen", "not-an-address", "--port", "0"}, "cannot"},
-                           {{"--frobnicate"}, "frobnicate"}}) {
-        std::string out;
-        EXPECT_NE(run_capture(kServer, with_prefix(c.args), out), 0) << c.args[0];
-        EXPECT_NE(out.find(c.says), std::string::npos) << out;
-    }
-}
+// Bad options and values: settings_e2e_test.cpp (ServerSettings.*).
 
 TEST(ChatServerCommandLine, PortInUseIsReported) {
     ServerProcess first(kServer, with_prefix({"--port", "0"}));

@@ -67,6 +67,8 @@ TEST(ServerSettings, EveryBadValueIsRefusedWithItsRangeAndExitStatus2) {
         {{"--port", "-1"}, "--port: -1 is outside 0..65535"},
         {{"--max-sessions", "0"}, "--max-sessions: 0 is outside 1..10000000"},
         {{"--max-frame", "2"}, "--max-frame: 2 is outside 64..65535"},
+        {{"--max-per-address", "20000000"}, "--max-per-address: 20000000 is outside 0..10000000"},
+        {{"--max-handshakes", "lots"}, "'lots' is not a whole number (0..10000000)"},
         {{"--max-send-queue", "lots"}, "'lots' is not a size (64KiB..1TiB"},
         {{"--max-send-queue", "1KiB"}, "1KiB is outside 64KiB..1TiB"},
         {{"--name", "bell\x07"}, "--name: the server name holds a control character"},
