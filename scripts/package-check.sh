@@ -36,7 +36,7 @@ version=$("$tree/usr/bin/chat_server" --version)
 expected="chat_server $(sed -nE 's/^project\(netchat VERSION ([0-9.]+).*/\1/p' CMakeLists.txt)"
 check "installed chat_server --version says '$version' (want '$expected')" [ "$version" = "$expected" ]
 check "the shipped config file passes --check-config" \
-  "$tree/usr/bin/chat_server" --config "$tree/etc/netchat/netchat.toml" --check-config >/dev/null
+  sh -c "'$tree/usr/bin/chat_server' --config '$tree/etc/netchat/netchat.toml' --check-config >/dev/null"
 
 # The unit as installed, its binary pointed into the unpacked tree (verify wants it to exist).
 unit="$tree/usr/lib/systemd/system/netchat.service"
