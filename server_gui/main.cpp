@@ -1,7 +1,6 @@
 // server_gui: the chat server with a window. Same command line as chat_server (shared code);
 // it starts serving at once, prints the same "listening on ADDR:PORT engine=NAME" line, and
 // shows sessions, rooms, traffic, engine internals and the log live.
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -18,6 +17,7 @@
 #include "log_sink.hpp"
 #include "server_command_line.hpp"
 #include "server_controller.hpp"
+#include "server_logging.hpp"
 #include "server_window.hpp"
 
 namespace {
@@ -35,15 +35,12 @@ void announce(const std::string& line) {
     std::fflush(stdout);
 }
 
-std::shared_ptr<server_gui::LogRing> set_up_logging(const std::string& level) {
+// stderr, --log-file and the log panel. Throws if the log file cannot be opened.
+std::shared_ptr<server_gui::LogRing> set_up_logging(const ServerCommandLine& options) {
     auto ring = std::make_shared<server_gui::LogRing>(4000);
     auto to_panel = std::make_shared<server_gui::RingSink>(ring);
     to_panel->set_pattern("%H:%M:%S.%e %^%-5l%$ %v");
-    auto to_stderr = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-    auto logger = std::make_shared<spdlog::logger>("server_gui",
-                                                   spdlog::sinks_init_list{to_stderr, to_panel});
-    spdlog::set_default_logger(logger);
-    spdlog::set_level(spdlog::level::from_str(level));
+    install_server_logger("server_gui", options, {to_panel});
     return ring;
 }
 
@@ -63,7 +60,13 @@ int main(int argc, char** argv) {
     if (const auto exit_status = parse_server_command_line(argc, argv, program, options))
         return *exit_status;
 
-    auto log_ring = set_up_logging(options.log_level);
+    std::shared_ptr<server_gui::LogRing> log_ring;
+    try {
+        log_ring = set_up_logging(options);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "server_gui: --log-file %s: %s\n", options.log_file.c_str(), e.what());
+        return 2;
+    }
     for (const auto& warning : options.warnings) spdlog::warn("{}", warning);
 
     gui_common::AppWindow window;

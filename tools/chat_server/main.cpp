@@ -1,7 +1,6 @@
 // chat_server: the headless chat server. Prints one "listening on ..." line when ready,
 // logs to stderr, takes operator commands on stdin, and shuts down gracefully on
 // SIGINT/SIGTERM or /quit.
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -12,6 +11,7 @@
 #include <thread>
 
 #include "server_app.hpp"
+#include "server_logging.hpp"
 #include "service_manager.hpp"
 
 namespace {
@@ -29,8 +29,13 @@ int main(int argc, char** argv) {
     if (const auto exit_status = parse_server_command_line(argc, argv, program, options))
         return *exit_status;
 
-    spdlog::set_default_logger(spdlog::stderr_color_mt("chat_server"));
-    spdlog::set_level(spdlog::level::from_str(options.log_level));
+    try {
+        install_server_logger("chat_server", options);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "chat_server: --log-file %s: %s\n", options.log_file.c_str(),
+                     e.what());
+        return 2;
+    }
     for (const auto& warning : options.warnings) spdlog::warn("{}", warning);
 
     // Before the "listening on" line: a client that reads it may signal at once (a handler

@@ -41,6 +41,9 @@ std::string effective_settings_text(const ServerCommandLine& cl) {
         {"rate-limit", number(cl.rate_limit)},
         {"name", quoted(cl.name)},
         {"log-level", quoted(cl.log_level)},
+        {"log-file", quoted(cl.log_file)},
+        {"log-max-size", quoted(option_checks::format_bytes(cl.log_max_size))},
+        {"log-max-files", std::to_string(cl.log_max_files)},
     };
     std::string out =
         "# effective settings (strongest first: command line, NETCHAT_* environment, "
@@ -57,7 +60,9 @@ std::string effective_settings_text(const ServerCommandLine& cl) {
                (cl.password_file.empty() ? source("password") : "read from " + cl.password_file) +
                "; never printed)\n";
     for (const auto& [key, value] : rows) {
-        if (key == "password-file" && cl.password_file.empty()) continue;
+        if ((key == "password-file" && cl.password_file.empty()) ||
+            (key == "log-file" && cl.log_file.empty()))
+            continue;
         std::string line = key + " = " + value;
         if (line.size() < 40) line.resize(40, ' ');
         out += line + " # " + source(key) + "\n";

@@ -141,6 +141,15 @@ void define_options(CLI::App& app, ServerCommandLine& cl) {
     app.add_option("--log-level", cl.log_level, "trace, debug, info, warn, error, critical, off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
         ->capture_default_str();
+    app.add_option("--log-file", cl.log_file,
+                   "also log to FILE, rotated at --log-max-size (reopened on reload)")
+        ->type_name("FILE");
+    app.add_option("--log-max-size", cl.log_max_size, "size at which the log file rotates")
+        ->transform(byte_size(std::uint64_t{64} << 10, std::uint64_t{1} << 40))
+        ->default_str("10MiB");
+    app.add_option("--log-max-files", cl.log_max_files, "rotated log files kept")
+        ->check(whole(1, 1000))
+        ->capture_default_str();
 
     for (CLI::Option* opt : app.get_options())
         if (opt->get_configurable() && !opt->get_lnames().empty())

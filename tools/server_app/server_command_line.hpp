@@ -29,6 +29,9 @@ struct ServerCommandLine {
     double rate_limit = 100;
     std::string name = "netchat";
     std::string log_level = "info";
+    std::string log_file;                  // "": stderr only
+    std::size_t log_max_size = 10u << 20;  // bytes per log file before it rotates
+    std::size_t log_max_files = 5;         // rotated files kept besides the current one
     std::string config_file;
 
     // What the program was asked to do besides serving.

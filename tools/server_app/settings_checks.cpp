@@ -64,6 +64,13 @@ std::string complete(ServerCommandLine& cl) {
             "--password-file or NETCHAT_PASSWORD");
     }
 
+    if (!cl.log_file.empty()) {
+        std::ofstream probe(cl.log_file, std::ios::app);  // creates it as the logger would
+        if (!probe)
+            return "--log-file " + cl.log_file + ": cannot open it for writing (" +
+                   std::strerror(errno) + ")" + source_note(cl, "log-file");
+    }
+
     std::string error;
     const auto spec = parse_listen_spec(cl.listen, error);
     if (!spec) return "--listen " + cl.listen + ": " + error + source_note(cl, "listen");

@@ -51,6 +51,12 @@ class Handler {
     void error(ErrorCode code, MsgType type, std::string detail) {
         send_error(s_, code, type, std::move(detail), core_.traffic);
     }
+    // A HELLO turned away: logged (never with the password), then answered.
+    void refuse_login(ErrorCode code, std::string detail) {
+        spdlog::info("login refused {} session {} ({}): {}", s_.address, s_.conn->id(),
+                     error_name(code), detail);
+        error(code, MsgType::Hello, std::move(detail));
+    }
 
     ServiceCore& core_;
     Session& s_;
@@ -106,11 +112,11 @@ void Handler::operator()(Hello& m) {
     if (state == SessionState::Active)
         return error(ErrorCode::AlreadyLoggedIn, type, "already logged in as " + s_.nick);
     if (m.version != kProtocolVersion)
-        return error(ErrorCode::VersionUnsupported, type,
-                     "this server speaks version 1, not " + std::to_string(m.version));
+        return refuse_login(ErrorCode::VersionUnsupported,
+                            "this server speaks version 1, not " + std::to_string(m.version));
     if (!is_valid_nick(m.nick))
-        return error(ErrorCode::NickInvalid, type,
-                     "a nick is 1..24 bytes with no spaces or control characters");
+        return refuse_login(ErrorCode::NickInvalid,
+                            "a nick is 1..24 bytes with no spaces or control characters");
     if (!password_ok(m.password)) return;
     // Written before the nick is claimed: whoever finds the session in the registry reads it.
     s_.nick = std::move(m.nick);
@@ -119,10 +125,11 @@ void Handler::operator()(Hello& m) {
         const std::string taken = std::move(s_.nick);
         s_.nick.clear();
         s_.nick_key.clear();
-        return error(ErrorCode::NickTaken, type, taken + " is taken");
+        return refuse_login(ErrorCode::NickTaken, taken + " is taken");
     }
     s_.state.store(SessionState::Active, std::memory_order_release);  // Handshake -> Active
     core_.sessions.handshake_finished();
+    spdlog::info("login {} session {} nick {}", s_.address, s_.conn->id(), s_.nick);
     send_message(s_,
                  Welcome{static_cast<std::uint32_t>(s_.conn->id()), s_.nick,
                          core_.config.server_name, core_.engine_name()},
@@ -136,9 +143,8 @@ bool Handler::password_ok(const std::string& attempt) {
     const auto now = Clock::now();
     if (const auto left = guard.paused_for(s_.address, now); left > Clock::duration::zero()) {
         const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-        error(ErrorCode::RateLimited, MsgType::Hello,
-              "too many wrong passwords from " + s_.address + ": try again in " +
-                  std::to_string(ms) + " ms");
+        refuse_login(ErrorCode::RateLimited, "too many wrong passwords from " + s_.address +
+                                                 ": try again in " + std::to_string(ms) + " ms");
         return false;
     }
     if (guard.matches(attempt)) {
@@ -214,6 +220,7 @@ void Handler::operator()(Say& m) {
     if (!within_rate(MsgType::Say)) return;
     const auto member = membership(m.room, MsgType::Say);
     if (!member) return;
+    spdlog::trace("say session {} nick {} room {}: {}", s_.conn->id(), s_.nick, m.room, m.text);
     publish(*member->room, Said{s_.nick, std::move(m.text)}, MsgType::Say);
 }
 
@@ -230,6 +237,8 @@ void Handler::operator()(Whisper& m) {
     if (!within_rate(MsgType::Whisper)) return;
     const SessionPtr target = is_valid_nick(m.to) ? core_.nicks.find(fold_nick(m.to)) : nullptr;
     if (!target) return error(ErrorCode::NoSuchUser, MsgType::Whisper, "no user " + m.to);
+    spdlog::trace("whisper session {} nick {} to {}: {}", s_.conn->id(), s_.nick, target->nick,
+                  m.text);
     Bytes frame;
     encode(frame, Whispered{s_.nick, target->nick, std::move(m.text)});
     send_frame(*target, frame, core_.traffic);

@@ -1,6 +1,8 @@
 // on_data: splits the input into frames, answers ECHO and PING on the spot (no lock: the hot
 // paths), and hands everything else, decoded, to dispatch(). Runs on the engine thread that
 // reads the connection; for one connection never two at once.
+#include <spdlog/spdlog.h>
+
 #include "chat/protocol.hpp"
 #include "service_core.hpp"
 
@@ -32,6 +34,14 @@ void count(ServiceCore& core, Session& s, Tally& tally) {
     tally = {};
 }
 
+// A frame the protocol does not allow: logged with who sent it, then answered.
+void protocol_error(ServiceCore& core, Session& s, ErrorCode code, std::uint16_t type,
+                    std::string detail) {
+    spdlog::info("protocol error {} session {} ({}): {}", s.address, s.conn->id(), error_name(code),
+                 detail);
+    send_error(s, code, type, std::move(detail), core.traffic);
+}
+
 void queue_reply(Session& s, std::span<const std::byte> frame, Tally& tally) {
     s.replies.insert(s.replies.end(), frame.begin(), frame.end());
     ++tally.frames_out;
@@ -57,18 +67,16 @@ void handle_frame(ServiceCore& core, Session& s, std::uint16_t type,
     flush_replies(s);
     count(core, s, tally);
     if (!is_client_type(type))
-        return send_error(s, ErrorCode::UnknownType, type,
-                          type_name(type).empty()
-                              ? "unknown message type"
-                              : std::string(type_name(type)) + " is sent by servers only",
-                          core.traffic);
+        return protocol_error(core, s, ErrorCode::UnknownType, type,
+                              type_name(type).empty()
+                                  ? "unknown message type"
+                                  : std::string(type_name(type)) + " is sent by servers only");
     if (!s.is_active() && !allowed_before_hello(type))
-        return send_error(s, ErrorCode::NotLoggedIn, type, "send HELLO first", core.traffic);
+        return protocol_error(core, s, ErrorCode::NotLoggedIn, type, "send HELLO first");
     AnyMessage msg;
     if (const ErrorCode err = decode(type, body, msg); err != ErrorCode::None)
-        return send_error(s, err, type,
-                          std::string(error_name(err)) + " " + std::string(type_name(type)),
-                          core.traffic);
+        return protocol_error(core, s, err, type,
+                              std::string(error_name(err)) + " " + std::string(type_name(type)));
     dispatch(core, s, msg);
 }
 
@@ -89,6 +97,8 @@ std::size_t ServiceCore::read(netcore::Connection& conn, std::span<const std::by
             const AnyMessage error = Error{ErrorCode::BadFrame, h.type,
                                            "frame size " + std::to_string(h.size) + " outside 4.." +
                                                std::to_string(config.max_frame)};
+            spdlog::info("protocol error {} session {} (bad_frame): frame size {}", s->address,
+                         conn.id(), h.size);
             const Lock lock(s->mutex);
             end_session(*s, &error);
             used = data.size();

@@ -16,6 +16,9 @@ void refuse(netcore::Connection& conn, const AnyMessage& why) {
 
 // Refusals come in floods when someone is at it: one line per reason every 10 s at most.
 void log_refusal(Verdict verdict, const netcore::Connection& conn, const std::string& detail) {
+    const char* reason = verdict == Verdict::AddressFull      ? "too many from this address"
+                         : verdict == Verdict::HandshakesFull ? "too many handshakes"
+                                                              : "server full";
     static LogThrottle server_full{std::chrono::seconds(10)}, per_address{std::chrono::seconds(10)},
         handshakes{std::chrono::seconds(10)};
     LogThrottle& throttle = verdict == Verdict::AddressFull      ? per_address
@@ -25,10 +28,11 @@ void log_refusal(Verdict verdict, const netcore::Connection& conn, const std::st
     if (!throttle.allow(held_back)) return;
     if (held_back)
         spdlog::warn(
-            "refused {} (server full): {} ({} more refused for this reason since the last line)",
-            conn.peer(), detail, held_back);
+            "refused {} session {} ({}): {} ({} more refused for this reason since the last "
+            "line)",
+            conn.peer(), conn.id(), reason, detail, held_back);
     else
-        spdlog::warn("refused {} (server full): {}", conn.peer(), detail);
+        spdlog::warn("refused {} session {} ({}): {}", conn.peer(), conn.id(), reason, detail);
 }
 
 }  // namespace
@@ -38,8 +42,10 @@ void ServiceCore::open(const netcore::ConnectionPtr& conn) {
     switch (admission.verdict) {
         case Verdict::Admitted:
             conn->set_context(admission.session.get());
+            spdlog::info("connect {} session {}", conn->peer(), conn->id());
             return;
         case Verdict::ShuttingDown:  // a client reconnecting into the shutdown grace
+            spdlog::info("refused {} session {} (shutting down)", conn->peer(), conn->id());
             return refuse(*conn, Bye{admission.detail});
         case Verdict::ServerFull:
             refused.server_full.fetch_add(1, std::memory_order_relaxed);
@@ -60,8 +66,12 @@ void ServiceCore::close(netcore::Connection& conn, netcore::CloseReason reason) 
     const SessionPtr s = sessions.remove(conn.id());  // outlives the reader scope below
     if (!s) return;
     const ReaderCheck::Scope reader(s->reader);
-    spdlog::debug("session {} ({}) closed: {}", conn.id(), s->nick.empty() ? conn.peer() : s->nick,
-                  netcore::to_string(reason));
+    if (s->nick.empty())
+        spdlog::info("disconnect {} session {} before login: {}", conn.peer(), conn.id(),
+                     netcore::to_string(reason));
+    else
+        spdlog::info("logout {} session {} nick {}: {}", conn.peer(), conn.id(), s->nick,
+                     netcore::to_string(reason));
     {
         const Lock lock(s->mutex);
         begin_closing(*s, ExitCause::Disconnected);
