@@ -67,10 +67,11 @@ bool Server::switch_engine(std::string_view engine_name, std::string& error) {
         return false;
     }
     std::lock_guard lock(engine_mutex_);
-    if (!engine_) {
+    if (listener_ == kInvalidSocket) {
         error = "server is not running";
         return false;
     }
+    if (!engine_) return start_afresh(std::move(next), error);
     if (engine_->name() == next->name()) return true;
     if (auto why = next->cannot_adopt(connections()); !why.empty()) {
         error = std::string(engine_name) + " cannot take over: " + why;
@@ -86,13 +87,50 @@ bool Server::switch_engine(std::string_view engine_name, std::string& error) {
         // everything it handed over, so nobody is lost.
         error = std::string(engine_name) + " failed to start: " + e.what();
         spdlog::error("engine switch {} -> {} failed: {}", from, engine_name, e.what());
-        engine_ = create_engine(from);
-        engine_->start(*this, listener_, std::move(conns));
+        next.reset();  // whatever it did open is given back before the old engine starts
+        roll_back(from, std::move(conns), error);
         return false;
     }
     engine_ = std::move(next);
     set_engine_name();
     spdlog::info("engine switched {} -> {} with {} connections", from, engine_->name(), count);
+    return true;
+}
+
+// The old engine takes back what it handed over. Should it fail to start again too (the
+// process is out of descriptors, say), the server is left in one known state: no engine
+// runs, every connection is closed (its handler hears ServerStopped), the listener is kept
+// (unwatched: new clients wait in its backlog), and the next switch starts an engine afresh.
+void Server::roll_back(const std::string& from, std::vector<ConnectionPtr> conns,
+                       std::string& error) {
+    engine_ = create_engine(from);
+    try {
+        engine_->start(*this, listener_, conns);
+        return;
+    } catch (const std::exception& e) {
+        error += "; restarting " + from + " failed too: " + e.what() + "; no engine runs, " +
+                 std::to_string(conns.size()) + " connection(s) closed, the next switch starts one";
+        spdlog::critical(
+            "engine switch: restarting {} failed too: {}; no engine runs, {} "
+            "connection(s) closed",
+            from, e.what(), conns.size());
+    }
+    engine_.reset();
+    set_engine_name();
+    for (auto& conn : conns) connection_closed(*conn, conn->finalize(CloseReason::ServerStopped));
+}
+
+bool Server::start_afresh(std::unique_ptr<Engine> next, std::string& error) {
+    try {
+        next->start(*this, listener_, {});
+    } catch (const std::exception& e) {
+        error = std::string(next->name()) + " failed to start: " + e.what() + "; no engine runs";
+        spdlog::error("engine start {} failed: {}", next->name(), e.what());
+        return false;
+    }
+    engine_ = std::move(next);
+    set_engine_name();
+    spdlog::info("engine {} started (no engine ran)", engine_->name());
     return true;
 }
 

@@ -37,7 +37,9 @@ class Server final : private EngineHost {
     // Closes every remaining connection (the handler sees ServerStopped) and the listener.
     void stop();
 
-    // Live switch; false with `error` set if the engine is unknown or cannot adopt.
+    // Live switch; false with `error` set if the engine is unknown, cannot adopt, or fails to
+    // start (then the old engine takes every connection back; if it cannot start again either,
+    // no engine runs, every connection is closed, and the next switch starts one afresh).
     bool switch_engine(std::string_view engine_name, std::string& error);
 
     std::string engine_name() const;
@@ -54,6 +56,9 @@ class Server final : private EngineHost {
     ConnectionHandler& handler() override { return handler_; }
     void refuse(socket_t s, std::string_view why) override;
     void housekeeping_loop();
+    // switch_engine's failure paths; engine_mutex_ held.
+    void roll_back(const std::string& from, std::vector<ConnectionPtr> conns, std::string& error);
+    bool start_afresh(std::unique_ptr<Engine> next, std::string& error);
     void set_engine_name();  // call with engine_mutex_ held
 
     ConnectionHandler& handler_;

@@ -30,6 +30,7 @@
 #include "engine_slot.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
+#include "wake_inbox.hpp"
 
 namespace netcore {
 namespace {
@@ -69,20 +70,12 @@ class AsyncSelectEngine final : public Engine, private WriteWaker {
     std::vector<ConnectionPtr> stop() override {
         ::PostMessageW(hwnd_, kStopMessage, 0, 0);
         thread_.join();
-        std::lock_guard lock(remote_mutex_);
-        for (auto& conn : incoming_) handed_back_.push_back(std::move(conn));  // never opened
-        incoming_.clear();
+        inbox_.hand_on_adopted(*host_, handed_back_);
         return std::move(handed_back_);
     }
 
     void adopt(ConnectionPtr conn) override {
-        bool first;
-        {
-            std::lock_guard lock(remote_mutex_);
-            first = remote_.empty() && incoming_.empty();
-            incoming_.push_back(std::move(conn));
-        }
-        if (first) ::PostMessageW(hwnd_, kWakeMessage, 0, 0);
+        if (inbox_.post_adopt(std::move(conn))) ::PostMessageW(hwnd_, kWakeMessage, 0, 0);
     }
 
     EngineStats stats() const override {
@@ -101,19 +94,8 @@ class AsyncSelectEngine final : public Engine, private WriteWaker {
 
   private:
     void wake(Connection& conn) override {
-        NETCORE_CHECK_WAKE(conn);
-        if (!EngineSlot::schedule_flush(conn)) return;
-        if (t_loop == this) {
-            dirty_.push_back(conn.socket());
-            return;
-        }
-        bool first;
-        {
-            std::lock_guard lock(remote_mutex_);
-            first = remote_.empty() && incoming_.empty();
-            remote_.push_back(conn.socket());
-        }
-        if (first) ::PostMessageW(hwnd_, kWakeMessage, 0, 0);
+        if (inbox_.wake(conn, conn.socket(), t_loop == this, dirty_))
+            ::PostMessageW(hwnd_, kWakeMessage, 0, 0);
     }
 
     bool owns_io(const Connection&) const override { return t_loop == this; }
@@ -285,14 +267,7 @@ class AsyncSelectEngine final : public Engine, private WriteWaker {
     }
 
     void take_remote() {
-        std::vector<ConnectionPtr> incoming;
-        {
-            std::lock_guard lock(remote_mutex_);
-            dirty_.insert(dirty_.end(), remote_.begin(), remote_.end());
-            remote_.clear();
-            incoming.swap(incoming_);
-        }
-        for (auto& conn : incoming) {
+        for (auto& conn : inbox_.take(dirty_)) {
             add(conn);
             if (conns_.count(conn->socket())) host_->connection_opened(conn);
         }
@@ -300,10 +275,10 @@ class AsyncSelectEngine final : public Engine, private WriteWaker {
 
     void serve_dirty() {
         while (!dirty_.empty()) {
-            std::vector<SOCKET> batch;
+            std::vector<std::uint64_t> batch;
             batch.swap(dirty_);
-            for (SOCKET s : batch)
-                if (flush(s)) finish_if_done(s);
+            for (const auto key : batch)
+                if (const auto s = static_cast<SOCKET>(key); flush(s)) finish_if_done(s);
         }
     }
 
@@ -328,12 +303,10 @@ class AsyncSelectEngine final : public Engine, private WriteWaker {
     HWND hwnd_ = nullptr;
 
     std::unordered_map<SOCKET, Entry> conns_;  // engine thread only; keyed by handle
-    std::vector<SOCKET> dirty_;                // woken for output, on the engine thread
+    std::vector<std::uint64_t> dirty_;         // woken for output, on the engine thread
     std::vector<ConnectionPtr> handed_back_;
 
-    std::mutex remote_mutex_;
-    std::vector<SOCKET> remote_;           // woken from other threads
-    std::vector<ConnectionPtr> incoming_;  // adopt()ed from other threads
+    WakeInbox inbox_;  // woken from other threads (by socket), adopted and not yet registered
 
     std::atomic<std::size_t> count_{0};
     std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0}, delayed_{0}, reposted_{0};

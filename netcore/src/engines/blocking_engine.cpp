@@ -22,9 +22,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "loop_wakeups.hpp"
+#include "engine_slot.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
+#include "wake_inbox.hpp"
 
 namespace netcore {
 namespace {
@@ -395,8 +396,7 @@ class BlockingEngine final : public Engine, private WriteWaker {
     }
 
     void take_adopted() {
-        std::vector<std::uint64_t> unused;  // wake() never posts ids here
-        for (auto& conn : inbox_.take(unused)) {
+        for (auto& conn : inbox_.take_adopted()) {
             Peer& p = add(conn);
             host_->connection_opened(conn);
             launch(p);

@@ -25,6 +25,7 @@
 #include "netcore/engine.hpp"
 #include "netcore/socket_ops.hpp"
 #include "netcore/stream_io.hpp"
+#include "wake_inbox.hpp"
 
 namespace netcore {
 namespace {
@@ -124,22 +125,15 @@ class IoUringEngine final : public Engine, private WriteWaker {
             out.push_back(std::move(slot->conn));
         }
         slots_.clear();
-        {
-            std::lock_guard lock(remote_mutex_);
-            for (auto& conn : incoming_) out.push_back(std::move(conn));  // never opened here
-            incoming_.clear();
-        }
+        inbox_.hand_on_adopted(*host_, out);
         ::close(wakefd_);  // after detach(): no wake() can be running now
         wakefd_ = -1;
         return out;
     }
 
     void adopt(ConnectionPtr conn) override {
-        {
-            std::lock_guard lock(remote_mutex_);
-            incoming_.push_back(std::move(conn));
-        }
-        signal_wakefd();  // only the loop thread may post its first recv
+        // Only the loop thread may post its first recv.
+        if (inbox_.post_adopt(std::move(conn))) signal_wakefd();
     }
 
     EngineStats stats() const override {
@@ -173,19 +167,7 @@ class IoUringEngine final : public Engine, private WriteWaker {
 
   private:
     void wake(Connection& conn) override {
-        NETCORE_CHECK_WAKE(conn);
-        if (!EngineSlot::schedule_flush(conn)) return;
-        if (t_loop == this) {
-            dirty_.push_back(conn.id());
-            return;
-        }
-        bool first;
-        {
-            std::lock_guard lock(remote_mutex_);
-            first = remote_.empty();
-            remote_.push_back(conn.id());
-        }
-        if (first) signal_wakefd();
+        if (inbox_.wake(conn, conn.id(), t_loop == this, dirty_)) signal_wakefd();
     }
 
     bool owns_io(const Connection&) const override { return t_loop == this; }
@@ -574,13 +556,7 @@ class IoUringEngine final : public Engine, private WriteWaker {
 
     void on_wake() {
         wake_armed_ = false;
-        std::vector<ConnectionPtr> incoming;
-        {
-            std::lock_guard lock(remote_mutex_);
-            dirty_.insert(dirty_.end(), remote_.begin(), remote_.end());
-            remote_.clear();
-            incoming.swap(incoming_);
-        }
+        std::vector<ConnectionPtr> incoming = inbox_.take(dirty_);
         if (!draining_) arm_wake();
         for (auto& conn : incoming) {  // while draining too: the next engine gets them open
             add(conn);
@@ -747,9 +723,7 @@ class IoUringEngine final : public Engine, private WriteWaker {
     std::vector<std::uint64_t> dirty_;  // woken on the loop thread
     std::vector<std::uint64_t> rearm_;  // recvs that ended with ENOBUFS
 
-    std::mutex remote_mutex_;
-    std::vector<std::uint64_t> remote_;    // woken from other threads
-    std::vector<ConnectionPtr> incoming_;  // adopted from other threads, not yet registered
+    WakeInbox inbox_;  // woken from other threads, adopted and not yet registered
 
     std::atomic<bool> multishot_accept_{true}, multishot_recv_{true};
     std::atomic<std::uint64_t> wakeups_{0}, events_{0}, submits_{0}, sqes_{0};

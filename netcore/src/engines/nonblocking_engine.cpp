@@ -8,9 +8,10 @@
 #include <thread>
 #include <vector>
 
-#include "loop_wakeups.hpp"
+#include "engine_slot.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
+#include "wake_inbox.hpp"
 
 namespace netcore {
 namespace {
@@ -143,8 +144,7 @@ class NonblockingEngine final : public Engine, private WriteWaker {
 
     void take_adopted() {
         adopt_pending_.store(false, std::memory_order_release);
-        std::vector<std::uint64_t> unused;  // wake() never posts ids here
-        for (auto& conn : inbox_.take(unused)) {
+        for (auto& conn : inbox_.take_adopted()) {
             add(conn);
             host_->connection_opened(conn);
         }

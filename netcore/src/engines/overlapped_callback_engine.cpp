@@ -38,6 +38,7 @@
 #include "engine_slot.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
+#include "wake_inbox.hpp"
 #include "win_overlapped.hpp"
 #include "win_overlapped_conn.hpp"
 
@@ -81,19 +82,14 @@ class OverlappedCallbackEngine final : public Engine, private WriteWaker {
                        reinterpret_cast<ULONG_PTR>(this));
         thread_.join();
         ::CloseHandle(thread_handle_);
-        std::lock_guard lock(remote_mutex_);
-        for (auto& conn : incoming_) handed_back_.push_back(std::move(conn));  // never opened
-        incoming_.clear();
+        inbox_.hand_on_adopted(*host_, handed_back_);
         return std::move(handed_back_);
     }
 
     void adopt(ConnectionPtr conn) override {
-        {
-            std::lock_guard lock(remote_mutex_);
-            incoming_.push_back(std::move(conn));
-        }
-        ::QueueUserAPC(&OverlappedCallbackEngine::apc_wake, thread_handle_,
-                       reinterpret_cast<ULONG_PTR>(this));
+        if (inbox_.post_adopt(std::move(conn)))
+            ::QueueUserAPC(&OverlappedCallbackEngine::apc_wake, thread_handle_,
+                           reinterpret_cast<ULONG_PTR>(this));
     }
 
     EngineStats stats() const override {
@@ -114,19 +110,7 @@ class OverlappedCallbackEngine final : public Engine, private WriteWaker {
 
   private:
     void wake(Connection& conn) override {
-        NETCORE_CHECK_WAKE(conn);
-        if (!EngineSlot::schedule_flush(conn)) return;
-        if (t_loop == this) {
-            dirty_.push_back(conn.id());
-            return;
-        }
-        bool first;
-        {
-            std::lock_guard lock(remote_mutex_);
-            first = remote_.empty();
-            remote_.push_back(conn.id());
-        }
-        if (first)
+        if (inbox_.wake(conn, conn.id(), t_loop == this, dirty_))
             ::QueueUserAPC(&OverlappedCallbackEngine::apc_wake, thread_handle_,
                            reinterpret_cast<ULONG_PTR>(this));
     }
@@ -143,11 +127,7 @@ class OverlappedCallbackEngine final : public Engine, private WriteWaker {
     static void CALLBACK apc_wake(ULONG_PTR self) {
         auto* e = reinterpret_cast<OverlappedCallbackEngine*>(self);
         e->apcs_.fetch_add(1, std::memory_order_relaxed);
-        std::lock_guard lock(e->remote_mutex_);
-        e->dirty_.insert(e->dirty_.end(), e->remote_.begin(), e->remote_.end());
-        e->remote_.clear();
-        for (auto& conn : e->incoming_) e->adopted_.push_back(std::move(conn));
-        e->incoming_.clear();
+        for (auto& conn : e->inbox_.take(e->dirty_)) e->adopted_.push_back(std::move(conn));
     }
 
     static void CALLBACK apc_quit(ULONG_PTR self) {
@@ -427,10 +407,8 @@ class OverlappedCallbackEngine final : public Engine, private WriteWaker {
     std::vector<std::uint64_t> dirty_;  // woken for output, on the engine thread
     std::vector<ConnectionPtr> handed_back_;
 
-    std::mutex remote_mutex_;
-    std::vector<std::uint64_t> remote_;    // woken from other threads
-    std::vector<ConnectionPtr> incoming_;  // adopt()ed from other threads
-    std::vector<ConnectionPtr> adopted_;   // moved over by the APC, engine thread only
+    WakeInbox inbox_;  // woken from other threads, adopted and not yet registered
+    std::vector<ConnectionPtr> adopted_;  // moved over by the APC, engine thread only
 
     std::atomic<long> pending_{0};
     std::atomic<std::size_t> count_{0}, bound_count_{0};
