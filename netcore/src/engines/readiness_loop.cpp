@@ -177,7 +177,9 @@ std::string ReadinessLoop::open_poller() {
 void ReadinessLoop::turn(std::vector<Fired>& fired) {
     fired.clear();
     calls_ = 0;
-    const bool busy = !carry_.empty() || accept_again_;
+    // Work already queued does not wait for an event: a carried read, a full accept batch,
+    // or output woken before the first turn (adopted connections with queued output).
+    const bool busy = !carry_.empty() || accept_again_ || !dirty_.empty();
     const WaitResult r = poller_->wait(fired, busy ? 0 : -1);
     wakeups_.fetch_add(1, std::memory_order_relaxed);
     calls_ += r.calls;
