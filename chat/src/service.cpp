@@ -42,6 +42,10 @@ const ServiceConfig& ChatService::config() const {
     return core_->config;
 }
 
+std::vector<std::string> ChatService::reload(const ServiceConfig& fresh) {
+    return core_->reload(fresh);
+}
+
 void ChatService::on_open(const netcore::ConnectionPtr& conn) {
     core_->open(conn);
 }

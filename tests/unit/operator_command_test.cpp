@@ -36,6 +36,7 @@ TEST(OperatorCommandParse, EachCommandBecomesItsValue) {
     EXPECT_EQ(parsed_as<ops::Notice>("/notice 점검 예정  at 5").text, "점검 예정  at 5");
     parsed_as<ops::Stats>("/stats");
     parsed_as<ops::Quit>("/quit");
+    parsed_as<ops::Rehash>("/rehash");
     parsed_as<ops::Help>("/help");
     EXPECT_TRUE(ops::parse("   \r").blank());
     EXPECT_TRUE(ops::parse("").blank());

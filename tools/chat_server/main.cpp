@@ -1,6 +1,6 @@
 // chat_server: the headless chat server. Prints one "listening on ..." line when ready,
-// logs to stderr, takes operator commands on stdin, and shuts down gracefully on
-// SIGINT/SIGTERM or /quit.
+// logs to stderr, takes operator commands on stdin, re-reads its settings on SIGHUP or /rehash,
+// and shuts down gracefully on SIGINT/SIGTERM or /quit.
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -16,8 +16,12 @@
 
 namespace {
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 void on_signal(int) {
     g_stop = true;
+}
+[[maybe_unused]] void on_hangup(int) {
+    g_reload = true;
 }
 }  // namespace
 
@@ -42,6 +46,9 @@ int main(int argc, char** argv) {
     // installed after it let an early SIGTERM kill the process without BYE).
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+#ifdef SIGHUP  // POSIX: re-read the settings (Windows has no SIGHUP; /rehash works there)
+    std::signal(SIGHUP, on_hangup);
+#endif
 
     ServerApp app(options);
     try {
@@ -75,7 +82,14 @@ int main(int argc, char** argv) {
     });
     console.detach();
 
-    while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (!g_stop) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (g_reload.exchange(false)) {
+            spdlog::info("SIGHUP: reading the settings again");
+            std::lock_guard lock(command_mutex);
+            app.execute(ops::Rehash{});  // logs what changed, or why nothing did
+        }
+    }
     service_manager::stopping();
     spdlog::info("shutting down: saying BYE to {} sessions", app.server().connection_count());
     {

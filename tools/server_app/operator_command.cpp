@@ -83,12 +83,13 @@ Parsed parse(std::string_view line) {
     }
     if (verb == "/stats") return no_argument(Stats{});
     if (verb == "/quit") return no_argument(Quit{});
+    if (verb == "/rehash") return no_argument(Rehash{});
     if (verb == "/help") return no_argument(Help{});
     return failed("unknown command '" + std::string(verb) + "' (try /help)");
 }
 
 std::string help_text() {
-    return "commands: /engine NAME, /kick NICK [REASON], /notice TEXT, /stats, /quit";
+    return "commands: /engine NAME, /kick NICK [REASON], /notice TEXT, /stats, /rehash, /quit";
 }
 
 std::string to_text(const CommandResult& result) {

@@ -26,7 +26,9 @@ struct Notice {
 struct Stats {};
 struct Quit {};
 struct Help {};
-using Command = std::variant<SwitchEngine, Kick, Notice, Stats, Quit, Help>;
+// Reads the settings again (config file, password file, environment), as SIGHUP does.
+struct Rehash {};
+using Command = std::variant<SwitchEngine, Kick, Notice, Stats, Quit, Help, Rehash>;
 
 // Why a command cannot be carried out as it stands (a nick or text breaking the protocol's
 // rules), or "" when it can. ServerApp checks it again whatever built the command.
@@ -37,7 +39,7 @@ struct Parsed {
     std::string error;               // otherwise why not (empty for a blank line)
     bool blank() const { return !command && error.empty(); }
 };
-// "/engine NAME", "/kick NICK [REASON]", "/notice TEXT", "/stats", "/quit", "/help".
+// "/engine NAME", "/kick NICK [REASON]", "/notice TEXT", "/stats", "/rehash", "/quit", "/help".
 Parsed parse(std::string_view line);
 std::string help_text();
 

@@ -5,10 +5,13 @@
 #include <thread>
 
 #include "descriptor_limit.hpp"
+#include "server_logging.hpp"
 
 ServerApp::ServerApp(const ServerCommandLine& cl)
     : service_(cl.service_config()),
       server_(service_, cl.server_options()),
+      started_(cl),
+      current_(cl),
       engine_(cl.engine),
       max_sessions_(cl.max_sessions) {
     service_.set_engine_name_source([this] { return server_.engine_name(); });
@@ -74,6 +77,47 @@ ops::CommandResult ServerApp::run(const ops::Quit&) {
 
 ops::CommandResult ServerApp::run(const ops::Help&) {
     return ops::CommandResult::success(ops::help_text());
+}
+
+ops::CommandResult ServerApp::run(const ops::Rehash&) {
+    ServerCommandLine fresh;
+    std::string error;
+    if (!reread_server_command_line({"netchat", ""}, current_.args, fresh, error)) {
+        spdlog::error("reload refused, the running settings stay: {}", error);
+        return ops::CommandResult::failure("reload refused, nothing changed: " + error);
+    }
+    std::vector<std::string> changes = service_.reload(fresh.service_config());
+    if (fresh.log_level != current_.log_level) {
+        changes.push_back("log-level " + current_.log_level + " -> " + fresh.log_level);
+        spdlog::default_logger()->set_level(spdlog::level::from_str(fresh.log_level));
+    }
+    if (fresh.log_file != current_.log_file)
+        changes.push_back("log-file " + (current_.log_file.empty() ? "(none)" : current_.log_file) +
+                          " -> " + (fresh.log_file.empty() ? "(none)" : fresh.log_file));
+    try {
+        reopen_server_log(fresh);
+    } catch (const std::exception& e) {
+        changes.push_back("log file not reopened: " + std::string(e.what()));
+    }
+    const auto restart = [&](const char* name, const auto& before, const auto& after) {
+        if (before != after)
+            changes.push_back(std::string(name) + " changed: takes effect at the next restart");
+    };
+    restart("listen", started_.listen, fresh.listen);
+    restart("port", started_.port, fresh.port);
+    restart("engine", started_.engine, fresh.engine);  // /engine switches it live
+    restart("max-send-queue", started_.max_send_queue, fresh.max_send_queue);
+    current_ = std::move(fresh);
+    if (changes.empty()) {
+        spdlog::info("reload: the settings are read again, nothing changed");
+        return ops::CommandResult::success("reloaded: nothing changed");
+    }
+    std::string summary;
+    for (const auto& change : changes) {
+        spdlog::info("reload: {}", change);
+        summary += (summary.empty() ? "" : "; ") + change;
+    }
+    return ops::CommandResult::success("reloaded: " + summary);
 }
 
 ops::StatsReport ServerApp::stats() const {

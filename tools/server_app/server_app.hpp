@@ -37,9 +37,12 @@ class ServerApp {
     ops::CommandResult run(const ops::Stats& c);
     ops::CommandResult run(const ops::Quit& c);
     ops::CommandResult run(const ops::Help& c);
+    ops::CommandResult run(const ops::Rehash& c);
 
     chat::ChatService service_;
-    netcore::Server server_;  // after service_: stops first
+    netcore::Server server_;           // after service_: stops first
+    const ServerCommandLine started_;  // what needs a restart is compared with this
+    ServerCommandLine current_;        // after the last reload
     std::string engine_;
     std::size_t max_sessions_;
     bool quit_ = false;

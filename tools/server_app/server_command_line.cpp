@@ -74,6 +74,8 @@ std::string help_footer() {
            "  /kick NICK [REASON]  BYE (with the reason), then close\n"
            "  /notice TEXT         NOTICE to every session\n"
            "  /stats               sessions, rooms, frames, bytes, version, engine counters\n"
+           "  /rehash              read the settings again (also SIGHUP on Linux): password,\n"
+           "                       name, rate limit, log level; reopens the log file\n"
            "  /quit                graceful shutdown (also SIGINT/SIGTERM)\n"
            "\n"
            "Exit status: 0 after a clean shutdown (and after --help, --version, --list-engines\n"

@@ -15,3 +15,8 @@
 // --log-level. Throws spdlog::spdlog_ex if the file cannot be opened.
 void install_server_logger(const std::string& name, const ServerCommandLine& cl,
                            std::vector<spdlog::sink_ptr> extra = {});
+
+// A reload: closes the log file and opens cl.log_file (maybe another, or none) afresh, so that
+// logrotate's moved file is let go. Throws spdlog::spdlog_ex if it cannot be opened (the old file
+// is kept then).
+void reopen_server_log(const ServerCommandLine& cl);

@@ -91,7 +91,11 @@ class ChatService final : public netcore::ConnectionHandler {
     std::vector<SessionInfo> sessions() const;
     std::vector<RoomInfo> rooms() const;
     ServiceTotals totals() const;
-    const ServiceConfig& config() const;
+    const ServiceConfig& config() const;  // as started (reload() changes some live)
+    // Takes the settings that can change live from `fresh` (password, server name, rate limit;
+    // nobody is dropped) and returns what changed, one line each; a changed setting that needs a
+    // restart is named as such.
+    std::vector<std::string> reload(const ServiceConfig& fresh);
 
     // ---- netcore::ConnectionHandler ----
     void on_open(const netcore::ConnectionPtr& conn) override;

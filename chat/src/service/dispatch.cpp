@@ -91,7 +91,7 @@ std::optional<Handler::Membership> Handler::membership(const std::string& room, 
 }
 
 bool Handler::within_rate(MsgType type) {
-    if (s_.rate.take(core_.config.rate_limit, Clock::now())) return true;
+    if (s_.rate.take(core_.rate_limit.load(std::memory_order_relaxed), Clock::now())) return true;
     error(ErrorCode::RateLimited, type,
           type == MsgType::Move ? "slow down: move dropped" : "slow down: message dropped");
     return false;
@@ -131,8 +131,8 @@ void Handler::operator()(Hello& m) {
     core_.sessions.handshake_finished();
     spdlog::info("login {} session {} nick {}", s_.address, s_.conn->id(), s_.nick);
     send_message(s_,
-                 Welcome{static_cast<std::uint32_t>(s_.conn->id()), s_.nick,
-                         core_.config.server_name, core_.engine_name()},
+                 Welcome{static_cast<std::uint32_t>(s_.conn->id()), s_.nick, core_.server_name(),
+                         core_.engine_name()},
                  core_.traffic);
 }
 

@@ -5,7 +5,20 @@
 
 namespace chat::detail {
 
+bool PasswordGuard::required() const {
+    std::lock_guard lock(mutex_);
+    return !password_.empty();
+}
+
+void PasswordGuard::set_password(std::string password) {
+    std::lock_guard lock(mutex_);
+    password_ = std::move(password);
+}
+
 bool PasswordGuard::matches(std::string_view attempt) const {
+    std::unique_lock lock(mutex_);
+    const std::string password_ = this->password_;  // a copy: compared outside the lock
+    lock.unlock();
     if (password_.empty()) return true;
     // Every byte of the attempt is looked at, whatever came before: the time depends on the
     // attempt's length only, never on how much of the password it got right.

@@ -25,7 +25,9 @@ class PasswordGuard {
 
     explicit PasswordGuard(std::string password) : password_(std::move(password)) {}
 
-    bool required() const { return !password_.empty(); }
+    bool required() const;
+    // A reload: later HELLOs need the new password; who is logged in stays.
+    void set_password(std::string password);
     // Takes the same time wherever the attempt differs from the password.
     bool matches(std::string_view attempt) const;
 
@@ -47,8 +49,8 @@ class PasswordGuard {
     };
     void make_room(Clock::time_point now);  // under mutex_
 
-    const std::string password_;
-    RankedMutex mutex_{LockRank::Addresses};
+    mutable RankedMutex mutex_{LockRank::Addresses};
+    std::string password_;  // under mutex_
     std::unordered_map<std::string, Record> records_;
 };
 

@@ -6,8 +6,9 @@
 // (one script increments the room's seq, appends to its stream and publishes), so publish()
 // only sends the change, and its subscription thread calls Room::apply, under the room lock,
 // for each change as it arrives in order (with the origin it kept for the changes this node
-// published); what needs the cluster while it is unreachable is answered ERROR unavailable. Room history (issue 12) is recorded where a Said is applied,
-// under the same lock, which is also where a RESUME's replay meets the live traffic.
+// published); what needs the cluster while it is unreachable is answered ERROR unavailable. Room
+// history (issue 12) is recorded where a Said is applied, under the same lock, which is also where
+// a RESUME's replay meets the live traffic.
 #pragma once
 
 #include "room.hpp"

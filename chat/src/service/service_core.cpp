@@ -1,6 +1,7 @@
 #include "service_core.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <mutex>
 
 namespace chat::detail {
@@ -10,7 +11,9 @@ ServiceCore::ServiceCore(ServiceConfig c)
       sessions(config),
       rooms(traffic),
       order(std::make_unique<LocalRoomOrder>()),
-      passwords(config.password) {
+      passwords(config.password),
+      rate_limit(config.rate_limit),
+      server_name_(config.server_name) {
     // Timeouts are checked ten times per the shortest of them, between 20 ms and 0.5 s apart.
     const auto shortest = std::min(config.handshake_timeout, config.idle_timeout);
     const auto period = std::clamp<std::chrono::milliseconds>(
@@ -30,6 +33,54 @@ void ServiceCore::set_engine_name_source(std::function<std::string()> source) {
 std::string ServiceCore::engine_name() const {
     std::lock_guard lock(hooks_mutex_);
     return engine_name_ ? engine_name_() : std::string();
+}
+
+std::string ServiceCore::server_name() const {
+    std::lock_guard lock(hooks_mutex_);
+    return server_name_;
+}
+
+namespace {
+std::string number(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+}  // namespace
+
+std::vector<std::string> ServiceCore::reload(const ServiceConfig& fresh) {
+    std::vector<std::string> changes;
+    std::lock_guard reloading(reload_mutex_);
+    if (fresh.password != current_password_) {
+        passwords.set_password(fresh.password);
+        current_password_ = fresh.password;
+        changes.push_back(fresh.password.empty() ? "password removed (none needed now)"
+                                                 : "password changed (logged-in sessions stay)");
+    }
+    {
+        std::lock_guard lock(hooks_mutex_);
+        if (fresh.server_name != server_name_) {
+            changes.push_back("name " + server_name_ + " -> " + fresh.server_name);
+            server_name_ = fresh.server_name;
+        }
+    }
+    if (fresh.rate_limit != rate_limit.load()) {
+        changes.push_back("rate-limit " + number(rate_limit.load()) + " -> " +
+                          number(fresh.rate_limit));
+        rate_limit.store(fresh.rate_limit);
+    }
+    const auto restart = [&](const char* name, auto before, auto after) {
+        if (before != after)
+            changes.push_back(std::string(name) + " changed: takes effect at the next restart");
+    };
+    restart("max-sessions", config.max_sessions, fresh.max_sessions);
+    restart("max-per-address", config.max_per_address, fresh.max_per_address);
+    restart("limit-loopback", config.limit_loopback, fresh.limit_loopback);
+    restart("max-handshakes", config.max_handshakes, fresh.max_handshakes);
+    restart("max-frame", config.max_frame, fresh.max_frame);
+    restart("handshake-timeout", config.handshake_timeout.count(), fresh.handshake_timeout.count());
+    restart("idle-timeout", config.idle_timeout.count(), fresh.idle_timeout.count());
+    return changes;
 }
 
 }  // namespace chat::detail

@@ -70,6 +70,11 @@ class ServiceCore {
 
     void set_engine_name_source(std::function<std::string()> source);
     std::string engine_name() const;
+    // --name: WELCOME's server name, which a reload may change.
+    std::string server_name() const;
+    // A reload (SIGHUP, /rehash): takes what can change live (password, name, rate limit) and
+    // says what changed; a setting that needs a restart is named as such.
+    std::vector<std::string> reload(const ServiceConfig& fresh);
 
     // ---- timeouts (timeouts.cpp), on the timer thread ----
     void sweep(Clock::time_point now);
@@ -83,11 +88,15 @@ class ServiceCore {
     RoomDirectory rooms;
     std::unique_ptr<RoomOrder> order;
     PasswordGuard passwords;
-    ServiceTimers timers;  // started last, stopped first
+    std::atomic<double> rate_limit;  // --rate-limit, live
+    ServiceTimers timers;            // started last, stopped first
 
   private:
     mutable RankedMutex hooks_mutex_{LockRank::Hooks};
     std::function<std::string()> engine_name_;
+    std::string server_name_;  // under hooks_mutex_
+    std::mutex reload_mutex_;  // one reload at a time; taken before any other lock
+    std::string current_password_ = config.password;  // under reload_mutex_
 };
 
 // The session a connection belongs to (null for one refused at open).
