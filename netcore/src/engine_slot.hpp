@@ -58,8 +58,7 @@ class EngineSlot {
 };
 
 // At the top of every WriteWaker::wake: the rule that makes wake() safe to call from send().
-#define NETCORE_CHECK_WAKE(conn)                                                               \
-    NETCORE_CHECK(::netcore::EngineSlot::locked_here(conn), "wake() outside the connection's " \
-                                                            "lock")
+#define NETCORE_CHECK_WAKE(conn) \
+    NETCORE_CHECK(::netcore::EngineSlot::locked_here(conn), "wake() without the connection lock")
 
 }  // namespace netcore
