@@ -71,6 +71,8 @@ void ClientSession::apply(const AnyMessage& msg, Clock::time_point now) {
         }
     } else if (auto* j = std::get_if<Joined>(&msg)) {
         on_joined(*j);
+    } else if (auto* rs = std::get_if<Resumed>(&msg)) {
+        on_resumed(*rs);
     } else if (auto* l = std::get_if<Left>(&msg)) {
         rooms_.erase(l->room);
     } else if (auto* ev = std::get_if<RoomEvent>(&msg)) {
@@ -138,6 +140,34 @@ void ClientSession::on_joined(const Joined& j) {
     }
     r.next_seq = j.next_seq;
     r.members = j.members;
+}
+
+// RESUMED tells the whole story (docs/protocol.md, "History and resume"): the same epoch and
+// next_seq right after the last one shown is no gap; a larger next_seq is that many messages
+// gone for good; another epoch is a room that started over. The replayed MESSAGEs follow.
+void ClientSession::on_resumed(const Resumed& m) {
+    RoomView& r = room(m.room);
+    if (r.epoch != 0 && m.epoch != r.epoch) {
+        keep_last(r.lines,
+                  ChatLine{0, 0, "",
+                           "the room started over (the server lost its history): seq starts "
+                           "again at " +
+                               std::to_string(m.next_seq),
+                           ChatLine::Kind::Gap},
+                  RoomView::kMaxLines);
+    } else if (r.epoch == m.epoch && r.next_seq != 0 && m.next_seq > r.next_seq) {
+        r.missed += m.next_seq - r.next_seq;
+        keep_last(r.lines,
+                  ChatLine{0, 0, "",
+                           "missed messages " + std::to_string(r.next_seq) + ".." +
+                               std::to_string(m.next_seq - 1) + " (older than the history)",
+                           ChatLine::Kind::Gap},
+                  RoomView::kMaxLines);
+    }
+    r.epoch = m.epoch;
+    r.next_seq = m.next_seq;
+    r.live_seq = m.live_seq;
+    r.members = m.members;
 }
 
 void ClientSession::on_message(const Message& m) {

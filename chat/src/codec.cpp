@@ -282,6 +282,16 @@ void put(W& w, const Info& m) {
     w.u64(m.frames_in), w.u64(m.frames_out), w.u64(m.bytes_in), w.u64(m.bytes_out);
 }
 
+template <class W>
+void put(W& w, const Resume& m) {
+    w.str(m.room), w.u64(m.epoch), w.u64(m.after_seq), w.u16(m.max_replay);
+}
+template <class W>
+void put(W& w, const Resumed& m) {
+    w.str(m.room), w.u64(m.epoch), w.u64(m.next_seq), w.u64(m.live_seq);
+    w.list(m.members, [](auto& out, const std::string& nick) { out.str(nick); });
+}
+
 // ---- decoding, one overload per message ----
 void get(Reader& r, Hello& m) {
     m.version = r.u16(), m.nick = r.str(), m.password = r.str();
@@ -370,6 +380,17 @@ void get(Reader& r, Info& m) {
     m.uptime_ms = r.u64(), m.frames_in = r.u64(), m.frames_out = r.u64();
     m.bytes_in = r.u64(), m.bytes_out = r.u64();
 }
+void get(Reader& r, Resume& m) {
+    m.room = r.str(), m.epoch = r.u64(), m.after_seq = r.u64(), m.max_replay = r.u16();
+}
+void get(Reader& r, Resumed& m) {
+    m.room = r.str(), m.epoch = r.u64(), m.next_seq = r.u64(), m.live_seq = r.u64();
+    // An epoch is never 0, seq counts from 1, and the replay ends where live traffic begins.
+    if (m.epoch == 0 || m.next_seq == 0 || m.next_seq > m.live_seq) r.fail(ErrorCode::Malformed);
+    const std::uint16_t n = r.u16();
+    for (std::uint16_t i = 0; i < n && r.error() == ErrorCode::None; ++i)
+        m.members.push_back(r.str());
+}
 
 template <class T>
 ErrorCode decode_as(std::span<const std::byte> body, AnyMessage& out) {
@@ -411,6 +432,8 @@ CHAT_TYPE(Pong);
 CHAT_TYPE(Echo);
 CHAT_TYPE(InfoReq);
 CHAT_TYPE(Info);
+CHAT_TYPE(Resume);
+CHAT_TYPE(Resumed);
 #undef CHAT_TYPE
 
 // Every alternative of AnyMessage, tried by type number.

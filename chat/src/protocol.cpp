@@ -72,6 +72,10 @@ std::string_view type_name(std::uint16_t type) {
             return "LIST_ROOMS";
         case MsgType::Rooms:
             return "ROOMS";
+        case MsgType::Resume:
+            return "RESUME";
+        case MsgType::Resumed:
+            return "RESUMED";
         case MsgType::Say:
             return "SAY";
         case MsgType::Message:
@@ -105,6 +109,7 @@ bool is_client_type(std::uint16_t type) {
         case MsgType::Join:
         case MsgType::Leave:
         case MsgType::ListRooms:
+        case MsgType::Resume:
         case MsgType::Say:
         case MsgType::Whisper:
         case MsgType::Move:

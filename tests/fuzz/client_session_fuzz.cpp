@@ -30,7 +30,8 @@ bool same_view(const ClientSession& a, const ClientSession& b) {
     for (auto ia = a.rooms().begin(), ib = b.rooms().begin(); ia != a.rooms().end(); ++ia, ++ib) {
         const RoomView &x = ia->second, &y = ib->second;
         if (x.name != y.name || x.members != y.members || x.next_seq != y.next_seq ||
-            x.missed != y.missed || x.board != y.board || x.lines.size() != y.lines.size())
+            x.missed != y.missed || x.board != y.board || x.epoch != y.epoch ||
+            x.live_seq != y.live_seq || x.lines.size() != y.lines.size())
             return false;
     }
     return true;

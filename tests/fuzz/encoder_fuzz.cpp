@@ -179,11 +179,24 @@ AnyMessage make_message(Generator& g) {
             return Echo{g.str(Field::Prose)};
         case 21:
             return InfoReq{};
-        default: {
+        case 22: {
             Info m;
             m.engine = g.str(), m.platform = g.str(), m.sessions = in.u32(), m.rooms = in.u32();
             m.uptime_ms = in.u64(), m.frames_in = in.u64(), m.frames_out = in.u64();
             m.bytes_in = in.u64(), m.bytes_out = in.u64();
+            return m;
+        }
+        case 23: {
+            Resume m;
+            m.room = g.str(), m.epoch = in.u64(), m.after_seq = in.u64(), m.max_replay = in.u16();
+            return m;
+        }
+        default: {
+            Resumed m;
+            m.room = g.str(), m.epoch = in.u64(), m.next_seq = in.u64(), m.live_seq = in.u64();
+            if (m.epoch == 0 || m.next_seq == 0 || m.next_seq > m.live_seq) g.not_clean();
+            m.members = g.list<std::string>([&] { return g.short_str(); },
+                                            [](std::size_t i) { return "m" + std::to_string(i); });
             return m;
         }
     }
@@ -259,6 +272,12 @@ auto fields(const InfoReq&) {
 auto fields(const Info& m) {
     return std::tie(m.engine, m.platform, m.sessions, m.rooms, m.uptime_ms, m.frames_in,
                     m.frames_out, m.bytes_in, m.bytes_out);
+}
+auto fields(const Resume& m) {
+    return std::tie(m.room, m.epoch, m.after_seq, m.max_replay);
+}
+auto fields(const Resumed& m) {
+    return std::tie(m.room, m.epoch, m.next_seq, m.live_seq, m.members);
 }
 
 // `got` is `sent` or what the encoder may cut it to: a string to a prefix, a list to its first

@@ -64,7 +64,9 @@ std::vector<std::pair<std::string, AnyMessage>> messages() {
             {"pong", Pong{5}},
             {"echo", Echo{std::string("\0\x01\xff", 3)}},
             {"info_req", InfoReq{}},
-            {"info", Info{"epoll", "linux", 3, 2, 1000, 10, 20, 300, 400}}};
+            {"info", Info{"epoll", "linux", 3, 2, 1000, 10, 20, 300, 400}},
+            {"resume", Resume{"lobby", 0x1122334455667788ull, 41, 50}},
+            {"resumed", Resumed{"lobby", 0x1122334455667788ull, 40, 52, {"a", "철수"}}}};
 }
 
 void frame_decoder_seeds() {
@@ -106,6 +108,9 @@ void encoder_seeds() {
           Out{}.u8(17).str("r").u8(2).item("a").u8(1).u8(2).item("b").u8(7).u8(7).b);
     write("encoder", "echo-70k", Out{}.u8(20).u8(2 | 4).u16(70000 & 0xFFFF).u8('e').b);
     write("encoder", "info", Out{}.u8(22).str("epoll").str("linux").u32(3).u32(2).u64(1000).b);
+    write("encoder", "resume", Out{}.u8(23).str("lobby").u64(9).u64(41).u16(50).b);
+    write("encoder", "resumed",
+          Out{}.u8(24).str("lobby").u64(9).u64(40).u64(52).u8(2).item("a").item("철수").b);
 }
 
 // The service target's steps: [op = slot << 3 | 0][u16 length][bytes] delivers bytes.
@@ -197,6 +202,17 @@ void client_session_seeds() {
     Bytes refused;
     encode(refused, Error{ErrorCode::NickTaken, 1, "a is taken"});
     write("client_session", "refused", Out{}.u8(1).u8(11).u16(refused.size()).raw(refused).b);
+    Bytes resumed;  // revision 2: scrollback, a resume with a gap, a room that started over
+    for (const AnyMessage& m :
+         {AnyMessage(Welcome{1, "a", "s", "epoll"}), AnyMessage(Resumed{"lobby", 9, 3, 5, {"a"}}),
+          AnyMessage(Message{"lobby", 3, 1, "b", "old"}),
+          AnyMessage(Message{"lobby", 4, 2, "b", "older"}),
+          AnyMessage(Message{"lobby", 5, 3, "b", "live"}),
+          AnyMessage(Resumed{"lobby", 9, 8, 9, {"a", "b"}}),
+          AnyMessage(Resumed{"lobby", 10, 1, 1, {"a"}}),
+          AnyMessage(Error{ErrorCode::UnknownType, 0x17, "RESUME"})})
+        encode(resumed, m);
+    write("client_session", "resumed", Out{}.u8(1).u8(3).u16(resumed.size()).raw(resumed).b);
     write("client_session", "broken-stream", Out{}.u8(1).u8(3).u16(4).u16(2).u16(2).b);
 }
 

@@ -94,6 +94,49 @@ TEST(ClientSession, ReconnectRejoinsAndMarksWhatWasMissed) {
     EXPECT_EQ(c.engine(), "poll");
 }
 
+// Revision 2: RESUMED says whether anything was lost; the replayed messages follow in order.
+TEST(ClientSession, ResumedShowsNoGapAGapOrARoomThatStartedOver) {
+    ClientSession c;
+    c.hello("a", "");
+    c.feed(frame(Welcome{1, "a", "s", "epoll"}));
+    EXPECT_EQ(c.resume("r", 0, 0, 50), encode(Resume{"r", 0, 0, 50}));
+    c.feed(frame(Resumed{"r", 77, 3, 5, {"a", "b"}}));  // scrollback 3..4, live from 5
+    c.feed(frame(Message{"r", 3, 1, "b", "old"}));
+    c.feed(frame(Message{"r", 4, 2, "b", "older"}));
+    c.feed(frame(Message{"r", 5, 3, "b", "live"}));
+    const RoomView* r = &c.rooms().at("r");
+    EXPECT_EQ(r->epoch, 77u);
+    EXPECT_EQ(r->live_seq, 5u);
+    EXPECT_EQ(r->next_seq, 6u);
+    EXPECT_EQ(r->members, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(r->missed, 0u);
+    ASSERT_EQ(r->lines.size(), 3u);
+    EXPECT_EQ(r->lines.front().seq, 3u);
+
+    c.disconnected();  // back within the history: nothing missed, no gap line
+    c.hello("a", "");
+    c.feed(frame(Welcome{2, "a", "s", "epoll"}));
+    c.feed(frame(Resumed{"r", 77, 6, 7, {"a", "b"}}));
+    c.feed(frame(Message{"r", 6, 4, "b", "while away"}));
+    r = &c.rooms().at("r");
+    EXPECT_EQ(r->missed, 0u);
+    EXPECT_EQ(r->lines.back().text, "while away");
+    for (const ChatLine& line : r->lines) EXPECT_NE(line.kind, ChatLine::Kind::Gap);
+
+    c.feed(frame(Resumed{"r", 77, 10, 12, {"a"}}));  // 7..9 fell out of the history
+    r = &c.rooms().at("r");
+    EXPECT_EQ(r->missed, 3u);
+    EXPECT_EQ(r->lines.back().kind, ChatLine::Kind::Gap);
+    EXPECT_NE(r->lines.back().text.find("7..9"), std::string::npos) << r->lines.back().text;
+
+    c.feed(frame(Resumed{"r", 78, 1, 1, {"a"}}));  // another epoch: the room started over
+    r = &c.rooms().at("r");
+    EXPECT_EQ(r->missed, 3u);
+    EXPECT_EQ(r->epoch, 78u);
+    EXPECT_EQ(r->next_seq, 1u);
+    EXPECT_NE(r->lines.back().text.find("started over"), std::string::npos);
+}
+
 TEST(ClientSession, BoardWhispersNoticesAndRtt) {
     ClientSession c;
     const auto t0 = ClientSession::Clock::now();

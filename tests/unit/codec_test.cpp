@@ -91,6 +91,78 @@ TEST(Codec, EveryMessageRoundTrips) {
     EXPECT_EQ(info.platform, "linux");
 }
 
+// Revision 2 (docs/protocol.md, "History and resume").
+TEST(Codec, ResumeAndResumedRoundTripWithTheirTypeNumbers) {
+    const Resume r = round_trip(Resume{"로비", 0xFEDCBA9876543210ull, 41, 50});
+    EXPECT_EQ(r, (Resume{"로비", 0xFEDCBA9876543210ull, 41, 50}));
+    EXPECT_EQ(round_trip(Resume{"r", 0, 0, 0}), (Resume{"r", 0, 0, 0}));
+    EXPECT_EQ(round_trip(Resume{"r", 1, ~0ull, 0xFFFF}).max_replay, 0xFFFF);
+    const Resumed d = round_trip(Resumed{"r", 7, 3, 10, {"a", "철수"}});
+    EXPECT_EQ(d, (Resumed{"r", 7, 3, 10, {"a", "철수"}}));
+    EXPECT_EQ(round_trip(Resumed{"r", 7, 10, 10, {}}).members.size(), 0u);
+    // The exact bytes: str room, u64 epoch, u64 after_seq, u16 max_replay.
+    EXPECT_EQ(encode(Resume{"r", 0x0102, 3, 0x0405}), raw({4 + 3 + 8 + 8 + 2,
+                                                           0,
+                                                           0x17,
+                                                           0,
+                                                           1,
+                                                           0,
+                                                           'r',
+                                                           2,
+                                                           1,
+                                                           0,
+                                                           0,
+                                                           0,
+                                                           0,
+                                                           0,
+                                                           0,
+                                                           3,
+                                                           0,
+                                                           0,
+                                                           0,
+                                                           0,
+                                                           0,
+                                                           0,
+                                                           0,
+                                                           5,
+                                                           4}));
+    EXPECT_EQ(static_cast<std::uint16_t>(MsgType::Resumed), 0x0018);
+    EXPECT_EQ(type_name(0x0017), "RESUME");
+    EXPECT_EQ(type_name(0x0018), "RESUMED");
+    EXPECT_TRUE(is_client_type(0x0017));
+    EXPECT_FALSE(is_client_type(0x0018));
+    EXPECT_FALSE(allowed_before_hello(0x0017));
+    EXPECT_EQ(error_name(ErrorCode::Unavailable), "unavailable");
+    EXPECT_EQ(static_cast<int>(ErrorCode::Unavailable), 18);
+}
+
+TEST(Codec, BadResumeAndResumedBodiesGetTheirCodes) {
+    const Bytes u64_1 = raw({1, 0, 0, 0, 0, 0, 0, 0});
+    const Bytes u64_0 = raw({0, 0, 0, 0, 0, 0, 0, 0});
+    const Bytes u64_5 = raw({5, 0, 0, 0, 0, 0, 0, 0});
+    EXPECT_EQ(decode_code(MsgType::Resume, cat({str("r"), u64_1, u64_1, raw({1, 0})})),
+              ErrorCode::None);
+    EXPECT_EQ(decode_code(MsgType::Resume, cat({str("r"), u64_1, u64_1, raw({1})})),
+              ErrorCode::Malformed);  // max_replay cut short
+    EXPECT_EQ(decode_code(MsgType::Resume, cat({str("r"), u64_1, u64_1, raw({1, 0, 0})})),
+              ErrorCode::Malformed);  // a byte too many
+    EXPECT_EQ(decode_code(MsgType::Resume, cat({str("r"), u64_1})), ErrorCode::Malformed);
+    EXPECT_EQ(decode_code(MsgType::Resume, cat({str("ÿ"), u64_1, u64_1, raw({1, 0})})),
+              ErrorCode::BadUtf8);
+    EXPECT_EQ(decode_code(MsgType::Resumed, cat({str("r"), u64_1, u64_1, u64_5, raw({0, 0})})),
+              ErrorCode::None);
+    // Epoch 0, seq 0, and a replay that would end past the live seq are out of range.
+    EXPECT_EQ(decode_code(MsgType::Resumed, cat({str("r"), u64_0, u64_1, u64_5, raw({0, 0})})),
+              ErrorCode::Malformed);
+    EXPECT_EQ(decode_code(MsgType::Resumed, cat({str("r"), u64_1, u64_0, u64_5, raw({0, 0})})),
+              ErrorCode::Malformed);
+    EXPECT_EQ(decode_code(MsgType::Resumed, cat({str("r"), u64_1, u64_5, u64_1, raw({0, 0})})),
+              ErrorCode::Malformed);
+    EXPECT_EQ(
+        decode_code(MsgType::Resumed, cat({str("r"), u64_1, u64_1, u64_5, raw({2, 0}), str("a")})),
+        ErrorCode::Malformed);  // two members announced, one sent
+}
+
 TEST(Codec, IntegersAreLittleEndian) {
     const Bytes f = encode(Ping{0x0102030405060708ull});
     EXPECT_EQ(f, raw({12, 0, 0x40, 0, 8, 7, 6, 5, 4, 3, 2, 1}));

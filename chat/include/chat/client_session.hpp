@@ -33,6 +33,8 @@ struct RoomView {
     std::vector<std::string> members;
     std::deque<ChatLine> lines;  // newest last, at most kMaxLines
     std::uint64_t next_seq = 0;  // the seq expected next
+    std::uint64_t epoch = 0;     // the room's history as of the last RESUMED (0: never resumed)
+    std::uint64_t live_seq = 0;  // from the last RESUMED: seq below it was replayed history
     std::uint64_t missed = 0;    // messages lost to gaps, in total
     std::vector<Piece> board;
     std::uint64_t version = 0;  // bumped on every change, so a view copies only changed rooms
@@ -52,6 +54,12 @@ class ClientSession {
     Bytes hello(const std::string& nick, const std::string& password);
     Bytes join(const std::string& room) const { return encode(Join{room}); }
     Bytes leave(const std::string& room) const { return encode(Leave{room}); }
+    // Revision 2: join `room` and replay what came after `after_seq` in `epoch` (0: none known,
+    // the latest `max_replay` messages as scrollback).
+    Bytes resume(const std::string& room, std::uint64_t epoch, std::uint64_t after_seq,
+                 std::uint16_t max_replay) const {
+        return encode(Resume{room, epoch, after_seq, max_replay});
+    }
     std::optional<Bytes> say(const std::string& room, const std::string& text) const;
     std::optional<Bytes> whisper(const std::string& to, const std::string& text) const;
     Bytes move(const std::string& room, int x, int y) const;
@@ -95,6 +103,7 @@ class ClientSession {
     void apply(const AnyMessage& msg, Clock::time_point now);
     void on_message(const Message& m);
     void on_joined(const Joined& j);
+    void on_resumed(const Resumed& r);
     RoomView& room(const std::string& name);
 
     ClientState state_ = ClientState::Disconnected;

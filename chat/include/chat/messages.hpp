@@ -126,8 +126,27 @@ struct Info {
     bool operator==(const Info&) const = default;
 };
 
+// Revision 2: join a room and ask for what was missed (docs/protocol.md, "History and resume").
+struct Resume {
+    std::string room;
+    std::uint64_t epoch = 0;      // 0: none known (a fresh join asking for scrollback)
+    std::uint64_t after_seq = 0;  // the last seq the client showed
+    std::uint16_t max_replay = 0;
+    bool operator==(const Resume&) const = default;
+};
+struct Resumed {
+    std::string room;
+    std::uint64_t epoch = 1;     // never 0
+    std::uint64_t next_seq = 1;  // the first seq the member sees (replayed or live)
+    std::uint64_t live_seq = 1;  // the seq of the next new message; next_seq <= live_seq
+    std::vector<std::string> members;
+    bool operator==(const Resumed&) const = default;
+};
+
+// New messages go last, so the index of every older one stays what it was (the fuzz corpora
+// name messages by index).
 using AnyMessage = std::variant<Hello, Welcome, Error, Bye, Notice, Join, Joined, Leave, Left,
                                 RoomEvent, ListRooms, Rooms, Say, Message, Whisper, Whispered, Move,
-                                Board, Ping, Pong, Echo, InfoReq, Info>;
+                                Board, Ping, Pong, Echo, InfoReq, Info, Resume, Resumed>;
 
 }  // namespace chat

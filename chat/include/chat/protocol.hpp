@@ -1,4 +1,4 @@
-// Wire protocol version 1 (docs/protocol.md): message types, error codes, limits.
+// Wire protocol version 1, revision 2 (docs/protocol.md): message types, error codes, limits.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +28,8 @@ enum class MsgType : std::uint16_t {
     RoomEvent = 0x0014,
     ListRooms = 0x0015,
     Rooms = 0x0016,
+    Resume = 0x0017,   // revision 2
+    Resumed = 0x0018,  // revision 2
     Say = 0x0020,
     Message = 0x0021,
     Whisper = 0x0022,

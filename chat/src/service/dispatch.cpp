@@ -18,6 +18,9 @@ class Handler {
 
     void operator()(Hello& m);
     void operator()(Join& m);
+    void operator()(Resume&) {  // not served yet: answered as a revision 1 server does
+        error(ErrorCode::UnknownType, MsgType::Resume, "RESUME is not served by this server");
+    }
     void operator()(Leave& m);
     void operator()(ListRooms&);
     void operator()(Say& m);
