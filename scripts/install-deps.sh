@@ -10,7 +10,7 @@ SUDO=""
 # The compiler, the libraries of netcore/chat/tools and the test frameworks.
 CORE=(
   build-essential cmake ninja-build pkg-config clang-format python3
-  libspdlog-dev libfmt-dev libcli11-dev liburing-dev libsystemd-dev
+  libspdlog-dev libfmt-dev libcli11-dev liburing-dev libsystemd-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # server_gui and client_gui (Dear ImGui, GLFW, OpenGL), and their headless tests: Xvfb,

@@ -38,6 +38,12 @@ ServiceTotals ChatService::totals() const {
     return core_->totals();
 }
 
+HistoryInfo ChatService::history() const {
+    const detail::HistoryTotals t = core_->history->totals();
+    return HistoryInfo{t.rooms,      t.messages,       t.bytes,
+                       t.byte_limit, t.per_room_limit, t.evicted_for_memory};
+}
+
 const ServiceConfig& ChatService::config() const {
     return core_->config;
 }

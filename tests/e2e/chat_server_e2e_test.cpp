@@ -47,6 +47,45 @@ TEST_P(ChatServerProcess, ServesTheProtocolAndStopsGracefullyOnSigterm) {
     EXPECT_EQ(server.wait_exit(), 0);
 }
 
+// Revision 2: a room's history lives as long as the process. The next process starts every room
+// under a new epoch, and a client resuming with the old one is told the room started over;
+// --history caps what is kept, and the count of what is lost is exact.
+TEST_P(ChatServerProcess, HistoryStartsOverUnderANewEpochWhenTheProcessRestarts) {
+    std::uint64_t old_epoch = 0;
+    {
+        ServerProcess server(
+            kServer, with_prefix({"--engine", GetParam(), "--port", "0", "--history", "3"}));
+        const std::uint16_t port = server.wait_listening();
+        ASSERT_NE(port, 0);
+        TestClient ada(port), bob(port);
+        ada.login("ada");
+        bob.login("bob");
+        ada.join("r");
+        for (int i = 1; i <= 5; ++i) ada.send(chat::Say{"r", "m" + std::to_string(i)});
+        for (int i = 1; i <= 5; ++i) ada.expect<chat::Message>();
+        bob.send(chat::Resume{"r", 0, 0, 100});
+        const auto r = bob.expect<chat::Resumed>();
+        old_epoch = r.epoch;
+        EXPECT_EQ(r.next_seq, 3u) << "--history 3 keeps 3..5";
+        EXPECT_EQ(r.live_seq, 6u);
+        EXPECT_EQ(bob.expect<chat::Message>().text, "m3");
+        server.signal(kStopSignal);
+        EXPECT_EQ(server.wait_exit(), 0);
+    }
+    ServerProcess server(kServer, with_prefix({"--engine", GetParam(), "--port", "0"}));
+    const std::uint16_t port = server.wait_listening();
+    ASSERT_NE(port, 0);
+    TestClient bob(port);
+    bob.login("bob");
+    bob.send(chat::Resume{"r", old_epoch, 5, 100});
+    const auto r = bob.expect<chat::Resumed>();
+    EXPECT_NE(r.epoch, old_epoch) << "a restarted server kept the old epoch";
+    EXPECT_EQ(r.next_seq, 1u);
+    EXPECT_EQ(r.live_seq, 1u);
+    server.signal(kStopSignal);
+    EXPECT_EQ(server.wait_exit(), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllEngines, ChatServerProcess, ::testing::ValuesIn(engine_list()),
                          [](const auto& info) { return info.param; });
 

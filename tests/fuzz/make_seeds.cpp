@@ -161,6 +161,21 @@ void service_seeds() {
         o.u8(3 | 1 << 3);                      // slot 1 goes away
         write("service", "operator-and-ends", o.b);
     }
+    {  // revision 2: scrollback, a resume in the room one is in, another epoch, NFC names
+        Out o;
+        deliver(o, 0, Hello{1, "\xE1\x84\x80\xE1\x85\xA1", ""});  // conjoining jamo
+        deliver(o, 1, Hello{1, "\xEA\xB0\x80", ""});  // the same nick precomposed: taken
+        deliver(o, 1, Hello{1, "bob", ""});
+        deliver(o, 0, Join{"r"});
+        deliver(o, 0, Say{"r", "one"});
+        deliver(o, 0, Say{"r", "two"});
+        deliver(o, 1, Resume{"r", 0, 0, 1});
+        deliver(o, 1, Resume{"r", 12345, 1, 100});
+        deliver(o, 0, Say{"r", "three"});
+        deliver(o, 1, Leave{"r"});
+        deliver(o, 1, Resume{"r", 0, 0, 0xFFFF});
+        write("service", "resume", o.b);
+    }
     {  // pipelined frames split across deliveries, ECHO and PING
         Bytes stream;
         for (const AnyMessage& m : {AnyMessage(Hello{1, "ada", ""}), AnyMessage(Echo{"e"}),

@@ -136,6 +136,10 @@ class Harness {
         } else if (auto* j = std::get_if<Joined>(&msg)) {
             FUZZ_CHECK(p.welcomed);
             p.next_seq[j->room] = j->next_seq;
+        } else if (auto* r = std::get_if<Resumed>(&msg)) {
+            // The replay (next_seq .. live_seq - 1) follows, then the live traffic: one run.
+            FUZZ_CHECK(p.welcomed && r->epoch != 0 && r->next_seq <= r->live_seq);
+            p.next_seq[r->room] = r->next_seq;
         } else if (auto* m = std::get_if<Message>(&msg)) {
             auto it = p.next_seq.find(m->room);
             FUZZ_CHECK(it != p.next_seq.end());

@@ -106,7 +106,11 @@ std::string format_stats(const StatsReport& report) {
         << " uptime_ms=" << t.uptime_ms << " refused_server_full=" << t.refused.server_full
         << " refused_per_address=" << t.refused.per_address
         << " refused_handshakes=" << t.refused.handshakes
-        << " bad_passwords=" << t.refused.bad_password << " threads=" << e.threads
+        << " bad_passwords=" << t.refused.bad_password
+        << " history_messages=" << report.history.messages
+        << " history_bytes=" << report.history.bytes
+        << " history_memory=" << report.history.byte_limit
+        << " history_evicted=" << report.history.evicted_for_memory << " threads=" << e.threads
         << " wakeups=" << e.wakeups << " events=" << e.events << " syscalls=" << e.syscalls;
     for (const auto& [k, v] : e.details) out << " [" << k << ": " << v << "]";
     return out.str();

@@ -46,6 +46,7 @@ std::string help_text();
 struct StatsReport {
     chat::ServiceTotals service;
     netcore::EngineStats engine;
+    chat::HistoryInfo history;
 };
 
 struct CommandResult {

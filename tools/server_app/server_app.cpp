@@ -121,7 +121,7 @@ ops::CommandResult ServerApp::run(const ops::Rehash&) {
 }
 
 ops::StatsReport ServerApp::stats() const {
-    return {service_.totals(), server_.engine_stats()};
+    return {service_.totals(), server_.engine_stats(), service_.history()};
 }
 
 void ServerApp::shutdown(std::chrono::milliseconds grace) {

@@ -137,6 +137,16 @@ void define_options(CLI::App& app, ServerCommandLine& cl) {
                    "SAY/WHISPER/MOVE per second per session (0: unlimited)")
         ->check(finite(0, 1e6, "per second"))
         ->capture_default_str();
+    app.add_option("--history", cl.history,
+                   "messages each room keeps for RESUME (0: none; RESUME then only tells what "
+                   "was lost)")
+        ->check(whole(0, 1'000'000))
+        ->capture_default_str();
+    app.add_option("--history-memory", cl.history_memory,
+                   "bytes all rooms' histories may take together; the oldest messages of the "
+                   "largest rooms go first (e.g. 64MiB)")
+        ->transform(byte_size(0, std::uint64_t{1} << 40))
+        ->default_str("64MiB");
     app.add_option("--name", cl.name, "server name sent in WELCOME")
         ->check(validator(option_checks::server_name, ""))
         ->capture_default_str();
@@ -360,6 +370,8 @@ chat::ServiceConfig ServerCommandLine::service_config() const {
     c.handshake_timeout = seconds_to_ms(handshake_timeout_s);
     c.idle_timeout = seconds_to_ms(idle_timeout_s);
     c.rate_limit = rate_limit;
+    c.history_per_room = history;
+    c.history_memory = history_memory;
     return c;
 }
 

@@ -27,6 +27,8 @@ struct ServerCommandLine {
     double handshake_timeout_s = 10;
     double idle_timeout_s = 120;
     double rate_limit = 100;
+    std::size_t history = 1000;              // messages kept per room for RESUME
+    std::size_t history_memory = 64u << 20;  // bytes, all rooms' histories together
     std::string name = "netchat";
     std::string log_level = "info";
     std::string log_file;                  // "": stderr only

@@ -30,6 +30,10 @@ struct ServiceConfig {
     std::chrono::milliseconds handshake_timeout{10'000};
     std::chrono::milliseconds idle_timeout{120'000};
     double rate_limit = 100;  // SAY/WHISPER/MOVE per second per session, 0 = unlimited
+    // Each room keeps its last history_per_room messages for RESUME; all rooms together stay
+    // within history_memory bytes, the oldest messages of the largest rooms going first.
+    std::size_t history_per_room = 1000;
+    std::uint64_t history_memory = std::uint64_t{64} << 20;
 };
 
 // Explicit session states: every transition is in chat/src/service/ and named there.
@@ -50,6 +54,15 @@ struct RoomInfo {
     std::vector<std::string> members;
     std::uint64_t next_seq = 1;
     std::vector<Piece> board;
+    std::uint64_t epoch = 0;  // of the room's history (docs/protocol.md, "History and resume")
+    std::uint64_t history_messages = 0, history_bytes = 0;  // what its history holds
+};
+
+// Every room's history together, against the limits.
+struct HistoryInfo {
+    std::uint64_t rooms = 0, messages = 0, bytes = 0;
+    std::uint64_t byte_limit = 0, per_room_limit = 0;
+    std::uint64_t evicted_for_memory = 0;  // messages given up to byte_limit, ever
 };
 
 // Connections turned away, by reason, and wrong passwords, since the service started.
@@ -91,6 +104,7 @@ class ChatService final : public netcore::ConnectionHandler {
     std::vector<SessionInfo> sessions() const;
     std::vector<RoomInfo> rooms() const;
     ServiceTotals totals() const;
+    HistoryInfo history() const;
     const ServiceConfig& config() const;  // as started (reload() changes some live)
     // Takes the settings that can change live from `fresh` (password, server name, rate limit;
     // nobody is dropped) and returns what changed, one line each; a changed setting that needs a

@@ -2,10 +2,11 @@
 
 namespace chat::detail {
 
-bool send_frame(Session& s, std::span<const std::byte> frame, TrafficCounters& traffic) {
+bool send_frame(Session& s, std::span<const std::byte> frame, TrafficCounters& traffic,
+                std::uint64_t frames) {
     if (!s.conn->send(frame)) return false;
-    s.frames_out.fetch_add(1, std::memory_order_relaxed);
-    traffic.count_out(1, frame.size());
+    s.frames_out.fetch_add(frames, std::memory_order_relaxed);
+    traffic.count_out(frames, frame.size());
     return true;
 }
 

@@ -22,7 +22,9 @@ struct TrafficCounters {
 };
 
 // False if dropped: the connection is closing, or went over max_send_queue and aborts.
-bool send_frame(Session& s, std::span<const std::byte> frame, TrafficCounters& traffic);
+// `frame` may hold several whole frames (`frames` of them), sent in one piece.
+bool send_frame(Session& s, std::span<const std::byte> frame, TrafficCounters& traffic,
+                std::uint64_t frames = 1);
 void send_message(Session& s, const AnyMessage& msg, TrafficCounters& traffic);
 void send_error(Session& s, ErrorCode code, std::uint16_t in_reply_to, std::string detail,
                 TrafficCounters& traffic);

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "chat/text_rules.hpp"
+#include "chat/unicode_nfc.hpp"
 #include "netcore/engine_registry.hpp"
 #include "service_core.hpp"
 
@@ -17,9 +18,9 @@ class Handler {
     Handler(ServiceCore& core, Session& s) : core_(core), s_(s) {}
 
     void operator()(Hello& m);
-    void operator()(Join& m);
-    void operator()(Resume&) {  // not served yet: answered as a revision 1 server does
-        error(ErrorCode::UnknownType, MsgType::Resume, "RESUME is not served by this server");
+    void operator()(Join& m) { enter(std::move(m.room), MsgType::Join, std::nullopt); }
+    void operator()(Resume& m) {
+        enter(std::move(m.room), MsgType::Resume, ResumeFrom{m.epoch, m.after_seq, m.max_replay});
     }
     void operator()(Leave& m);
     void operator()(ListRooms&);
@@ -35,6 +36,9 @@ class Handler {
     void operator()(ServerOnly&) {}
 
   private:
+    // JOIN, or RESUME with its request: into the room (or, when already in it, JOINED or
+    // RESUMED again).
+    void enter(std::string room, MsgType type, std::optional<ResumeFrom> resume);
     // The session's lock, while the session is still Active (a kick or a timeout may have
     // ended it since its frame was read); nothing when it is not.
     std::optional<Lock> lock_active();
@@ -44,7 +48,7 @@ class Handler {
         Lock lock;
         RoomPtr room;
     };
-    std::optional<Membership> membership(const std::string& room, MsgType type);
+    std::optional<Membership> membership(const std::string& name, MsgType type);
     RoomPtr joined(const std::string& room) const;  // the session's lock held
     // For SAY, WHISPER and MOVE: false, after ERROR rate_limited, when over --rate-limit.
     bool within_rate(MsgType type);
@@ -78,7 +82,8 @@ RoomPtr Handler::joined(const std::string& room) const {
     return nullptr;
 }
 
-std::optional<Handler::Membership> Handler::membership(const std::string& room, MsgType type) {
+std::optional<Handler::Membership> Handler::membership(const std::string& name, MsgType type) {
+    const std::string room = to_nfc(name);
     if (!is_valid_room(room)) {
         error(ErrorCode::RoomInvalid, type, "bad room name");
         return std::nullopt;
@@ -117,6 +122,7 @@ void Handler::operator()(Hello& m) {
     if (m.version != kProtocolVersion)
         return refuse_login(ErrorCode::VersionUnsupported,
                             "this server speaks version 1, not " + std::to_string(m.version));
+    m.nick = to_nfc(m.nick);  // revision 2: the rules apply to the NFC form
     if (!is_valid_nick(m.nick))
         return refuse_login(ErrorCode::NickInvalid,
                             "a nick is 1..24 bytes with no spaces or control characters");
@@ -177,26 +183,27 @@ bool Handler::password_ok(const std::string& attempt) {
 
 // ---------------------------------------------------------------- rooms
 
-void Handler::operator()(Join& m) {
-    if (!is_valid_room(m.room))
-        return error(ErrorCode::RoomInvalid, MsgType::Join,
+void Handler::enter(std::string name, MsgType type, std::optional<ResumeFrom> resume) {
+    name = to_nfc(name);  // revision 2: the rules apply to the NFC form
+    if (!is_valid_room(name))
+        return error(ErrorCode::RoomInvalid, type,
                      "a room name is 1..32 bytes with no spaces or control characters");
     const auto lock = lock_active();
     if (!lock) return;
-    if (const RoomPtr room = joined(m.room)) {  // again: JOINED again, no event
+    if (const RoomPtr room = joined(name)) {  // again: the answer again, no event
         const Lock room_lock = room->lock();
-        return room->reply_joined(s_);
+        return resume ? room->reply_resumed(s_, *resume) : room->reply_joined(s_);
     }
     for (;;) {
-        RoomPtr room = core_.rooms.open(m.room);
-        switch (core_.order->publish(*room, Entered{s_.nick}, &s_)) {
+        RoomPtr room = core_.rooms.open(name);
+        switch (core_.order->publish(*room, Entered{s_.nick, resume}, &s_)) {
             case Published::Done:
                 s_.rooms.push_back(std::move(room));
                 return;
             case Published::RoomRetired:  // emptied meanwhile: open() now makes a new one
                 continue;
             case Published::Unavailable:
-                return error(ErrorCode::Unavailable, MsgType::Join,
+                return error(ErrorCode::Unavailable, type,
                              "the cluster cannot be reached; try again");
         }
     }
@@ -238,7 +245,8 @@ void Handler::operator()(Move& m) {
 
 void Handler::operator()(Whisper& m) {
     if (!within_rate(MsgType::Whisper)) return;
-    const SessionPtr target = is_valid_nick(m.to) ? core_.nicks.find(fold_nick(m.to)) : nullptr;
+    const std::string to = to_nfc(m.to);
+    const SessionPtr target = is_valid_nick(to) ? core_.nicks.find(fold_nick(to)) : nullptr;
     if (!target) return error(ErrorCode::NoSuchUser, MsgType::Whisper, "no user " + m.to);
     spdlog::trace("whisper session {} nick {} to {}: {}", s_.conn->id(), s_.nick, target->nick,
                   m.text);

@@ -5,12 +5,23 @@
 
 namespace chat::detail {
 
-Room::Room(std::string name, TrafficCounters& traffic)
-    : name_(std::move(name)), traffic_(traffic) {}
+Room::Room(std::string name, TrafficCounters& traffic, const HistoryStore& history)
+    : name_(std::move(name)), traffic_(traffic), history_(history) {}
 
 std::uint64_t Room::next_seq() const {
     mutex_.assert_held();
     return next_seq_;
+}
+
+std::uint64_t Room::epoch() const {
+    mutex_.assert_held();
+    return epoch_;
+}
+
+void Room::begin_history(const HistoryPosition& position) {
+    mutex_.assert_held();
+    epoch_ = position.epoch;
+    next_seq_ = position.next_seq;
 }
 
 std::size_t Room::member_count() const {
@@ -20,7 +31,8 @@ std::size_t Room::member_count() const {
 
 RoomInfo Room::info() const {
     mutex_.assert_held();
-    return RoomInfo{name_, members_, next_seq_, board_};
+    const HistoryUsage kept = history_.usage(name_);
+    return RoomInfo{name_, members_, next_seq_, board_, epoch_, kept.messages, kept.bytes};
 }
 
 void Room::apply(const OrderedChange& ordered, Session* origin) {
@@ -49,7 +61,10 @@ void Room::apply_entered(const Entered& entered, Session* origin) {
     members_.push_back(entered.nick);
     if (origin) {
         local_.push_back(origin);
-        send_joined(*origin);
+        if (entered.resume)
+            send_resumed(*origin, *entered.resume);
+        else
+            send_joined(*origin);
     }
     send_all(RoomEvent{name_, RoomEventKind::Joined, entered.nick}, origin);
     if (origin && !board_.empty()) send_board(origin);
@@ -90,8 +105,29 @@ void Room::reply_joined(Session& member) {
     send_joined(member);
 }
 
+void Room::reply_resumed(Session& member, const ResumeFrom& request) {
+    mutex_.assert_held();
+    send_resumed(member, request);
+}
+
 void Room::send_joined(Session& member) {
     send_message(member, Joined{name_, next_seq_, members_}, traffic_);
+}
+
+// Under the room's lock, so no message of the room comes between: the replay ends at
+// next_seq_ - 1 and the live traffic that follows starts at next_seq_. One send, so the
+// member's connection takes RESUMED and its replay whole or (past max_send_queue) not at all.
+void Room::send_resumed(Session& member, const ResumeFrom& request) {
+    // Another epoch's seq mean nothing here: as with none known, the latest messages.
+    const std::uint64_t after = request.epoch == epoch_ ? request.after_seq : 0;
+    const std::vector<StoredMessage> replay =
+        history_.read(name_, epoch_, after, next_seq_, request.max_replay);
+    Bytes frames;
+    encode(frames, Resumed{name_, epoch_, replay.empty() ? next_seq_ : replay.front().seq,
+                           next_seq_, members_});
+    for (const StoredMessage& m : replay)
+        encode(frames, Message{name_, m.seq, m.time_us, m.from, m.text});
+    send_frame(member, frames, traffic_, 1 + replay.size());
 }
 
 void Room::send_board(Session* only) {

@@ -18,6 +18,7 @@
 
 #include "chat/service.hpp"
 #include "delivery.hpp"
+#include "history_store.hpp"
 #include "room_changes.hpp"
 #include "session.hpp"
 
@@ -25,7 +26,9 @@ namespace chat::detail {
 
 class Room {
   public:
-    Room(std::string name, TrafficCounters& traffic);
+    // `history` is where the room's messages are kept (read here for a RESUME's replay; the
+    // order appends to it).
+    Room(std::string name, TrafficCounters& traffic, const HistoryStore& history);
 
     const std::string& name() const { return name_; }
     Lock lock() { return Lock(mutex_); }
@@ -35,12 +38,18 @@ class Room {
 
     // ---- with lock() held ----
     std::uint64_t next_seq() const;
+    // The epoch of the room's history; 0 until the order has begun it (begin_history), which
+    // it does before the room's first change.
+    std::uint64_t epoch() const;
+    void begin_history(const HistoryPosition& position);
     // Applies one change at its place in the room's order and sends what it means to this
     // node's members. `origin` is the local session the change came from (the joiner, the
     // leaver), or null when it came from elsewhere.
     void apply(const OrderedChange& ordered, Session* origin);
     // JOINED again, for a member that joins once more.
     void reply_joined(Session& member);
+    // RESUMED and the replay again, for a member that resumes once more.
+    void reply_resumed(Session& member, const ResumeFrom& request);
     std::size_t member_count() const;
     RoomInfo info() const;
 
@@ -50,16 +59,19 @@ class Room {
     void apply_exited(const Exited& exited, Session* origin);
     void apply_moved(const Moved& moved);
     void send_joined(Session& member);
+    void send_resumed(Session& member, const ResumeFrom& request);
     void send_board(Session* only);  // to `only`, or to every local member when null
     void send_all(const AnyMessage& msg, const Session* except = nullptr);
 
     const std::string name_;
     TrafficCounters& traffic_;
+    const HistoryStore& history_;
     mutable RankedMutex mutex_{LockRank::Room};
     std::vector<std::string> members_;  // every member's nick, in join order
     std::vector<Session*> local_;       // the members on this node: delivery targets
     std::vector<Piece> board_;          // in order of first move
     std::uint64_t next_seq_ = 1;
+    std::uint64_t epoch_ = 0;
     std::atomic<bool> retired_{false};
 };
 

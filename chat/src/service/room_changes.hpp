@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -14,8 +15,15 @@ struct Said {
     std::string from, text;
     std::uint64_t time_us = 0;  // stamped by the order
 };
+// A RESUME's request (docs/protocol.md, "History and resume"): acted on by the joiner's node
+// only, where the replay is sent at the joiner's place in the room's order.
+struct ResumeFrom {
+    std::uint64_t epoch = 0, after_seq = 0;
+    std::uint16_t max_replay = 0;
+};
 struct Entered {
     std::string nick;
+    std::optional<ResumeFrom> resume;  // empty for JOIN
 };
 enum class ExitCause {
     Asked,         // LEAVE: the leaver gets LEFT

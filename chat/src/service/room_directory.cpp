@@ -7,7 +7,7 @@ namespace chat::detail {
 RoomPtr RoomDirectory::open(const std::string& name) {
     std::lock_guard lock(mutex_);
     RoomPtr& slot = rooms_[name];
-    if (!slot || slot->retired()) slot = std::make_shared<Room>(name, traffic_);
+    if (!slot || slot->retired()) slot = std::make_shared<Room>(name, traffic_, history_);
     return slot;
 }
 

@@ -13,7 +13,8 @@ namespace chat::detail {
 
 class RoomDirectory {
   public:
-    explicit RoomDirectory(TrafficCounters& traffic) : traffic_(traffic) {}
+    RoomDirectory(TrafficCounters& traffic, const HistoryStore& history)
+        : traffic_(traffic), history_(history) {}
 
     // The room of that name, created if there is none or the one there is retired.
     RoomPtr open(const std::string& name);
@@ -26,6 +27,7 @@ class RoomDirectory {
 
   private:
     TrafficCounters& traffic_;
+    const HistoryStore& history_;
     mutable RankedMutex mutex_{LockRank::RoomDirectory};
     std::map<std::string, RoomPtr> rooms_;
 };

@@ -14,10 +14,13 @@ std::uint64_t now_us() {
 Published LocalRoomOrder::publish(Room& room, RoomChange change, Session* origin) {
     const Lock lock = room.lock();
     if (room.retired()) return Published::RoomRetired;
+    if (room.epoch() == 0) room.begin_history(history_.open(room.name()));  // its first change
     OrderedChange ordered{0, std::move(change)};
     if (auto* said = std::get_if<Said>(&ordered.change)) {
         ordered.seq = room.next_seq();
         said->time_us = now_us();
+        history_.append(room.name(), room.epoch(),
+                        StoredMessage{ordered.seq, said->time_us, said->from, said->text});
     }
     room.apply(ordered, origin);
     return Published::Done;

@@ -6,9 +6,10 @@
 // (one script increments the room's seq, appends to its stream and publishes), so publish()
 // only sends the change, and its subscription thread calls Room::apply, under the room lock,
 // for each change as it arrives in order (with the origin it kept for the changes this node
-// published); what needs the cluster while it is unreachable is answered ERROR unavailable. Room
-// history (issue 12) is recorded where a Said is applied, under the same lock, which is also where
-// a RESUME's replay meets the live traffic.
+// published); what needs the cluster while it is unreachable is answered ERROR unavailable.
+// Room history (issue 12) is recorded by the order as it gives a Said its seq (HistoryStore),
+// and a RESUME's replay is read where its Entered is applied, under the room lock: there the
+// replay meets the live traffic with no gap and no repeat.
 #pragma once
 
 #include "room.hpp"
@@ -32,10 +33,15 @@ class RoomOrder {
     virtual Published publish(Room& room, RoomChange change, Session* origin) = 0;
 };
 
-// The order of a server that runs alone: the room's lock.
+// The order of a server that runs alone: the room's lock. It keeps the room's history too, in
+// the same step as it hands out the seq (as a cluster's script does in its store).
 class LocalRoomOrder final : public RoomOrder {
   public:
+    explicit LocalRoomOrder(HistoryStore& history) : history_(history) {}
     Published publish(Room& room, RoomChange change, Session* origin) override;
+
+  private:
+    HistoryStore& history_;
 };
 
 }  // namespace chat::detail

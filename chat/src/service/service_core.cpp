@@ -1,5 +1,7 @@
 #include "service_core.hpp"
 
+#include "memory_history.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
@@ -9,8 +11,9 @@ namespace chat::detail {
 ServiceCore::ServiceCore(ServiceConfig c)
     : config(std::move(c)),
       sessions(config),
-      rooms(traffic),
-      order(std::make_unique<LocalRoomOrder>()),
+      history(std::make_unique<MemoryHistoryStore>(config.history_per_room, config.history_memory)),
+      rooms(traffic, *history),
+      order(std::make_unique<LocalRoomOrder>(*history)),
       passwords(config.password),
       rate_limit(config.rate_limit),
       server_name_(config.server_name) {
@@ -80,6 +83,8 @@ std::vector<std::string> ServiceCore::reload(const ServiceConfig& fresh) {
     restart("max-frame", config.max_frame, fresh.max_frame);
     restart("handshake-timeout", config.handshake_timeout.count(), fresh.handshake_timeout.count());
     restart("idle-timeout", config.idle_timeout.count(), fresh.idle_timeout.count());
+    restart("history", config.history_per_room, fresh.history_per_room);
+    restart("history-memory", config.history_memory, fresh.history_memory);
     return changes;
 }
 

@@ -7,7 +7,7 @@
 //   timeouts.cpp         the timer thread's sweep: handshake and idle timeouts
 //
 // Lock order (checked by RankedMutex in checked builds, see thread_checks.hpp):
-//   Session -> Room -> RoomDirectory | Nicks | SessionTable | Addresses | Timers | Hooks
+//   Session -> Room -> History | RoomDirectory | Nicks | SessionTable | Addresses | Timers | Hooks
 // A thread holds at most one session lock and at most one room lock. The locks after Room are
 // leaves: nothing is taken while holding one. Connection::send (netcore's own lock) may be
 // called under any of them; netcore never calls back into the service from it.
@@ -26,6 +26,7 @@
 
 #include "chat/service.hpp"
 #include "delivery.hpp"
+#include "history_store.hpp"
 #include "nick_registry.hpp"
 #include "password_guard.hpp"
 #include "room_directory.hpp"
@@ -85,6 +86,7 @@ class ServiceCore {
     RefusalCounters refused;
     SessionTable sessions;
     NickRegistry nicks;
+    std::unique_ptr<HistoryStore> history;  // before the rooms and the order, which use it
     RoomDirectory rooms;
     std::unique_ptr<RoomOrder> order;
     PasswordGuard passwords;

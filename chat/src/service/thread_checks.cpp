@@ -33,6 +33,8 @@ const char* to_string(LockRank rank) {
     switch (rank) {
         case LockRank::Session:
             return "Session";
+        case LockRank::History:
+            return "History";
         case LockRank::Room:
             return "Room";
         case LockRank::RoomDirectory:

@@ -25,6 +25,7 @@ namespace chat::detail {
 enum class LockRank : std::uint8_t {
     Session = 1,    // one session: its state transitions, nick and room list
     Room,           // one room: its members, board, seq and the order of its events
+    History,        // the rooms' kept messages (MemoryHistoryStore)
     RoomDirectory,  // room name -> room
     Nicks,          // folded nick -> session
     SessionTable,   // connection id -> session, per-address and handshake counts
