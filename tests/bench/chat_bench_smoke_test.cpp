@@ -81,6 +81,41 @@ TEST_F(ChatBenchSmoke, ConnectHoldsSessionsAndReportsServerMemory) {
     EXPECT_GT(json_number(out, "server_rss_per_session_b"), 0) << out;
 }
 
+// A reconnect storm: every member drops, stays away while the talkers go on, and resumes
+// with nothing missed or repeated.
+TEST_F(ChatBenchSmoke, ResumeStormCatchesEveryMemberUpWithNothingMissed) {
+    std::string out;
+    ASSERT_EQ(bench({"resume", "-c", "60", "-k", "3", "-r", "300", "--away", "0.5", "-d", "0.5",
+                     "--warmup", "0.3", "--server-pid", std::to_string(server_.pid())},
+                    out),
+              0)
+        << out;
+    EXPECT_EQ(json_number(out, "members"), 60) << out;
+    EXPECT_GT(json_number(out, "said_while_away"), 50) << out;
+    // Most of what was said while away is replayed (the rest, still on its way to the server
+    // when the members came back, arrives live).
+    EXPECT_GT(json_number(out, "replayed_avg"), json_number(out, "said_while_away") / 2) << out;
+    EXPECT_GT(json_number(out, "catch_up_all_ms"), 0) << out;
+    EXPECT_GE(json_number(out, "storm_server_cpu_ms"), 0) << out;
+}
+
+// The same storm against a server that keeps fewer messages than were missed must fail: the
+// check can tell.
+TEST(ChatBenchResume, FailsWhenTheHistoryCannotCoverTheAbsence) {
+    ServerProcess server(CHAT_SERVER_PATH, {"--port", "0", "--rate-limit", "0", "--history", "20",
+                                            "--log-level", "warn"});
+    const std::uint16_t port = server.wait_listening();
+    ASSERT_NE(port, 0);
+    std::string out;
+    EXPECT_EQ(run_capture(CHAT_BENCH_PATH,
+                          {"resume", "-c", "10", "-k", "2", "-r", "300", "--away", "0.5", "-d",
+                           "0.3", "--warmup", "0.2", "-p", std::to_string(port), "--json", "-q"},
+                          out),
+              1)
+        << out;
+    EXPECT_NE(out.find("did not continue where the member left off"), std::string::npos) << out;
+}
+
 // The blocking engine calls the handler from a thread per connection, at the same time:
 // chat_bench must keep nothing per worker that two connections could share.
 TEST_F(ChatBenchSmoke, PingpongOnAThreadPerConnectionLoadEngine) {

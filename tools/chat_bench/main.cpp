@@ -10,6 +10,7 @@
 #include "chat_bench/connect.hpp"
 #include "chat_bench/fanout.hpp"
 #include "chat_bench/pingpong.hpp"
+#include "chat_bench/resume_storm.hpp"
 #include "chat_bench/setup.hpp"
 #include "chat_bench/soak.hpp"
 #include "netcore/engine_registry.hpp"
@@ -170,6 +171,34 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     churn->add_option("--room", ch.room.room, "room name (default: bench<pid>)");
     churn->callback([&] { run = [&] { return run_churn(common, ch); }; });
+
+    ResumeOptions rs;
+    auto* resume = app.add_subcommand(
+        "resume",
+        "a reconnect storm (protocol revision 2): M members follow a room while K talkers say "
+        "at a fixed rate; every member drops at once, stays away, then all reconnect and "
+        "RESUME. Reports the time until every member caught up and the server's CPU (with "
+        "--server-pid), and fails if any member missed or repeated a message");
+    add_common(*resume, common, json);
+    resume->add_option("-c,--members", rs.members, "members that drop and resume at once")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+        ->capture_default_str();
+    resume->add_option("-k,--talkers", rs.talkers, "members that keep saying throughout")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10'000}))
+        ->capture_default_str();
+    resume->add_option("-r,--rate", rs.rate, "messages/s over all talkers")
+        ->check(CLI::Range(1.0, 1e7))
+        ->capture_default_str();
+    resume->add_option("--away", rs.away_s, "seconds the members stay away")
+        ->check(CLI::Range(0.0, 3600.0))
+        ->capture_default_str();
+    resume
+        ->add_option("--catch-up-limit", rs.catch_up_limit_s,
+                     "fail when not every member caught up within this many seconds")
+        ->check(CLI::Range(0.1, 3600.0))
+        ->capture_default_str();
+    resume->add_option("--room", rs.room, "room name (default: resume<pid>)");
+    resume->callback([&] { run = [&] { return run_resume(common, rs); }; });
 
     SoakOptions so;
     auto* soak = app.add_subcommand(
