@@ -43,6 +43,7 @@ struct Snapshot {
     std::vector<chat::SessionInfo> sessions;
     std::vector<chat::RoomInfo> rooms;
     chat::ServiceTotals totals;
+    chat::HistoryInfo history;  // every room's history against --history-memory
     netcore::EngineStats engine_stats;
     EngineRates engine_rates;
 

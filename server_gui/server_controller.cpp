@@ -139,6 +139,7 @@ void ServerController::sample() {
         snap->sessions = app_->service().sessions();
         snap->rooms = app_->service().rooms();
         snap->totals = app_->service().totals();
+        snap->history = app_->service().history();
         snap->engine_stats = app_->server().engine_stats();
     }
 

@@ -161,13 +161,20 @@ TEST_F(ControllerTest, SnapshotsShowSessionsRoomsTrafficAndTheEngine) {
     auto snap = wait_snapshot([](const Snapshot& s) {
         bool busy = false;
         for (const auto& t : s.traffic) busy |= t.frames_in > 0 && t.frames_out > 0;
-        return s.sessions.size() == 2 && s.rooms.size() == 1 && busy;
+        return s.sessions.size() == 2 && s.rooms.size() == 1 && busy && s.history.messages == 20;
     });
     ASSERT_NE(snap, nullptr);
     EXPECT_TRUE(snap->running);
     EXPECT_EQ(snap->engine, netcore::default_engine_name());
     EXPECT_EQ(snap->engine_stats.engine, snap->engine);
     EXPECT_EQ(snap->rooms[0].members.size(), 2u);
+    // The room's history, as the rooms panel shows it, against --history-memory.
+    EXPECT_NE(snap->rooms[0].epoch, 0u);
+    EXPECT_EQ(snap->rooms[0].history_messages, 20u);
+    EXPECT_GT(snap->rooms[0].history_bytes, 20u * 3);
+    EXPECT_EQ(snap->history.bytes, snap->rooms[0].history_bytes);
+    EXPECT_EQ(snap->history.byte_limit, std::uint64_t{64} << 20);
+    EXPECT_EQ(snap->history.per_room_limit, 1000u);
     EXPECT_GT(wakes_.load(), 0);
     // At most a few snapshots per second, however busy the server.
     const auto before = model_.exchange(none_)->serial;
