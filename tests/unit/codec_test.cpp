@@ -147,7 +147,7 @@ TEST(Codec, BadResumeAndResumedBodiesGetTheirCodes) {
     EXPECT_EQ(decode_code(MsgType::Resume, cat({str("r"), u64_1, u64_1, raw({1, 0, 0})})),
               ErrorCode::Malformed);  // a byte too many
     EXPECT_EQ(decode_code(MsgType::Resume, cat({str("r"), u64_1})), ErrorCode::Malformed);
-    EXPECT_EQ(decode_code(MsgType::Resume, cat({str("ÿ"), u64_1, u64_1, raw({1, 0})})),
+    EXPECT_EQ(decode_code(MsgType::Resume, cat({str("\xff"), u64_1, u64_1, raw({1, 0})})),
               ErrorCode::BadUtf8);
     EXPECT_EQ(decode_code(MsgType::Resumed, cat({str("r"), u64_1, u64_1, u64_5, raw({0, 0})})),
               ErrorCode::None);
