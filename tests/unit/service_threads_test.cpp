@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "service/memory_history.hpp"
 #include "service/room.hpp"
 #include "service/thread_checks.hpp"
 #include "service_peer.hpp"
@@ -150,7 +151,8 @@ TEST(ThreadChecksDeathTest, TakingALockAgainstTheOrderAborts) {
 
 TEST(ThreadChecksDeathTest, ARoomReadWithoutItsLockAborts) {
     chat::detail::TrafficCounters traffic;
-    chat::detail::Room room("r", traffic);
+    const chat::detail::MemoryHistoryStore history(10, 1 << 20);
+    chat::detail::Room room("r", traffic, history);
     EXPECT_DEATH((void)room.next_seq(), "lock held");
     const auto lock = room.lock();
     EXPECT_EQ(room.next_seq(), 1u);

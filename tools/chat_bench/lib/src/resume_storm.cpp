@@ -292,14 +292,18 @@ Report run_resume(const CommonOptions& common, const ResumeOptions& options) {
         }
     };
     talk_for(std::max(common.warmup_s, 0.2));
-    const std::optional<double> cpu_before =
-        common.server_pid > 0 ? read_cpu_seconds(common.server_pid) : std::nullopt;
     const std::uint64_t said_at_drop = run.said();
-    const auto drop_at = Clock::now();
     for (auto& p : peers)
         if (!p->talker) run.drop(*p), p->in_storm = true;
     talk_for(options.away_s);
     const std::uint64_t said_while_away = run.said() - said_at_drop;
+    // The storm proper: from the reconnect to the last member caught up. chat_bench's own CPU
+    // beside the server's tells whether the load generator was the limit.
+    auto server_cpu = [&] {
+        return common.server_pid > 0 ? read_cpu_seconds(common.server_pid) : std::nullopt;
+    };
+    const std::optional<double> cpu_before = server_cpu();
+    const std::optional<double> self_before = read_cpu_seconds(::getpid());
     const auto reconnect_at = Clock::now();
     for (auto& p : peers)
         if (!p->talker) p->reconnected = Clock::now(), run.connect(*p);
@@ -311,8 +315,8 @@ Report run_resume(const CommonOptions& common, const ResumeOptions& options) {
         run.pump(1);
     }
     const auto storm_end = Clock::now();
-    const std::optional<double> cpu_after =
-        common.server_pid > 0 ? read_cpu_seconds(common.server_pid) : std::nullopt;
+    const std::optional<double> cpu_after = server_cpu();
+    const std::optional<double> self_after = read_cpu_seconds(::getpid());
     const bool caught_up = all([](const Peer& p) { return p.talker || p.has_caught_up; });
 
     // Live traffic for the measured time, then silence: every member must end on the last seq.
@@ -356,14 +360,17 @@ Report run_resume(const CommonOptions& common, const ResumeOptions& options) {
                                 : std::accumulate(replayed.begin(), replayed.end(), 0.0) /
                                       static_cast<double>(replayed.size()),
                "msg", "messages each member received to catch up (avg)");
+    const double storm_s = std::chrono::duration<double>(storm_end - reconnect_at).count();
     if (cpu_before && cpu_after) {
-        const double wall = std::chrono::duration<double>(storm_end - drop_at).count();
         const double cpu = *cpu_after - *cpu_before;
         report.add("storm_server_cpu_ms", cpu * 1e3, "ms",
-                   "server CPU from the drop to the last catch-up");
-        report.add("storm_server_cpu_pct", wall > 0 ? 100.0 * cpu / wall : 0, "%",
+                   "server CPU from the reconnect to the last catch-up");
+        report.add("storm_server_cpu_pct", storm_s > 0 ? 100.0 * cpu / storm_s : 0, "%",
                    "server CPU over that time (100 = one core)");
     }
+    if (self_before && self_after && storm_s > 0)
+        report.add("storm_load_cpu_pct", 100.0 * (*self_after - *self_before) / storm_s, "%",
+                   "chat_bench CPU over that time (near 100: the load was the limit)");
     report.add("final_seq", static_cast<double>(final_seq), "", "last seq");
     report.add("said", static_cast<double>(run.said()), "", "messages said");
 
