@@ -18,13 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string file_text(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
-
 bool has_line(const std::string& text, const std::string& pattern) {
     return std::regex_search(text, std::regex(pattern));
 }

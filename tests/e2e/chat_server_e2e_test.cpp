@@ -177,13 +177,6 @@ TEST(ChatServerConsole, OperatorCommandsWorkWhileClientsChat) {
 
 // ---- the operator's limits, from loopback (--limit-loopback makes loopback count) ----
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
-
 TEST(ChatServerLimits, MaxPerAddressRefusesTheNextConnectionAndNamesTheCause) {
     ServerProcess server(
         kServer, with_prefix({"--port", "0", "--max-per-address", "2", "--limit-loopback"}));
@@ -286,7 +279,7 @@ TEST(ChatServerLimits, WrongPasswordsAreSlowedDownLoggedAndNeverShown) {
         server.command("/quit");
         EXPECT_EQ(server.wait_exit(), 0);
     }
-    const std::string text = read_file(log);
+    const std::string text = file_text(log);
     EXPECT_NE(text.find("wrong password from 127.0.0.1"), std::string::npos) << text;
     EXPECT_NE(text.find("warn"), std::string::npos) << text;
     for (const char* secret : {"open-sesame", "guess-one", "guess-two", "guess-three"})

@@ -16,13 +16,6 @@ using namespace testing_support;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
@@ -37,9 +30,9 @@ TEST_P(DescriptorLimit, IsWarnedAboutAtStartAndExhaustionRefusesWithServerFull) 
     options.max_descriptors = 64;
     ServerProcess server(kServer, with_prefix({"--engine", GetParam(), "--port", "0"}), options);
     const auto port = server.wait_listening();
-    ASSERT_NE(port, 0) << read_file(log);
-    EXPECT_TRUE(contains(read_file(log), "the descriptor limit 64")) << read_file(log);
-    EXPECT_TRUE(contains(read_file(log), "fewer than --max-sessions 10000")) << read_file(log);
+    ASSERT_NE(port, 0) << file_text(log);
+    EXPECT_TRUE(contains(file_text(log), "the descriptor limit 64")) << file_text(log);
+    EXPECT_TRUE(contains(file_text(log), "fewer than --max-sessions 10000")) << file_text(log);
 
     // More connections than 64 descriptors hold: each is either welcomed or told server_full.
     std::vector<TestClient> clients;
@@ -60,7 +53,7 @@ TEST_P(DescriptorLimit, IsWarnedAboutAtStartAndExhaustionRefusesWithServerFull) 
     }
     EXPECT_GT(welcomed, 40);
     EXPECT_GT(full, 0);
-    EXPECT_TRUE(contains(read_file(log), "out of file descriptors")) << read_file(log);
+    EXPECT_TRUE(contains(file_text(log), "out of file descriptors")) << file_text(log);
 
     // Room again once some leave.
     for (int i = 0; i < 10; ++i) clients.pop_back();

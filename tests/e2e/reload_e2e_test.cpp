@@ -17,13 +17,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string file_text(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
-
 void write_file(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::trunc) << text;
     ::chmod(path.c_str(), 0600);

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -14,6 +15,14 @@
 #include "server_process.hpp"
 
 namespace testing_support {
+
+// The whole of a file the server wrote (its log, a config), or "" if it is not there.
+inline std::string file_text(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
 
 inline std::vector<std::string> server_command() {
     std::vector<std::string> words;
