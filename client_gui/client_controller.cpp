@@ -90,6 +90,7 @@ void ClientController::execute(Command& command, Clock::time_point now) {
             has_target_ = true;
             welcomed_once_ = false;
             attempt_ = 0;
+            broken_streams_ = 0;
             problem_.clear();
         }
         connect_now();
@@ -110,7 +111,7 @@ void ClientController::execute(Command& command, Clock::time_point now) {
         return;
     }
     if (auto* j = std::get_if<JoinRoom>(&command)) {
-        send(session_.join(j->room));
+        send(session_.enter(j->room));  // RESUME: the room's recent history, then live
     } else if (auto* l = std::get_if<LeaveRoom>(&command)) {
         send(session_.leave(l->room));
     } else if (auto* s = std::get_if<SayText>(&command)) {
@@ -213,6 +214,7 @@ void ClientController::publish(Clock::time_point now) {
         view->rtt = session_.rtt();
         view->frames_in = session_.frames_in();
         view->frames_out = session_.frames_out();
+        view->resume = session_.resume_supported();
         // Rooms are shared with the previous view unless they changed.
         for (auto it = rooms_.begin(); it != rooms_.end();)
             it = session_.rooms().count(it->first) ? std::next(it) : rooms_.erase(it);
@@ -259,17 +261,29 @@ std::size_t ClientController::on_data(netcore::Connection& conn, std::span<const
         if (std::holds_alternative<chat::Welcome>(msg)) {
             on_welcome();
         } else if (auto* e = std::get_if<chat::Error>(&msg)) {
-            if (session_.state() != chat::ClientState::Refused)
+            // A revision 1 server does not know RESUME: the session enters with JOIN instead
+            // (take_outgoing below), which is no news for the user.
+            const bool resume_unknown =
+                e->code == chat::ErrorCode::UnknownType &&
+                e->in_reply_to == static_cast<std::uint16_t>(chat::MsgType::Resume);
+            if (resume_unknown)
+                spdlog::info("the server does not serve RESUME (protocol revision 1): joining");
+            else if (session_.state() != chat::ClientState::Refused)
                 note_error(chat::ClientSession::explain(e->code, e->detail));
         } else if (std::holds_alternative<chat::Joined>(msg) ||
+                   std::holds_alternative<chat::Resumed>(msg) ||
                    std::holds_alternative<chat::Left>(msg)) {
             next_rooms_ = now;  // member counts changed
             model_.poke();
         } else if (auto* n = std::get_if<chat::Notice>(&msg)) {
             spdlog::info("notice from the operator: {}", n->text);
+        } else if (std::holds_alternative<chat::Pong>(msg)) {
+            broken_streams_ = 0;  // a whole round trip in step: this server is sound
         }
     }
+    for (const auto& frame : session_.take_outgoing()) send(frame);
     if (session_.state() == chat::ClientState::Refused && link_ != Link::Refused) on_refused();
+    if (!session_.broken_stream().empty() && conn_) on_broken_stream();
     changed();
     return data.size();
 }
@@ -312,10 +326,12 @@ void ClientController::on_welcome() {
     spdlog::info("logged in to {} as {} (engine {})", session_.server_name(), session_.nick(),
                  session_.engine());
     // After a reconnect, the rooms we were in; the first time, lobby and --room.
+    // Both with RESUME where the server serves it: each known room from the last seq shown,
+    // a new one with scrollback.
     if (again && !session_.rooms().empty()) {
         for (const auto& frame : session_.rejoin_frames()) send(frame);
     } else {
-        for (const auto& room : target_.rooms) send(session_.join(room));
+        for (const auto& room : target_.rooms) send(session_.enter(room));
     }
     const auto now = Clock::now();
     send(session_.ping(now));
@@ -339,6 +355,28 @@ void ClientController::on_refused() {
         link_ = Link::Refused;
         has_target_ = false;
         problem_ = text;
+    }
+}
+
+// The server's stream is out of step (a frame size out of range): nothing it sends can be
+// read any more, so the connection goes, with the reason, and comes back as after any loss.
+// Each broken stream in a row lengthens the wait: a server that breaks every stream right
+// after WELCOME is not hammered every half second.
+void ClientController::on_broken_stream() {
+    const std::string why = session_.broken_stream();
+    spdlog::warn("{} Dropping the connection.", why);
+    conn_->abort();
+    conn_.reset();  // its on_close is ignored from now on
+    session_.disconnected();
+    ++broken_streams_;
+    if (!has_target_) return;
+    if (welcomed_once_ || target_.keep_trying) {
+        attempt_ = std::max(attempt_, broken_streams_ - 1);
+        schedule_retry(why);
+    } else {
+        link_ = Link::Idle;
+        has_target_ = false;
+        problem_ = why;
     }
 }
 

@@ -65,6 +65,7 @@ class ClientController final : private netcore::ConnectionHandler {
     void attach(const netcore::ConnectionPtr& conn);
     void on_welcome();
     void on_refused();
+    void on_broken_stream();
     void send(const chat::Bytes& frame);
     void drop_connection(const std::string& reason);
     void schedule_retry(const std::string& why);
@@ -86,6 +87,7 @@ class ClientController final : private netcore::ConnectionHandler {
     bool welcomed_once_ = false;
     std::string problem_;
     int attempt_ = 0;
+    int broken_streams_ = 0;  // connections in a row whose stream broke (reset by a PONG)
     Clock::time_point retry_at_{}, next_ping_{}, next_info_{}, next_rooms_{}, last_heard_{};
     std::string last_error_;
     std::uint64_t error_serial_ = 0;

@@ -42,6 +42,7 @@ struct ClientView {
     std::string server_name, engine;                   // engine refreshed with INFO_REQ
     std::optional<std::chrono::microseconds> rtt;
     std::uint64_t frames_in = 0, frames_out = 0;
+    bool resume = true;  // false: the server answered RESUME as revision 1 (no history)
 
     std::map<std::string, std::shared_ptr<const chat::RoomView>> rooms;
     std::vector<chat::RoomSummary> room_list;

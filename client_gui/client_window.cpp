@@ -45,8 +45,8 @@ void ClientWindow::draw_chat(const ClientView& view, std::vector<Command>& comma
     draw_notice_banner(view, ui_);
     if (view.link == Link::Retrying) {
         ImGui::TextColored(style::kWarn,
-                           "%s Reconnecting; rooms are rejoined and missed messages "
-                           "marked.",
+                           "%s Reconnecting; each room resumes where you left it (what "
+                           "the server no longer has is marked).",
                            view.problem.c_str());
     }
     if (!view.last_error.empty() && view.error_serial != ui_.error_dismissed) {

@@ -1,6 +1,7 @@
 #include "chat/client_session.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace chat {
 namespace {
@@ -9,11 +10,27 @@ void keep_last(std::deque<T>& q, T item, std::size_t limit) {
     q.push_back(std::move(item));
     while (q.size() > limit) q.pop_front();
 }
+
+std::string count_of(std::uint64_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// Between the replayed history and the live messages.
+std::string divider_text(const RoomView& r) {
+    return "above: " + count_of(r.replayed, "message", "messages") +
+           (r.replay_fresh ? " from before you joined" : " replayed from the server's history") +
+           "; live from here";
+}
+
+// The most a reconnect asks to have replayed: no more than a room keeps on screen.
+constexpr std::uint16_t kMaxReplay = static_cast<std::uint16_t>(
+    std::min<std::size_t>(RoomView::kMaxLines, std::numeric_limits<std::uint16_t>::max()));
 }  // namespace
 
 Bytes ClientSession::hello(const std::string& nick, const std::string& password) {
     state_ = ClientState::Handshake;
     refusal_.reset();
+    broken_stream_.clear();
     return encode(Hello{kProtocolVersion, nick, password});
 }
 
@@ -50,8 +67,43 @@ std::vector<AnyMessage> ClientSession::feed(std::span<const std::byte> bytes,
         out.push_back(std::move(frame->message));
     }
     // A broken server: the stream is out of step and nothing after this can be trusted.
-    if (decoder_.broken()) state_ = ClientState::Closed;
+    if (decoder_.broken() && broken_stream_.empty()) {
+        state_ = ClientState::Closed;
+        broken_stream_ = "The server sent a frame of " + std::to_string(decoder_.broken()->size) +
+                         " bytes (the protocol allows 4.." + std::to_string(kMaxFrame) +
+                         "): its stream cannot be read any further.";
+    }
     return out;
+}
+
+Bytes ClientSession::enter(const std::string& name) {
+    const auto it = rooms_.find(name);
+    const bool inside = it != rooms_.end() && !it->second.members.empty();
+    if (!resume_supported_ || inside) return join(name);
+    resumes_pending_.push_back(name);
+    if (it == rooms_.end() || it->second.next_seq == 0) return resume(name, 0, 0, kScrollback);
+    const RoomView& r = it->second;
+    // seq known from a JOIN only: nothing to continue, so no replay; RESUMED is compared as a
+    // JOINED would be, and brings the epoch for the next time.
+    if (r.epoch == 0) return resume(name, 0, 0, 0);
+    return resume(name, r.epoch, r.next_seq - 1, kMaxReplay);
+}
+
+std::vector<Bytes> ClientSession::take_outgoing() {
+    std::vector<Bytes> out;
+    out.swap(outgoing_);
+    return out;
+}
+
+// An ERROR in reply to RESUME answers the oldest RESUME pending. unknown_type is a revision 1
+// server: the room is entered with JOIN instead, and so is every room after it.
+void ClientSession::on_resume_refused(const Error& e) {
+    if (resumes_pending_.empty()) return;  // not ours to answer (a hostile server)
+    const std::string name = resumes_pending_.front();
+    resumes_pending_.pop_front();
+    if (e.code != ErrorCode::UnknownType) return;  // room_invalid...: shown, as for JOIN
+    resume_supported_ = false;
+    outgoing_.push_back(join(name));
 }
 
 void ClientSession::apply(const AnyMessage& msg, Clock::time_point now) {
@@ -62,6 +114,7 @@ void ClientSession::apply(const AnyMessage& msg, Clock::time_point now) {
         engine_ = w->engine;
     } else if (auto* e = std::get_if<Error>(&msg)) {
         keep_last(errors_, *e, 50);
+        if (e->in_reply_to == static_cast<std::uint16_t>(MsgType::Resume)) on_resume_refused(*e);
         const bool refused = state_ == ClientState::Handshake &&
                              e->in_reply_to == static_cast<std::uint16_t>(MsgType::Hello);
         if (refused || e->code == ErrorCode::ServerFull || e->code == ErrorCode::BadFrame ||
@@ -121,69 +174,93 @@ void ClientSession::on_joined(const Joined& j) {
     RoomView& r = room(j.room);
     if (r.next_seq != 0 && j.next_seq > r.next_seq) {
         // Rejoined after being away: what was said meanwhile is lost, and shown as such.
-        r.missed += j.next_seq - r.next_seq;
-        keep_last(r.lines,
-                  ChatLine{0, 0, "",
-                           "missed messages " + std::to_string(r.next_seq) + ".." +
-                               std::to_string(j.next_seq - 1),
-                           ChatLine::Kind::Gap},
-                  RoomView::kMaxLines);
+        add_gap(r, j.next_seq, "");
     } else if (r.next_seq != 0 && j.next_seq < r.next_seq) {
         // seq went back: a restarted server. What it heard before it went down is unknowable.
-        keep_last(
-            r.lines,
-            ChatLine{0, 0, "",
-                     "the server restarted: seq starts again at " + std::to_string(j.next_seq) +
-                         " (messages said before the restart may be lost)",
-                     ChatLine::Kind::Gap},
-            RoomView::kMaxLines);
+        add_line(
+            r, ChatLine{0, 0, "",
+                        "the server restarted: seq starts again at " + std::to_string(j.next_seq) +
+                            " (messages said before the restart may be lost)",
+                        ChatLine::Kind::Gap});
     }
     r.next_seq = j.next_seq;
     r.members = j.members;
+    r.epoch = 0;  // JOINED names no history: a later RESUME cannot continue one
+    r.live_seq = 0;
+    r.divider_after = 0;
 }
 
 // RESUMED tells the whole story (docs/protocol.md, "History and resume"): the same epoch and
 // next_seq right after the last one shown is no gap; a larger next_seq is that many messages
-// gone for good; another epoch is a room that started over. The replayed MESSAGEs follow.
+// gone for good; another epoch is a room that started over. The replayed MESSAGEs follow, and
+// the divider goes after the last of them.
 void ClientSession::on_resumed(const Resumed& m) {
+    if (!resumes_pending_.empty() && resumes_pending_.front() == m.room)
+        resumes_pending_.pop_front();
     RoomView& r = room(m.room);
-    if (r.epoch != 0 && m.epoch != r.epoch) {
-        keep_last(r.lines,
-                  ChatLine{0, 0, "",
-                           "the room started over (the server lost its history): seq starts "
-                           "again at " +
-                               std::to_string(m.next_seq),
-                           ChatLine::Kind::Gap},
-                  RoomView::kMaxLines);
-    } else if (r.epoch == m.epoch && r.next_seq != 0 && m.next_seq > r.next_seq) {
-        r.missed += m.next_seq - r.next_seq;
-        keep_last(r.lines,
-                  ChatLine{0, 0, "",
-                           "missed messages " + std::to_string(r.next_seq) + ".." +
-                               std::to_string(m.next_seq - 1) + " (older than the history)",
-                           ChatLine::Kind::Gap},
-                  RoomView::kMaxLines);
+    const bool fresh = r.next_seq == 0;
+    std::uint64_t next = m.next_seq;
+    if (fresh) {
+        // A room new to us: whatever is replayed is scrollback.
+    } else if (r.epoch != 0 && m.epoch != r.epoch) {
+        add_line(r, ChatLine{0, 0, "",
+                             "the room started over (the server lost its history, a restart?): "
+                             "seq starts again at " +
+                                 std::to_string(m.next_seq),
+                             ChatLine::Kind::Gap});
+    } else if (r.epoch == 0) {
+        // Known from a JOIN only (a revision 1 server before): compared as JOINED is.
+        if (m.next_seq > r.next_seq)
+            add_gap(r, m.next_seq, "");
+        else if (m.next_seq < r.next_seq)
+            add_line(r, ChatLine{0, 0, "",
+                                 "the server restarted: seq starts again at " +
+                                     std::to_string(m.next_seq) +
+                                     " (messages said before the restart may be lost)",
+                                 ChatLine::Kind::Gap});
+    } else if (m.next_seq > r.next_seq) {
+        add_gap(r, m.next_seq, " (older than the server's history)");
+    } else {
+        next = r.next_seq;  // a replay of what we have shown already is not shown twice
     }
     r.epoch = m.epoch;
-    r.next_seq = m.next_seq;
+    r.next_seq = next;
     r.live_seq = m.live_seq;
     r.members = m.members;
+    r.divider_after = m.next_seq < m.live_seq ? m.live_seq - 1 : 0;
+    r.replayed = m.live_seq - m.next_seq;
+    r.replay_fresh = fresh;
 }
 
 void ClientSession::on_message(const Message& m) {
     RoomView& r = room(m.room);
-    if (r.next_seq != 0 && m.seq > r.next_seq) {
-        r.missed += m.seq - r.next_seq;
-        keep_last(r.lines,
-                  ChatLine{0, 0, "",
-                           "missed messages " + std::to_string(r.next_seq) + ".." +
-                               std::to_string(m.seq - 1),
-                           ChatLine::Kind::Gap},
-                  RoomView::kMaxLines);
+    // Below the seq expected next: already shown (seq never goes back within one JOINED or
+    // RESUMED, which reset next_seq), so not shown twice.
+    if (r.next_seq == 0 || m.seq >= r.next_seq) {
+        if (r.next_seq != 0 && m.seq > r.next_seq) add_gap(r, m.seq, "");
+        r.next_seq = m.seq + 1;
+        add_line(r, ChatLine{m.seq, m.server_time_us, m.from, m.text, ChatLine::Kind::Message});
     }
-    r.next_seq = m.seq + 1;
-    keep_last(r.lines, ChatLine{m.seq, m.server_time_us, m.from, m.text, ChatLine::Kind::Message},
-              RoomView::kMaxLines);
+    if (r.divider_after != 0 && m.seq >= r.divider_after) {
+        add_line(r, ChatLine{0, 0, "", divider_text(r), ChatLine::Kind::Divider});
+        r.divider_after = 0;
+    }
+}
+
+void ClientSession::add_line(RoomView& r, ChatLine line) {
+    keep_last(r.lines, std::move(line), RoomView::kMaxLines);
+}
+
+// Messages next_seq..until-1 are lost for good: counted, and said with their number.
+void ClientSession::add_gap(RoomView& r, std::uint64_t until, const std::string& why) {
+    const std::uint64_t lost = until - r.next_seq;
+    r.missed += lost;
+    const std::string seqs = lost == 1
+                                 ? std::to_string(r.next_seq)
+                                 : std::to_string(r.next_seq) + ".." + std::to_string(until - 1);
+    add_line(r, ChatLine{0, 0, "",
+                         count_of(lost, "message", "messages") + " missed (seq " + seqs + ")" + why,
+                         ChatLine::Kind::Gap});
 }
 
 // Every change to a room goes through here, so the version is bumped once per change.
@@ -199,9 +276,13 @@ void ClientSession::disconnected() {
     if (state_ != ClientState::Refused) state_ = ClientState::Disconnected;
     decoder_.reset();
     pings_.clear();
+    resumes_pending_.clear();
+    resume_supported_ = true;  // the next server may be another one
+    outgoing_.clear();
     for (auto& [name, r] : rooms_) {
         r.members.clear();
         r.board.clear();
+        r.divider_after = 0;
         if (was_ready)
             keep_last(r.lines,
                       ChatLine{0, 0, "", "connection to the server lost", ChatLine::Kind::Event},
@@ -210,9 +291,11 @@ void ClientSession::disconnected() {
     }
 }
 
-std::vector<Bytes> ClientSession::rejoin_frames() const {
+std::vector<Bytes> ClientSession::rejoin_frames() {
     std::vector<Bytes> out;
-    for (const auto& [name, r] : rooms_) out.push_back(join(name));
+    std::vector<std::string> names;
+    for (const auto& [name, r] : rooms_) names.push_back(name);
+    for (const auto& name : names) out.push_back(enter(name));
     return out;
 }
 

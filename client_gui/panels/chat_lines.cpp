@@ -5,6 +5,7 @@
 #include "chat_input.hpp"
 #include "gui_common/format.hpp"
 #include "gui_common/test_hooks.hpp"
+#include "line_summary.hpp"
 #include "panels.hpp"
 #include "style.hpp"
 
@@ -23,6 +24,16 @@ void report_shown(const std::string& room, const chat::ChatLine& line) {
     if (reported.insert(event).second) gui_common::test_hooks::report_event(event);
 }
 
+// Gap and divider lines, once each, and the room's lines in one summary whenever they change:
+// a test can tell that every message was drawn once, and where the markers are.
+void report_marker(const std::string& room, const chat::ChatLine& line) {
+    if (!gui_common::test_hooks::enabled()) return;
+    static std::set<std::string> reported;  // UI thread only
+    const std::string event =
+        (line.kind == chat::ChatLine::Kind::Gap ? "gap " : "divider ") + room + " " + line.text;
+    if (reported.insert(event).second) gui_common::test_hooks::report_event(event);
+}
+
 ImVec4 nick_colour(const std::string& nick) {
     return ImGui::ColorConvertU32ToFloat4(gui_common::color_for(nick));
 }
@@ -31,6 +42,8 @@ ImVec4 nick_colour(const std::string& nick) {
 
 void draw_chat_lines(const std::string& room, const std::deque<chat::ChatLine>& lines,
                      const std::string& own_nick) {
+    if (gui_common::test_hooks::enabled())
+        gui_common::test_hooks::report_keyed("lines " + room, summarise_lines(lines));
     const std::size_t first = lines.size() > kShownLines ? lines.size() - kShownLines : 0;
     if (first > 0) ImGui::TextDisabled("(%zu older lines not shown)", first);
     ImGui::PushTextWrapPos(0.0f);
@@ -58,6 +71,14 @@ void draw_chat_lines(const std::string& room, const std::deque<chat::ChatLine>& 
                 break;
             case chat::ChatLine::Kind::Gap:
                 ImGui::TextColored(style::kError, "-- %s --", line.text.c_str());
+                report_marker(room, line);
+                break;
+            case chat::ChatLine::Kind::Divider:
+                // Replayed history above, live below: a rule across the pane and a dim label.
+                ImGui::Separator();
+                ImGui::TextColored(style::kDim, "%s", line.text.c_str());
+                ImGui::Separator();
+                report_marker(room, line);
                 break;
             case chat::ChatLine::Kind::Notice: {
                 // A filled band across the pane: the operator's word is not to be missed.

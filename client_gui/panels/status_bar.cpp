@@ -79,7 +79,10 @@ void draw_status_bar(const ClientView& view, UiState& ui, std::vector<Command>& 
     ImGui::SameLine();
     if (ImGui::SmallButton("Disconnect")) commands.push_back(Disconnect{});
     if (!view.server_name.empty() || !font_name.empty())
-        ImGui::TextDisabled("server %s | font %s", view.server_name.c_str(), font_name.c_str());
+        ImGui::TextDisabled("server %s | %s | font %s", view.server_name.c_str(),
+                            view.resume ? "history: rooms resume where you left"
+                                        : "no history (a revision 1 server): gaps are marked",
+                            font_name.c_str());
 }
 
 void draw_notice_banner(const ClientView& view, UiState& ui) {

@@ -73,6 +73,8 @@ NETCHAT_FUZZ_TARGET(client_session) {
         check_bounds(chunked);
         check_bounds(whole);
         FUZZ_CHECK(same_view(chunked, whole));
-        for (const auto& frame : chunked.rejoin_frames()) FUZZ_CHECK(frame.size() <= kMaxFrame);
+        ClientSession rejoining = chunked;  // re-entering remembers RESUMEs: on a copy
+        for (const auto& frame : rejoining.rejoin_frames()) FUZZ_CHECK(frame.size() <= kMaxFrame);
+        for (const auto& frame : rejoining.take_outgoing()) FUZZ_CHECK(frame.size() <= kMaxFrame);
     }
 }

@@ -70,7 +70,7 @@ TEST(ClientSession, RoomsMembersMessagesAndGaps) {
     const auto gap = std::find_if(r.lines.begin(), r.lines.end(),
                                   [](const ChatLine& l) { return l.kind == ChatLine::Kind::Gap; });
     ASSERT_NE(gap, r.lines.end());
-    EXPECT_EQ(gap->text, "missed messages 7..8");
+    EXPECT_EQ(gap->text, "2 messages missed (seq 7..8)");
     c.feed(frame(RoomEvent{"lobby", RoomEventKind::Left, "b"}));
     EXPECT_EQ(c.rooms().at("lobby").members, (std::vector<std::string>{"a", "c"}));
 }
@@ -83,12 +83,13 @@ TEST(ClientSession, ReconnectRejoinsAndMarksWhatWasMissed) {
     c.feed(frame(Message{"r", 1, 1, "a", "one"}));
     c.disconnected();
     EXPECT_EQ(c.state(), ClientState::Disconnected);
+    // Known from a JOIN only: RESUME without replay (compared as a JOINED), for the epoch.
     const auto rejoin = c.rejoin_frames();
     ASSERT_EQ(rejoin.size(), 1u);
-    EXPECT_EQ(rejoin[0], encode(Join{"r"}));
+    EXPECT_EQ(rejoin[0], encode(Resume{"r", 0, 0, 0}));
     c.hello("a", "");
     c.feed(frame(Welcome{2, "a", "s", "poll"}));
-    c.feed(frame(Joined{"r", 4, {"a"}}));  // 2 and 3 were said while we were away
+    c.feed(frame(Resumed{"r", 9, 4, 4, {"a"}}));  // 2 and 3 were said while we were away
     EXPECT_EQ(c.rooms().at("r").missed, 2u);
     EXPECT_EQ(c.rooms().at("r").lines.back().kind, ChatLine::Kind::Gap);
     EXPECT_EQ(c.engine(), "poll");
@@ -105,12 +106,16 @@ TEST(ClientSession, ResumedShowsNoGapAGapOrARoomThatStartedOver) {
     c.feed(frame(Message{"r", 4, 2, "b", "older"}));
     c.feed(frame(Message{"r", 5, 3, "b", "live"}));
     const RoomView* r = &c.rooms().at("r");
+    // The scrollback, the divider after its last message, then live.
+    ASSERT_EQ(r->lines.size(), 4u);
+    EXPECT_EQ(r->lines[2].kind, ChatLine::Kind::Divider);
+    EXPECT_EQ(r->lines[2].text, "above: 2 messages from before you joined; live from here");
+    EXPECT_EQ(r->lines[3].text, "live");
     EXPECT_EQ(r->epoch, 77u);
     EXPECT_EQ(r->live_seq, 5u);
     EXPECT_EQ(r->next_seq, 6u);
     EXPECT_EQ(r->members, (std::vector<std::string>{"a", "b"}));
     EXPECT_EQ(r->missed, 0u);
-    ASSERT_EQ(r->lines.size(), 3u);
     EXPECT_EQ(r->lines.front().seq, 3u);
 
     c.disconnected();  // back within the history: nothing missed, no gap line
@@ -120,7 +125,10 @@ TEST(ClientSession, ResumedShowsNoGapAGapOrARoomThatStartedOver) {
     c.feed(frame(Message{"r", 6, 4, "b", "while away"}));
     r = &c.rooms().at("r");
     EXPECT_EQ(r->missed, 0u);
-    EXPECT_EQ(r->lines.back().text, "while away");
+    EXPECT_EQ(r->lines[r->lines.size() - 2].text, "while away");
+    EXPECT_EQ(r->lines.back().text,
+              "above: 1 message replayed from the server's history; live "
+              "from here");
     for (const ChatLine& line : r->lines) EXPECT_NE(line.kind, ChatLine::Kind::Gap);
 
     c.feed(frame(Resumed{"r", 77, 10, 12, {"a"}}));  // 7..9 fell out of the history

@@ -23,9 +23,10 @@ struct ChatLine {
     std::uint64_t seq = 0;  // 0 for local lines (joins, leaves, gap markers, notices)
     std::uint64_t server_time_us = 0;
     std::string from, text;
-    // Event: someone joined or left, or the connection dropped. Gap: messages lost (seq).
-    // Notice: the server operator's broadcast, copied into every room so it is not missed.
-    enum class Kind { Message, Event, Gap, Notice } kind = Kind::Message;
+    // Event: someone joined or left, or the connection dropped. Gap: messages lost (seq), or a
+    // room whose history started over. Notice: the server operator's broadcast, copied into
+    // every room so it is not missed. Divider: where replayed history ends and live begins.
+    enum class Kind { Message, Event, Gap, Notice, Divider } kind = Kind::Message;
 };
 
 struct RoomView {
@@ -36,6 +37,12 @@ struct RoomView {
     std::uint64_t epoch = 0;     // the room's history as of the last RESUMED (0: never resumed)
     std::uint64_t live_seq = 0;  // from the last RESUMED: seq below it was replayed history
     std::uint64_t missed = 0;    // messages lost to gaps, in total
+    // While a RESUMED's replay is arriving: the last replayed seq, after which the divider
+    // goes (0: no replay under way), how many messages it replays, and whether they are
+    // scrollback of a room new to us (or what we missed while away).
+    std::uint64_t divider_after = 0;
+    std::uint64_t replayed = 0;
+    bool replay_fresh = false;
     std::vector<Piece> board;
     std::uint64_t version = 0;  // bumped on every change, so a view copies only changed rooms
     static constexpr std::size_t kMaxLines = 2000;
@@ -74,10 +81,27 @@ class ClientSession {
     std::vector<AnyMessage> feed(std::span<const std::byte> bytes,
                                  Clock::time_point now = Clock::now());
 
+    // Enters `room` the best way the server allows: RESUME (revision 2) with the last seq
+    // shown in the room's epoch, or kScrollback messages of scrollback for a room not known
+    // yet; JOIN once this connection's server answered RESUME with ERROR unknown_type (a
+    // revision 1 server), or for a room we are in already. The RESUME is remembered, so its
+    // refusal can be answered with a JOIN (take_outgoing).
+    Bytes enter(const std::string& room);
+    // Frames the session wants sent after a feed(): the JOINs that replace RESUMEs a
+    // revision 1 server did not know.
+    std::vector<Bytes> take_outgoing();
+    // False once this connection's server refused RESUME; true until then.
+    bool resume_supported() const { return resume_supported_; }
+
     // The transport went away: rooms are kept (to rejoin and mark gaps), state is reset.
     void disconnected();
-    // Frames that rejoin every room we were in (after a reconnect's WELCOME).
-    std::vector<Bytes> rejoin_frames() const;
+    // Frames that re-enter every room we were in (after a reconnect's WELCOME), with enter().
+    std::vector<Bytes> rejoin_frames();
+    // Why the stream cannot be read any more (a frame size out of range): set with
+    // state Closed; empty otherwise.
+    const std::string& broken_stream() const { return broken_stream_; }
+
+    static constexpr std::uint16_t kScrollback = 50;  // messages replayed on a fresh join
 
     ClientState state() const { return state_; }
     const std::string& nick() const { return nick_; }
@@ -105,6 +129,9 @@ class ClientSession {
     void on_joined(const Joined& j);
     void on_resumed(const Resumed& r);
     RoomView& room(const std::string& name);
+    void on_resume_refused(const Error& e);
+    static void add_line(RoomView& r, ChatLine line);
+    static void add_gap(RoomView& r, std::uint64_t until, const std::string& why);
 
     ClientState state_ = ClientState::Disconnected;
     std::string nick_, server_name_, engine_;
@@ -121,6 +148,12 @@ class ClientSession {
     std::optional<std::chrono::microseconds> rtt_;
     std::uint64_t frames_in_ = 0, frames_out_ = 0;
     FrameDecoder decoder_;
+    // This connection: RESUMEs sent and not answered yet (answers come in order), whether the
+    // server serves RESUME, and frames to send in answer to what was received.
+    std::deque<std::string> resumes_pending_;
+    bool resume_supported_ = true;
+    std::vector<Bytes> outgoing_;
+    std::string broken_stream_;
 };
 
 }  // namespace chat
