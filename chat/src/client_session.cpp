@@ -195,8 +195,9 @@ void ClientSession::on_joined(const Joined& j) {
 // gone for good; another epoch is a room that started over. The replayed MESSAGEs follow, and
 // the divider goes after the last of them.
 void ClientSession::on_resumed(const Resumed& m) {
-    if (!resumes_pending_.empty() && resumes_pending_.front() == m.room)
-        resumes_pending_.pop_front();
+    // Answers come in the order of the RESUMEs (the name may differ: the server puts it in
+    // NFC).
+    if (!resumes_pending_.empty()) resumes_pending_.pop_front();
     RoomView& r = room(m.room);
     const bool fresh = r.next_seq == 0;
     std::uint64_t next = m.next_seq;
