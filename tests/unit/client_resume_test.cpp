@@ -223,6 +223,23 @@ TEST(ClientResume, ARevision1ServerIsAnsweredWithJoin) {
     EXPECT_TRUE(c.take_outgoing().empty());
 }
 
+// The server puts room names in NFC (revision 2), so a RESUMED may spell the room otherwise
+// than the RESUME did; answers come in order all the same, and each one answers one RESUME.
+TEST(ClientResume, AnAnswerSpelledInNfcStillAnswersItsResume) {
+    ClientSession c = logged_in();
+    const std::string decomposed = "\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab";  // 한 as jamo
+    const std::string composed = "\xed\x95\x9c";                            // 한 (U+D55C)
+    c.enter(decomposed);
+    c.enter("bad room");
+    c.feed(encode(Resumed{composed, 5, 1, 1, {"a"}}));
+    c.feed(encode(Error{ErrorCode::RoomInvalid, 0x0017, "room"}));
+    EXPECT_EQ(c.rooms().at(composed).epoch, 5u);
+    // Both RESUMEs are answered: an ERROR about a RESUME nobody sent changes nothing.
+    c.feed(encode(Error{ErrorCode::UnknownType, 0x0017, "unknown type"}));
+    EXPECT_TRUE(c.take_outgoing().empty());
+    EXPECT_TRUE(c.resume_supported());
+}
+
 TEST(ClientResume, ABrokenStreamClosesTheSessionWithTheReason) {
     ClientSession c = logged_in();
     EXPECT_TRUE(c.broken_stream().empty());
