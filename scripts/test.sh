@@ -9,7 +9,7 @@
 #   asan     ASan + UBSan build (build-asan/): the unit tests (with every fuzz corpus input) and
 #            the conformance suite on every Linux engine
 #   tsan     TSan build (build-tsan/): the conformance suite on every Linux engine, with every
-#            live engine switch
+#            live engine switch, and the service driven from many threads (service_threads_test)
 #   windows  cross-builds the Windows side with MinGW and runs its suite and the end-to-end test
 #            of chat_server.exe under Wine (scripts/test-windows.sh)
 # Every phase runs whatever an earlier one did; each prints one summary line, and the exit
