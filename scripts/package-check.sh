@@ -46,6 +46,12 @@ verify=$(systemd-analyze verify "$out/netchat.service" 2>&1)
 check "systemd-analyze verify accepts the unit${verify:+: $verify}" [ -z "$verify" ]
 check "the unit is Type=notify with DynamicUser and LimitNOFILE" \
   sh -c "grep -qx Type=notify '$unit' && grep -qx DynamicUser=yes '$unit' && grep -q ^LimitNOFILE= '$unit'"
+check "the unit gives the admin socket its directory (RuntimeDirectory=netchat)" \
+  grep -qx RuntimeDirectory=netchat "$unit"
+cli_out=$("$tree/usr/bin/chat_server" --cli --admin-socket "$out/none.sock" stats 2>&1)
+check "the installed chat_server --cli says when no server answers (exit 3)" \
+  sh -c "'$tree/usr/bin/chat_server' --cli --admin-socket '$out/none.sock' stats 2>/dev/null; [ \$? -eq 3 ]"
+echo "  ($cli_out)"
 
 echo "package-check: $(basename "$deb") $( [ $fail -eq 0 ] && echo passed || echo FAILED)"
 exit $fail

@@ -74,6 +74,7 @@ void ServerController::run() {
     while (!model_.stopping()) {
         const auto commands = model_.wait_commands(next_tick);
         for (const auto& command : commands) execute(command);
+        if (app_ && app_->quit_requested()) stop_server();  // /quit on the admin socket
         const auto now = std::chrono::steady_clock::now();
         if (!commands.empty() || now >= next_tick) {
             sample();

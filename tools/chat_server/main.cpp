@@ -1,15 +1,17 @@
 // chat_server: the headless chat server. Prints one "listening on ..." line when ready,
-// logs to stderr, takes operator commands on stdin, re-reads its settings on SIGHUP or /rehash,
-// and shuts down gracefully on SIGINT/SIGTERM or /quit.
+// logs to stderr, takes operator commands on stdin (and on --admin-socket), re-reads its
+// settings on SIGHUP or /rehash, and shuts down gracefully on SIGINT/SIGTERM or /quit.
+// `chat_server --cli COMMAND` is the admin socket's client instead (admin_client.hpp).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
-#include <mutex>
 #include <thread>
 
+#include "admin_client.hpp"
 #include "server_app.hpp"
 #include "server_logging.hpp"
 #include "service_manager.hpp"
@@ -26,6 +28,9 @@ void on_signal(int) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    if (std::find(args.begin(), args.end(), "--cli") != args.end()) return run_admin_cli(args);
+
     ServerCommandLine options;
     const ProgramInfo program{
         "chat_server",
@@ -63,39 +68,30 @@ int main(int argc, char** argv) {
     spdlog::info("serving on {} with engine {} (netchat {})", app.endpoint(),
                  app.server().engine_name(), netchat_version());
 
-    // Operator commands; EOF on stdin (a daemon) just ends this reader.
-    std::mutex command_mutex;
+    // Operator commands; EOF on stdin (a daemon) just ends this reader. The admin socket's
+    // thread answers its clients the same way (ServerApp::answer).
     std::thread console([&] {
         std::string line;
         while (!g_stop && std::getline(std::cin, line)) {
-            const ops::Parsed parsed = ops::parse(line);
-            if (parsed.blank()) continue;
-            std::lock_guard lock(command_mutex);
-            const ops::CommandResult result = parsed.command
-                                                  ? app.execute(*parsed.command)
-                                                  : ops::CommandResult::failure(parsed.error);
-            std::printf("%s\n", ops::to_text(result).c_str());
-            std::fflush(stdout);
-            if (!result.ok) spdlog::warn("operator: {}", result.message);
-            if (app.quit_requested()) g_stop = true;
+            if (const auto answer = app.answer(line, "stdin")) {
+                std::printf("%s\n", answer->c_str());
+                std::fflush(stdout);
+            }
         }
     });
     console.detach();
 
-    while (!g_stop) {
+    while (!g_stop && !app.quit_requested()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         if (g_reload.exchange(false)) {
             spdlog::info("SIGHUP: reading the settings again");
-            std::lock_guard lock(command_mutex);
             app.execute(ops::Rehash{});  // logs what changed, or why nothing did
         }
     }
+    g_stop = true;
     service_manager::stopping();
     spdlog::info("shutting down: saying BYE to {} sessions", app.server().connection_count());
-    {
-        std::lock_guard lock(command_mutex);
-        app.shutdown();
-    }
+    app.shutdown();
     spdlog::info("stopped");
     std::fflush(stdout);
     std::_Exit(0);  // the console thread may still sit in getline()

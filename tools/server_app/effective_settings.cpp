@@ -44,6 +44,9 @@ std::string effective_settings_text(const ServerCommandLine& cl) {
         {"log-file", quoted(cl.log_file)},
         {"log-max-size", quoted(option_checks::format_bytes(cl.log_max_size))},
         {"log-max-files", std::to_string(cl.log_max_files)},
+        {"history", std::to_string(cl.history)},
+        {"history-memory", quoted(option_checks::format_bytes(cl.history_memory))},
+        {"admin-socket", quoted(cl.admin_socket)},
     };
     std::string out =
         "# effective settings (strongest first: command line, NETCHAT_* environment, "
@@ -61,7 +64,8 @@ std::string effective_settings_text(const ServerCommandLine& cl) {
                "; never printed)\n";
     for (const auto& [key, value] : rows) {
         if ((key == "password-file" && cl.password_file.empty()) ||
-            (key == "log-file" && cl.log_file.empty()))
+            (key == "log-file" && cl.log_file.empty()) ||
+            (key == "admin-socket" && cl.admin_socket.empty()))
             continue;
         std::string line = key + " = " + value;
         if (line.size() < 40) line.resize(40, ' ');

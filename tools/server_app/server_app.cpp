@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "descriptor_limit.hpp"
@@ -26,6 +27,19 @@ void ServerApp::start() {
     if (!limit.info.empty()) spdlog::info("{}", limit.info);
     if (!limit.warning.empty()) spdlog::warn("{}", limit.warning);
     server_.start(engine_);
+    if (!started_.admin_socket.empty()) {
+        admin_ = std::make_unique<AdminSocket>(
+            started_.admin_socket, [this](std::string_view line, const std::string& who) {
+                return answer(line, "admin socket, " + who);
+            });
+        try {
+            admin_->start();
+        } catch (...) {
+            admin_.reset();
+            server_.stop();
+            throw;
+        }
+    }
 }
 
 std::string ServerApp::endpoint() const {
@@ -41,7 +55,27 @@ std::string ServerApp::listening_line() const {
 ops::CommandResult ServerApp::execute(const ops::Command& command) {
     if (std::string why = ops::problem_with(command); !why.empty())
         return ops::CommandResult::failure(std::move(why));
+    std::lock_guard lock(execute_mutex_);
+    if (shut_down_) return ops::CommandResult::failure("the server is shutting down");
     return std::visit([this](const auto& c) { return run(c); }, command);
+}
+
+std::optional<std::string> ServerApp::answer(std::string_view line, const std::string& source) {
+    const ops::Parsed parsed = ops::parse(line);
+    if (parsed.blank()) return std::nullopt;
+    const ops::CommandResult result =
+        parsed.command ? execute(*parsed.command) : ops::CommandResult::failure(parsed.error);
+    std::string text = ops::to_text(result);
+    std::replace(text.begin(), text.end(), '\n', ' ');  // one line per answer, always
+    // The command as given (it holds no secret), at most a line's worth of it.
+    std::string command(line.substr(0, 200));
+    while (!command.empty() && (command.back() == '\r' || command.back() == ' '))
+        command.pop_back();
+    if (result.ok)
+        spdlog::info("operator ({}): {}", source, command);
+    else
+        spdlog::warn("operator ({}): {}: {}", source, command, result.message);
+    return text;
 }
 
 ops::CommandResult ServerApp::run(const ops::SwitchEngine& c) {
@@ -107,6 +141,7 @@ ops::CommandResult ServerApp::run(const ops::Rehash&) {
     restart("port", started_.port, fresh.port);
     restart("engine", started_.engine, fresh.engine);  // /engine switches it live
     restart("max-send-queue", started_.max_send_queue, fresh.max_send_queue);
+    restart("admin-socket", started_.admin_socket, fresh.admin_socket);
     current_ = std::move(fresh);
     if (changes.empty()) {
         spdlog::info("reload: the settings are read again, nothing changed");
@@ -125,6 +160,8 @@ ops::StatsReport ServerApp::stats() const {
 }
 
 void ServerApp::shutdown(std::chrono::milliseconds grace) {
+    if (admin_) admin_->stop();  // first: its thread may be waiting for execute_mutex_
+    std::lock_guard lock(execute_mutex_);
     if (shut_down_) return;
     shut_down_ = true;
     service_.shutdown("server shutting down");

@@ -1,9 +1,15 @@
 // The chat service wired to a netcore server, and the operator commands both front ends send.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "admin_socket.hpp"
 #include "chat/service.hpp"
 #include "netcore/server.hpp"
 #include "operator_command.hpp"
@@ -14,16 +20,22 @@ class ServerApp {
     explicit ServerApp(const ServerCommandLine& cl);
     ~ServerApp();
 
-    void start();                        // throws std::runtime_error with a readable message
+    // Listens, then opens the admin socket (if asked); throws std::runtime_error with a
+    // readable message.
+    void start();
     std::string listening_line() const;  // "listening on ADDR:PORT engine=NAME"
     std::string endpoint() const;        // "127.0.0.1:7777", "[::1]:7777"
 
-    // Carries out one operator command (from any one thread at a time); Quit sets
+    // Carries out one operator command (any thread; one at a time); Quit sets
     // quit_requested(), the caller shuts down.
     ops::CommandResult execute(const ops::Command& command);
-    bool quit_requested() const { return quit_; }
+    bool quit_requested() const { return quit_.load(); }
+    // One line of operator text (stdin, the admin socket): parsed, carried out, logged with
+    // `source`, answered with one line ("error: ..." when refused); nullopt for a blank line.
+    std::optional<std::string> answer(std::string_view line, const std::string& source);
 
-    // BYE to every session, then waits (at most `grace`) for their queued frames to go out.
+    // Closes the admin socket, says BYE to every session, then waits (at most `grace`) for
+    // their queued frames to go out.
     void shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(3000));
 
     chat::ChatService& service() { return service_; }
@@ -45,6 +57,8 @@ class ServerApp {
     ServerCommandLine current_;        // after the last reload
     std::string engine_;
     std::size_t max_sessions_;
-    bool quit_ = false;
-    bool shut_down_ = false;
+    std::unique_ptr<AdminSocket> admin_;
+    std::mutex execute_mutex_;  // one command at a time, and none during the shutdown
+    std::atomic<bool> quit_{false};
+    bool shut_down_ = false;  // under execute_mutex_
 };

@@ -69,18 +69,24 @@ CLI::Validator byte_size(std::uint64_t lo, std::uint64_t hi) {
 std::string help_footer() {
     return std::string(kLayers) +
            "\n\n"
-           "Operator commands (on stdin):\n"
+           "Operator commands (on stdin, and on the --admin-socket through chat_server --cli),\n"
+           "each answered with one line (\"error: ...\" when refused):\n"
            "  /engine NAME         switch engine live (nobody is disconnected)\n"
            "  /kick NICK [REASON]  BYE (with the reason), then close\n"
            "  /notice TEXT         NOTICE to every session\n"
            "  /stats               sessions, rooms, frames, bytes, version, engine counters\n"
            "  /rehash              read the settings again (also SIGHUP on Linux): password,\n"
            "                       name, rate limit, log level; reopens the log file\n"
+           "  /help                the commands\n"
            "  /quit                graceful shutdown (also SIGINT/SIGTERM)\n"
+           "\n"
+           "chat_server --cli [--admin-socket PATH] COMMAND [ARGS...] sends one command to a\n"
+           "running server and prints its answer (chat_server --cli stats; --cli --help).\n"
            "\n"
            "Exit status: 0 after a clean shutdown (and after --help, --version, --list-engines\n"
            "or a valid --check-config); 1 when the server cannot start (the port is taken...);\n"
-           "2 for a bad option, setting or config file.";
+           "2 for a bad option, setting or config file. With --cli: 0, 1 when the server\n"
+           "answered \"error: ...\", 2 for a bad option, 3 when no server answers.";
 }
 
 // Every setting; `cl` receives the values. Options that may appear in the config file and the
@@ -162,6 +168,11 @@ void define_options(CLI::App& app, ServerCommandLine& cl) {
     app.add_option("--log-max-files", cl.log_max_files, "rotated log files kept")
         ->check(whole(1, 1000))
         ->capture_default_str();
+    app.add_option("--admin-socket", cl.admin_socket,
+                   "take the operator commands on this Unix socket too (mode 0600; "
+                   "chat_server --cli talks to it); default: none, under systemd "
+                   "$RUNTIME_DIRECTORY/admin.sock")
+        ->type_name("PATH");
 
     for (CLI::Option* opt : app.get_options())
         if (opt->get_configurable() && !opt->get_lnames().empty())

@@ -35,6 +35,9 @@ struct ServerCommandLine {
     std::size_t log_max_size = 10u << 20;  // bytes per log file before it rotates
     std::size_t log_max_files = 5;         // rotated files kept besides the current one
     std::string config_file;
+    // The admin channel (admin_socket.hpp): "" none; under systemd (RUNTIME_DIRECTORY set) the
+    // default is $RUNTIME_DIRECTORY/admin.sock.
+    std::string admin_socket;
 
     // What the program was asked to do besides serving.
     bool list_engines = false;

@@ -1,6 +1,7 @@
 #include "settings_checks.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #endif
 
+#include "admin_socket.hpp"
 #include "listen_spec.hpp"
 #include "netcore/socket_ops.hpp"
 #include "option_checks.hpp"
@@ -70,6 +72,17 @@ std::string complete(ServerCommandLine& cl) {
             return "--log-file " + cl.log_file + ": cannot open it for writing (" +
                    std::strerror(errno) + ")" + source_note(cl, "log-file");
     }
+
+    // Under systemd (RuntimeDirectory=), the admin socket is there unless set otherwise.
+    if (cl.sources["admin-socket"] == "default" && AdminSocket::available())
+        if (const char* runtime = std::getenv("RUNTIME_DIRECTORY"); runtime && *runtime) {
+            cl.admin_socket = default_admin_socket_path();
+            cl.sources["admin-socket"] = "default (RUNTIME_DIRECTORY)";
+        }
+    if (!cl.admin_socket.empty())
+        if (std::string why = AdminSocket::problem_with_path(cl.admin_socket); !why.empty())
+            return "--admin-socket " + cl.admin_socket + ": " + why +
+                   source_note(cl, "admin-socket");
 
     std::string error;
     const auto spec = parse_listen_spec(cl.listen, error);
