@@ -7,10 +7,12 @@ set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-# The compiler, the libraries of netcore/chat/tools and the test frameworks.
+# The compiler, the libraries of netcore/chat/tools and the test frameworks; hiredis for
+# clustering (--cluster) and redis-server, which the cluster tests start.
 CORE=(
   build-essential cmake ninja-build pkg-config clang-format python3
   libspdlog-dev libfmt-dev libcli11-dev liburing-dev libsystemd-dev libutf8proc-dev
+  libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # server_gui and client_gui (Dear ImGui, GLFW, OpenGL), and their headless tests: Xvfb,

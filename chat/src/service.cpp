@@ -44,6 +44,14 @@ HistoryInfo ChatService::history() const {
                        t.byte_limit, t.per_room_limit, t.evicted_for_memory};
 }
 
+ClusterStatus ChatService::cluster() const {
+    return core_->cluster ? core_->cluster->status() : ClusterStatus{};
+}
+
+void ChatService::start_cluster(const std::string& node) {
+    core_->start_cluster(node);
+}
+
 const ServiceConfig& ChatService::config() const {
     return core_->config;
 }

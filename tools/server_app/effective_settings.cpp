@@ -40,6 +40,8 @@ std::string effective_settings_text(const ServerCommandLine& cl) {
         {"idle-timeout", number(cl.idle_timeout_s)},
         {"rate-limit", number(cl.rate_limit)},
         {"name", quoted(cl.name)},
+        {"cluster", quoted(cl.cluster)},
+        {"node", quoted(cl.node)},
         {"log-level", quoted(cl.log_level)},
         {"log-file", quoted(cl.log_file)},
         {"log-max-size", quoted(option_checks::format_bytes(cl.log_max_size))},
@@ -65,7 +67,8 @@ std::string effective_settings_text(const ServerCommandLine& cl) {
     for (const auto& [key, value] : rows) {
         if ((key == "password-file" && cl.password_file.empty()) ||
             (key == "log-file" && cl.log_file.empty()) ||
-            (key == "admin-socket" && cl.admin_socket.empty()))
+            (key == "admin-socket" && cl.admin_socket.empty()) ||
+            (key == "cluster" && cl.cluster.empty()) || (key == "node" && cl.node.empty()))
             continue;
         std::string line = key + " = " + value;
         if (line.size() < 40) line.resize(40, ' ');

@@ -14,7 +14,8 @@ ServerApp::ServerApp(const ServerCommandLine& cl)
       started_(cl),
       current_(cl),
       engine_(cl.engine),
-      max_sessions_(cl.max_sessions) {
+      max_sessions_(cl.max_sessions),
+      node_(cl.node) {
     service_.set_engine_name_source([this] { return server_.engine_name(); });
 }
 
@@ -40,6 +41,8 @@ void ServerApp::start() {
             throw;
         }
     }
+    if (!node_.empty() || service_.config().cluster.size())
+        service_.start_cluster(node_.empty() ? endpoint() : node_);
 }
 
 std::string ServerApp::endpoint() const {
@@ -142,6 +145,8 @@ ops::CommandResult ServerApp::run(const ops::Rehash&) {
     restart("engine", started_.engine, fresh.engine);  // /engine switches it live
     restart("max-send-queue", started_.max_send_queue, fresh.max_send_queue);
     restart("admin-socket", started_.admin_socket, fresh.admin_socket);
+    restart("cluster", started_.cluster, fresh.cluster);
+    restart("node", started_.node, fresh.node);
     current_ = std::move(fresh);
     if (changes.empty()) {
         spdlog::info("reload: the settings are read again, nothing changed");

@@ -57,6 +57,7 @@ class ServerApp {
     ServerCommandLine current_;        // after the last reload
     std::string engine_;
     std::size_t max_sessions_;
+    std::string node_;  // --node ("": the listening address)
     std::unique_ptr<AdminSocket> admin_;
     std::mutex execute_mutex_;  // one command at a time, and none during the shutdown
     std::atomic<bool> quit_{false};

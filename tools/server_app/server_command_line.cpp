@@ -156,6 +156,13 @@ void define_options(CLI::App& app, ServerCommandLine& cl) {
     app.add_option("--name", cl.name, "server name sent in WELCOME")
         ->check(validator(option_checks::server_name, ""))
         ->capture_default_str();
+    app.add_option("--cluster", cl.cluster,
+                   "share the rooms with other servers through Redis at redis://HOST:PORT[/DB] "
+                   "(see docs/cluster.md); without it the server runs alone")
+        ->type_name("URL");
+    app.add_option("--node", cl.node,
+                   "this server's name in the cluster (default: its listening address)")
+        ->type_name("NAME");
     app.add_option("--log-level", cl.log_level, "trace, debug, info, warn, error, critical, off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
         ->capture_default_str();
@@ -383,6 +390,8 @@ chat::ServiceConfig ServerCommandLine::service_config() const {
     c.rate_limit = rate_limit;
     c.history_per_room = history;
     c.history_memory = history_memory;
+    c.cluster = cluster;
+    c.node = node;
     return c;
 }
 

@@ -30,6 +30,8 @@ struct ServerCommandLine {
     std::size_t history = 1000;              // messages kept per room for RESUME
     std::size_t history_memory = 64u << 20;  // bytes, all rooms' histories together
     std::string name = "netchat";
+    std::string cluster;  // redis://HOST:PORT[/DB], or "" to run alone (docs/cluster.md)
+    std::string node;     // this server's name in the cluster ("": its listening address)
     std::string log_level = "info";
     std::string log_file;                  // "": stderr only
     std::size_t log_max_size = 10u << 20;  // bytes per log file before it rotates

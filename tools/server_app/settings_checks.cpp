@@ -11,6 +11,7 @@
 #endif
 
 #include "admin_socket.hpp"
+#include "chat/cluster_address.hpp"
 #include "listen_spec.hpp"
 #include "netcore/socket_ops.hpp"
 #include "option_checks.hpp"
@@ -50,6 +51,27 @@ std::string read_password_file(ServerCommandLine& cl) {
     return {};
 }
 
+// --cluster and --node: a well-formed address, a build that can use it, a usable name.
+std::string cluster_problem(const ServerCommandLine& cl) {
+    if (cl.cluster.empty()) {
+        if (!cl.node.empty())
+            return "--node " + cl.node + " names this server in a cluster: give --cluster too" +
+                   source_note(cl, "node");
+        return {};
+    }
+    std::string error;
+    if (!chat::parse_redis_url(cl.cluster, error))
+        return "--cluster " + cl.cluster + ": " + error + source_note(cl, "cluster");
+    if (!chat::cluster_supported())
+        return "--cluster " + cl.cluster +
+               ": clustering is not built in this build (it needs hiredis; the MinGW build has "
+               "none, the MSVC build gets it from vcpkg)";
+    if (!cl.node.empty())
+        if (std::string why = chat::node_name_problem(cl.node); !why.empty())
+            return "--node " + cl.node + ": " + why + source_note(cl, "node");
+    return {};
+}
+
 }  // namespace
 
 std::string complete(ServerCommandLine& cl) {
@@ -83,6 +105,7 @@ std::string complete(ServerCommandLine& cl) {
         if (std::string why = AdminSocket::problem_with_path(cl.admin_socket); !why.empty())
             return "--admin-socket " + cl.admin_socket + ": " + why +
                    source_note(cl, "admin-socket");
+    if (std::string why = cluster_problem(cl); !why.empty()) return why;
 
     std::string error;
     const auto spec = parse_listen_spec(cl.listen, error);

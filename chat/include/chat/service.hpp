@@ -34,6 +34,11 @@ struct ServiceConfig {
     // within history_memory bytes, the oldest messages of the largest rooms going first.
     std::size_t history_per_room = 1000;
     std::uint64_t history_memory = std::uint64_t{64} << 20;
+    // Several servers, one chat (docs/cluster.md): "redis://HOST:PORT[/DB]", or "" to run
+    // alone; `node` names this server among the others (chat_server defaults it to its
+    // listening address).
+    std::string cluster;
+    std::string node;
 };
 
 // Explicit session states: every transition is in chat/src/service/ and named there.
@@ -68,6 +73,24 @@ struct HistoryInfo {
 // Connections turned away, by reason, and wrong passwords, since the service started.
 struct RefusalCounts {
     std::uint64_t server_full = 0, per_address = 0, handshakes = 0, bad_password = 0;
+};
+
+// The cluster as this node sees it (ChatService::cluster()); `enabled` false when alone.
+struct ClusterNodeInfo {
+    std::string name;
+    std::uint32_t sessions = 0;
+    std::uint64_t last_heartbeat_ms = 0;  // Unix time of its last heartbeat, in ms
+    bool self = false;
+};
+struct ClusterStatus {
+    bool enabled = false;
+    std::string node, redis;  // this node's name; redis://host:port/db
+    bool up = false;          // both connections to Redis are up
+    double rtt_ms = -1;       // the last PING's round trip (-1: none yet)
+    std::uint64_t reconnects = 0;
+    std::string last_error;
+    std::vector<ClusterNodeInfo> nodes;     // from the last heartbeat
+    std::uint32_t sessions = 0, rooms = 0;  // the cluster's, from the last heartbeat
 };
 
 struct ServiceTotals {
@@ -105,6 +128,11 @@ class ChatService final : public netcore::ConnectionHandler {
     std::vector<RoomInfo> rooms() const;
     ServiceTotals totals() const;
     HistoryInfo history() const;
+    ClusterStatus cluster() const;  // enabled == false when the service runs alone
+    // With ServiceConfig::cluster set: joins the cluster as `node` (in the background; what
+    // needs the cluster is answered ERROR unavailable until Redis is reached). The constructor
+    // throws std::runtime_error when this build has no cluster support.
+    void start_cluster(const std::string& node);
     const ServiceConfig& config() const;  // as started (reload() changes some live)
     // Takes the settings that can change live from `fresh` (password, server name, rate limit;
     // nobody is dropped) and returns what changed, one line each; a changed setting that needs a

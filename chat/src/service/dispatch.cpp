@@ -13,6 +13,18 @@
 namespace chat::detail {
 namespace {
 
+// Handshake -> Active: WELCOME (the session's lock held).
+void welcome(ServiceCore& core, Session& s) {
+    s.mutex.assert_held();
+    s.state.store(SessionState::Active, std::memory_order_release);  // Handshake -> Active
+    core.sessions.handshake_finished();
+    spdlog::info("login {} session {} nick {}", s.address, s.conn->id(), s.nick);
+    send_message(s,
+                 Welcome{static_cast<std::uint32_t>(s.conn->id()), s.nick, core.server_name(),
+                         core.engine_name()},
+                 core.traffic);
+}
+
 class Handler {
   public:
     Handler(ServiceCore& core, Session& s) : core_(core), s_(s) {}
@@ -20,7 +32,8 @@ class Handler {
     void operator()(Hello& m);
     void operator()(Join& m) { enter(std::move(m.room), MsgType::Join, std::nullopt); }
     void operator()(Resume& m) {
-        enter(std::move(m.room), MsgType::Resume, ResumeFrom{m.epoch, m.after_seq, m.max_replay});
+        enter(std::move(m.room), MsgType::Resume,
+              ResumeFrom{m.epoch, m.after_seq, m.max_replay, std::nullopt});
     }
     void operator()(Leave& m);
     void operator()(ListRooms&);
@@ -136,13 +149,19 @@ void Handler::operator()(Hello& m) {
         s_.nick_key.clear();
         return refuse_login(ErrorCode::NickTaken, taken + " is taken");
     }
-    s_.state.store(SessionState::Active, std::memory_order_release);  // Handshake -> Active
-    core_.sessions.handshake_finished();
-    spdlog::info("login {} session {} nick {}", s_.address, s_.conn->id(), s_.nick);
-    send_message(s_,
-                 Welcome{static_cast<std::uint32_t>(s_.conn->id()), s_.nick, core_.server_name(),
-                         core_.engine_name()},
-                 core_.traffic);
+    if (core_.cluster) {
+        // Cluster-wide too: the answer comes on the link thread (finish_login); the frames
+        // behind this HELLO wait for it.
+        s_.input_mutex.assert_held();
+        s_.login_pending = true;
+        core_.cluster->claim_nick(
+            s_.nick_key, s_.nick,
+            [&core = core_, weak = s_.weak_from_this()](ClaimOutcome outcome) {
+                if (const SessionPtr s = weak.lock()) core.finish_login(*s, outcome);
+            });
+        return;
+    }
+    welcome(core_, s_);
 }
 
 bool Handler::password_ok(const std::string& attempt) {
@@ -217,6 +236,17 @@ void Handler::operator()(Leave& m) {
 }
 
 void Handler::operator()(ListRooms&) {
+    if (core_.cluster) {
+        return core_.cluster->list_rooms([&core = core_, weak = s_.weak_from_this()](
+                                             std::optional<std::vector<RoomSummary>> rooms) {
+            const SessionPtr s = weak.lock();
+            if (!s) return;
+            if (!rooms)
+                return send_error(*s, ErrorCode::Unavailable, MsgType::ListRooms,
+                                  "the cluster cannot be reached; try again", core.traffic);
+            send_message(*s, Rooms{std::move(*rooms)}, core.traffic);
+        });
+    }
     Rooms out;
     for (const RoomPtr& room : core_.rooms.all()) {
         const Lock lock = room->lock();
@@ -247,6 +277,23 @@ void Handler::operator()(Whisper& m) {
     if (!within_rate(MsgType::Whisper)) return;
     const std::string to = to_nfc(m.to);
     const SessionPtr target = is_valid_nick(to) ? core_.nicks.find(fold_nick(to)) : nullptr;
+    if (!target && core_.cluster && is_valid_nick(to)) {
+        // Maybe on another node: the receipt once Redis has passed it on.
+        return core_.cluster->whisper(
+            s_.nick, fold_nick(to), m.text,
+            [&core = core_, weak = s_.weak_from_this(), to = m.to, text = m.text](
+                std::optional<NickHolder> holder, bool unavailable) {
+                const SessionPtr s = weak.lock();
+                if (!s) return;
+                if (unavailable)
+                    return send_error(*s, ErrorCode::Unavailable, MsgType::Whisper,
+                                      "the cluster cannot be reached; try again", core.traffic);
+                if (!holder)
+                    return send_error(*s, ErrorCode::NoSuchUser, MsgType::Whisper, "no user " + to,
+                                      core.traffic);
+                send_message(*s, Whispered{s->nick, holder->nick, text}, core.traffic);
+            });
+    }
     if (!target) return error(ErrorCode::NoSuchUser, MsgType::Whisper, "no user " + m.to);
     spdlog::trace("whisper session {} nick {} to {}: {}", s_.conn->id(), s_.nick, target->nick,
                   m.text);
@@ -257,7 +304,12 @@ void Handler::operator()(Whisper& m) {
 }
 
 void Handler::operator()(InfoReq&) {
-    const ServiceTotals t = core_.totals();
+    ServiceTotals t = core_.totals();
+    if (core_.cluster) {  // the cluster's counts, as of the last heartbeat
+        const ClusterStatus c = core_.cluster->status();
+        if (c.sessions > 0 || c.up) t.sessions = std::max(c.sessions, t.sessions);
+        if (c.up) t.rooms = c.rooms;
+    }
     send_message(s_,
                  Info{core_.engine_name(), netcore::platform_name(), t.sessions, t.rooms,
                       t.uptime_ms, t.frames_in, t.frames_out, t.bytes_in, t.bytes_out},
@@ -270,6 +322,31 @@ void Handler::operator()(Bye&) {
 }
 
 }  // namespace
+
+void ServiceCore::finish_login(Session& s, ClaimOutcome outcome) {
+    {
+        const Lock lock(s.mutex);
+        if (s.state.load(std::memory_order_acquire) != SessionState::Handshake) {
+            // Closed meanwhile: its release may have run before this claim.
+            if (outcome == ClaimOutcome::Claimed) cluster->release_nick(s.nick_key, s.nick);
+        } else if (outcome == ClaimOutcome::Claimed) {
+            welcome(*this, s);
+        } else {
+            nicks.release(s.nick_key, &s);
+            const std::string nick = std::move(s.nick);
+            s.nick.clear();
+            s.nick_key.clear();
+            const bool taken = outcome == ClaimOutcome::Taken;
+            spdlog::info("login refused {} session {} ({}): {}", s.address, s.conn->id(),
+                         taken ? "nick_taken" : "unavailable",
+                         taken ? nick + " is taken on another server" : "Redis unreachable");
+            send_error(s, taken ? ErrorCode::NickTaken : ErrorCode::Unavailable, MsgType::Hello,
+                       taken ? nick + " is taken" : "the cluster cannot be reached; try again",
+                       traffic);
+        }
+    }
+    release_held_input(s);
+}
 
 void dispatch(ServiceCore& core, Session& s, AnyMessage& msg) {
     std::visit(Handler(core, s), msg);

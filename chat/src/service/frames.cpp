@@ -82,39 +82,83 @@ void handle_frame(ServiceCore& core, Session& s, std::uint16_t type,
 
 }  // namespace
 
-std::size_t ServiceCore::read(netcore::Connection& conn, std::span<const std::byte> data) {
-    Session* s = session_of(conn);
-    if (!s) return data.size();  // refused at open: its input means nothing
-    const ReaderCheck::Scope reader(s->reader);
-    s->last_rx.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+namespace {
+
+// Handles the whole frames at the start of `data`; returns the bytes they took. Stops after a
+// HELLO that the cluster is checking (login_pending): what follows waits for its answer.
+std::size_t consume(ServiceCore& core, Session& s, std::span<const std::byte> data) {
+    netcore::Connection& conn = *s.conn;
     Tally tally;
     std::size_t used = 0;
     while (data.size() - used >= kHeaderSize) {
         const FrameHeader h = read_header(data.data() + used);
-        if (h.size < kHeaderSize || h.size > config.max_frame) {
+        if (h.size < kHeaderSize || h.size > core.config.max_frame) {
             // The stream is out of step: nothing after this can be trusted.
-            flush_replies(*s);
+            flush_replies(s);
             const AnyMessage error = Error{ErrorCode::BadFrame, h.type,
                                            "frame size " + std::to_string(h.size) + " outside 4.." +
-                                               std::to_string(config.max_frame)};
-            spdlog::info("protocol error {} session {} (bad_frame): frame size {}", s->address,
+                                               std::to_string(core.config.max_frame)};
+            spdlog::info("protocol error {} session {} (bad_frame): frame size {}", s.address,
                          conn.id(), h.size);
-            const Lock lock(s->mutex);
-            end_session(*s, &error);
+            const Lock lock(s.mutex);
+            core.end_session(s, &error);
             used = data.size();
             break;
         }
         if (data.size() - used < h.size) break;
-        handle_frame(*this, *s, h.type, data.subspan(used, h.size), tally);
+        handle_frame(core, s, h.type, data.subspan(used, h.size), tally);
         used += h.size;
         if (!conn.is_open()) {
             used = data.size();
             break;
         }
+        if (s.login_pending) break;
     }
-    flush_replies(*s);
-    count(*this, *s, tally);
+    flush_replies(s);
+    count(core, s, tally);
     return used;
+}
+
+// Runs what was held while the login was checked, keeping an incomplete frame (or what
+// follows another pending login) held.
+void drain_held(ServiceCore& core, Session& s) {
+    s.input_mutex.assert_held();
+    const std::size_t used = consume(core, s, s.held_input);
+    s.held_input.erase(s.held_input.begin(),
+                       s.held_input.begin() + static_cast<std::ptrdiff_t>(used));
+}
+
+}  // namespace
+
+std::size_t ServiceCore::read(netcore::Connection& conn, std::span<const std::byte> data) {
+    Session* s = session_of(conn);
+    if (!s) return data.size();  // refused at open: its input means nothing
+    // The input lock first: release_held_input() (the link thread) takes it before the reader
+    // scope too, so the two never read this session at once.
+    const Lock input(s->input_mutex);
+    const ReaderCheck::Scope reader(s->reader);
+    s->last_rx.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    if (s->login_pending || !s->held_input.empty()) {
+        s->held_input.insert(s->held_input.end(), data.begin(), data.end());
+        if (!s->login_pending) drain_held(*this, *s);
+        return data.size();
+    }
+    std::size_t used = consume(*this, *s, data);
+    if (s->login_pending && used < data.size()) {
+        s->held_input.insert(s->held_input.end(), data.begin() + static_cast<std::ptrdiff_t>(used),
+                             data.end());
+        used = data.size();
+    }
+    return used;
+}
+
+void ServiceCore::release_held_input(Session& s) {
+    const Lock input(s.input_mutex);
+    s.login_pending = false;
+    if (s.held_input.empty() || !s.conn->is_open()) return;
+    // The engine thread reading this connection only appends under input_mutex meanwhile.
+    const ReaderCheck::Scope reader(s.reader);
+    drain_held(*this, s);
 }
 
 }  // namespace chat::detail

@@ -84,7 +84,10 @@ void ServiceCore::begin_closing(Session& s, ExitCause cause) {
     const SessionState was = s.state.load(std::memory_order_acquire);
     if (was == SessionState::Closing) return;
     while (!s.rooms.empty()) leave(s, s.rooms.back(), cause);  // leave() takes its own copy
-    if (!s.nick_key.empty()) nicks.release(s.nick_key, &s);
+    if (!s.nick_key.empty()) {
+        nicks.release(s.nick_key, &s);
+        if (cluster) cluster->release_nick(s.nick_key, s.nick);  // after its leaves, in order
+    }
     if (was == SessionState::Handshake) sessions.handshake_finished();
     s.state.store(SessionState::Closing, std::memory_order_release);  // Handshake/Active -> Closing
 }

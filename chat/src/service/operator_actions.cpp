@@ -5,7 +5,13 @@
 namespace chat::detail {
 
 bool ServiceCore::kick(const std::string& nick, const std::string& reason) {
-    const SessionPtr s = nicks.find(fold_nick(nick));
+    if (kick_local(fold_nick(nick), reason)) return true;
+    return cluster &&
+           !cluster->kick_remote(fold_nick(nick), reason, std::chrono::seconds(2)).empty();
+}
+
+bool ServiceCore::kick_local(const std::string& nick_key, const std::string& reason) {
+    const SessionPtr s = nicks.find(nick_key);
     if (!s) return false;
     const Lock lock(s->mutex);
     if (!s->is_active()) return false;  // ended meanwhile
@@ -16,6 +22,12 @@ bool ServiceCore::kick(const std::string& nick, const std::string& reason) {
 
 bool ServiceCore::notice(const std::string& text) {
     if (!chat_text_problem(text).empty()) return false;
+    notice_local(text);
+    if (cluster) cluster->notice(text);
+    return true;
+}
+
+void ServiceCore::notice_local(const std::string& text) {
     Bytes frame;
     encode(frame, Notice{text});
     const auto active = sessions.select([](const Session& s) { return s.is_active(); });
@@ -23,7 +35,6 @@ bool ServiceCore::notice(const std::string& text) {
     to.reserve(active.size());
     for (const SessionPtr& s : active) to.push_back(s.get());
     send_to_all(to, frame, traffic);
-    return true;
 }
 
 void ServiceCore::shutdown(const std::string& reason) {

@@ -5,8 +5,41 @@
 
 namespace chat::detail {
 
-Room::Room(std::string name, TrafficCounters& traffic, const HistoryStore& history)
-    : name_(std::move(name)), traffic_(traffic), history_(history) {}
+Room::Room(std::string name, TrafficCounters& traffic, const HistoryStore& history, bool clustered)
+    : name_(std::move(name)), traffic_(traffic), history_(history), clustered_(clustered) {}
+
+void Room::load_snapshot(const HistoryPosition& position, std::vector<std::string> members,
+                         std::vector<Piece> board) {
+    mutex_.assert_held();
+    epoch_ = position.epoch;
+    next_seq_ = position.next_seq;
+    members_ = std::move(members);
+    board_ = std::move(board);
+}
+
+Session* Room::take(std::vector<std::pair<std::uint64_t, Session*>>& list, std::uint64_t token) {
+    for (auto it = list.begin(); it != list.end(); ++it) {
+        if (it->first != token) continue;
+        Session* s = it->second;
+        list.erase(it);
+        return s;
+    }
+    return nullptr;
+}
+
+void Room::drop_local(Session* s) {
+    mutex_.assert_held();
+    std::erase(local_, s);
+    std::erase_if(joiners_, [s](const auto& j) { return j.second == s; });
+    std::erase_if(leavers_, [s](const auto& l) { return l.second == s; });
+    retire_if_unused();
+}
+
+void Room::retire_if_unused() {
+    mutex_.assert_held();
+    if (clustered_ && local_.empty() && joiners_.empty() && leavers_.empty())
+        retired_.store(true, std::memory_order_release);
+}
 
 std::uint64_t Room::next_seq() const {
     mutex_.assert_held();
@@ -79,7 +112,9 @@ void Room::apply_exited(const Exited& exited, Session* origin) {
     const bool had_piece =
         std::erase_if(board_, [&](const Piece& p) { return p.nick == exited.nick; }) > 0;
     if (origin && exited.cause == ExitCause::Asked) send_message(*origin, Left{name_}, traffic_);
-    if (members_.empty()) {
+    if (clustered_) {
+        retire_if_unused();
+    } else if (members_.empty()) {
         retired_.store(true, std::memory_order_release);
         return;
     }
@@ -121,7 +156,8 @@ void Room::send_resumed(Session& member, const ResumeFrom& request) {
     // Another epoch's seq mean nothing here: as with none known, the latest messages.
     const std::uint64_t after = request.epoch == epoch_ ? request.after_seq : 0;
     const std::vector<StoredMessage> replay =
-        history_.read(name_, epoch_, after, next_seq_, request.max_replay);
+        request.replay ? *request.replay
+                       : history_.read(name_, epoch_, after, next_seq_, request.max_replay);
     Bytes frames;
     encode(frames, Resumed{name_, epoch_, replay.empty() ? next_seq_ : replay.front().seq,
                            next_seq_, members_});

@@ -24,11 +24,14 @@
 
 namespace chat::detail {
 
-class Room {
+class Room : public std::enable_shared_from_this<Room> {
   public:
     // `history` is where the room's messages are kept (read here for a RESUME's replay; the
     // order appends to it).
-    Room(std::string name, TrafficCounters& traffic, const HistoryStore& history);
+    // `clustered`: the room's members live on several nodes, and this object only serves the
+    // local ones; it is given up when none is left here (not when the room is empty).
+    Room(std::string name, TrafficCounters& traffic, const HistoryStore& history,
+         bool clustered = false);
 
     const std::string& name() const { return name_; }
     Lock lock() { return Lock(mutex_); }
@@ -53,6 +56,28 @@ class Room {
     std::size_t member_count() const;
     RoomInfo info() const;
 
+    // ---- a cluster's order (with lock() held) ----
+    // The room as it stood at a point of its order (a joiner's snapshot from Redis).
+    void load_snapshot(const HistoryPosition& position, std::vector<std::string> members,
+                       std::vector<Piece> board);
+    // Sessions whose join or asked leave is on its way through the order: found again by the
+    // token their change carries when it comes back.
+    void expect_joiner(std::uint64_t token, Session* s) { joiners_.emplace_back(token, s); }
+    void expect_leaver(std::uint64_t token, Session* s) { leavers_.emplace_back(token, s); }
+    Session* take_joiner(std::uint64_t token) { return take(joiners_, token); }
+    Session* take_leaver(std::uint64_t token) { return take(leavers_, token); }
+    // A local session going away (a disconnect): out of delivery at once, whatever the order
+    // says later. Retires the room when nobody is left here.
+    void drop_local(Session* s);
+    // A local member that must join again (its room started over): out of delivery until its
+    // new join comes back in order, under `token`.
+    void rejoin(Session* s, std::uint64_t token) {
+        std::erase(local_, s);
+        joiners_.emplace_back(token, s);
+    }
+    const std::vector<Session*>& local_members() const { return local_; }
+    void retire_if_unused();
+
   private:
     void apply_said(std::uint64_t seq, const Said& said);
     void apply_entered(const Entered& entered, Session* origin);
@@ -73,6 +98,10 @@ class Room {
     std::uint64_t next_seq_ = 1;
     std::uint64_t epoch_ = 0;
     std::atomic<bool> retired_{false};
+    const bool clustered_;
+    std::vector<std::pair<std::uint64_t, Session*>> joiners_, leavers_;  // clustered only
+    static Session* take(std::vector<std::pair<std::uint64_t, Session*>>& list,
+                         std::uint64_t token);
 };
 
 }  // namespace chat::detail

@@ -8,6 +8,9 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
+
+#include "history_store.hpp"
 
 namespace chat::detail {
 
@@ -20,6 +23,9 @@ struct Said {
 struct ResumeFrom {
     std::uint64_t epoch = 0, after_seq = 0;
     std::uint16_t max_replay = 0;
+    // The replay, when the order has read it already at the resumer's place (a cluster reads
+    // it in the same script as it orders the join); otherwise the room reads its history.
+    std::optional<std::vector<StoredMessage>> replay;
 };
 struct Entered {
     std::string nick;

@@ -7,7 +7,8 @@ namespace chat::detail {
 RoomPtr RoomDirectory::open(const std::string& name) {
     std::lock_guard lock(mutex_);
     RoomPtr& slot = rooms_[name];
-    if (!slot || slot->retired()) slot = std::make_shared<Room>(name, traffic_, history_);
+    if (!slot || slot->retired())
+        slot = std::make_shared<Room>(name, traffic_, history_, clustered_);
     return slot;
 }
 

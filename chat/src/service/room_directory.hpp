@@ -13,8 +13,9 @@ namespace chat::detail {
 
 class RoomDirectory {
   public:
-    RoomDirectory(TrafficCounters& traffic, const HistoryStore& history)
-        : traffic_(traffic), history_(history) {}
+    // `clustered`: the rooms are shared with other nodes (see Room).
+    RoomDirectory(TrafficCounters& traffic, const HistoryStore& history, bool clustered = false)
+        : traffic_(traffic), history_(history), clustered_(clustered) {}
 
     // The room of that name, created if there is none or the one there is retired.
     RoomPtr open(const std::string& name);
@@ -28,6 +29,7 @@ class RoomDirectory {
   private:
     TrafficCounters& traffic_;
     const HistoryStore& history_;
+    const bool clustered_;
     mutable RankedMutex mutex_{LockRank::RoomDirectory};
     std::map<std::string, RoomPtr> rooms_;
 };

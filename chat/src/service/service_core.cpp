@@ -12,8 +12,10 @@ ServiceCore::ServiceCore(ServiceConfig c)
     : config(std::move(c)),
       sessions(config),
       history(std::make_unique<MemoryHistoryStore>(config.history_per_room, config.history_memory)),
-      rooms(traffic, *history),
-      order(std::make_unique<LocalRoomOrder>(*history)),
+      rooms(traffic, *history, !config.cluster.empty()),
+      local_order(std::make_unique<LocalRoomOrder>(*history)),
+      cluster(config.cluster.empty() ? nullptr : make_cluster(*this, config)),
+      order(cluster ? &cluster->order() : local_order.get()),
       passwords(config.password),
       rate_limit(config.rate_limit),
       server_name_(config.server_name) {
@@ -26,6 +28,11 @@ ServiceCore::ServiceCore(ServiceConfig c)
 
 ServiceCore::~ServiceCore() {
     timers.stop();  // its actions use everything else
+    if (cluster) cluster->stop();
+}
+
+void ServiceCore::start_cluster(const std::string& node) {
+    if (cluster) cluster->start(node);
 }
 
 void ServiceCore::set_engine_name_source(std::function<std::string()> source) {

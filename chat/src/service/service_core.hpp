@@ -25,6 +25,7 @@
 #include <string>
 
 #include "chat/service.hpp"
+#include "cluster_seam.hpp"
 #include "delivery.hpp"
 #include "history_store.hpp"
 #include "nick_registry.hpp"
@@ -59,9 +60,20 @@ class ServiceCore {
     // Leaves one room. Only an asked-for leave can fail (Unavailable: still a member).
     Published leave(Session& s, RoomPtr room, ExitCause cause);
 
+    // A HELLO whose nick the cluster has answered for (link thread): WELCOME or the refusal,
+    // then the frames that waited behind it (dispatch.cpp).
+    void finish_login(Session& s, ClaimOutcome outcome);
+    // The frames held while the login was checked (frames.cpp).
+    void release_held_input(Session& s);
+
     // ---- operator actions (operator_actions.cpp) ----
+    // On this node, or (in a cluster) on whichever node has the nick.
     bool kick(const std::string& nick, const std::string& reason);
-    bool notice(const std::string& text);
+    bool kick_local(const std::string& nick_key, const std::string& reason);
+    bool notice(const std::string& text);        // every node's sessions
+    void notice_local(const std::string& text);  // this node's
+    // Joins the cluster as `node` (no-op when alone).
+    void start_cluster(const std::string& node);
     void shutdown(const std::string& reason);
 
     // ---- snapshots (snapshots.cpp) ----
@@ -88,7 +100,9 @@ class ServiceCore {
     NickRegistry nicks;
     std::unique_ptr<HistoryStore> history;  // before the rooms and the order, which use it
     RoomDirectory rooms;
-    std::unique_ptr<RoomOrder> order;
+    std::unique_ptr<RoomOrder> local_order;  // alone
+    std::unique_ptr<Cluster> cluster;        // a cluster's node, or null alone
+    RoomOrder* order;                        // local_order's or cluster's
     PasswordGuard passwords;
     std::atomic<double> rate_limit;  // --rate-limit, live
     ServiceTimers timers;            // started last, stopped first

@@ -65,6 +65,13 @@ struct Session : std::enable_shared_from_this<Session> {
     std::atomic<Clock::rep> last_rx{Clock::now().time_since_epoch().count()};
     std::atomic<std::uint64_t> frames_in{0}, frames_out{0};
 
+    // While a cluster checks the nick of its HELLO, the frames after it wait here, in order,
+    // and run once the answer is in (a client may send JOIN right behind HELLO). Under
+    // input_mutex, which read() holds while it handles frames.
+    mutable RankedMutex input_mutex{LockRank::Input};
+    bool login_pending = false;
+    Bytes held_input;
+
     // Reader fields (see above).
     ReaderCheck reader;
     Bytes replies;  // ECHO and PONG answers, written once per batch of input

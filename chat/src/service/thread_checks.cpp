@@ -31,6 +31,8 @@ void check_order(LockRank rank) {
 
 const char* to_string(LockRank rank) {
     switch (rank) {
+        case LockRank::Input:
+            return "Input";
         case LockRank::Session:
             return "Session";
         case LockRank::History:

@@ -23,7 +23,8 @@ namespace chat::detail {
 
 // Lock order, lowest first. A thread holds at most one lock of each rank.
 enum class LockRank : std::uint8_t {
-    Session = 1,    // one session: its state transitions, nick and room list
+    Input = 1,      // one session's held input (while its login is checked by the cluster)
+    Session,        // one session: its state transitions, nick and room list
     Room,           // one room: its members, board, seq and the order of its events
     History,        // the rooms' kept messages (MemoryHistoryStore)
     RoomDirectory,  // room name -> room
