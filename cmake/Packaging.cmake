@@ -36,7 +36,9 @@ set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 # The shared libraries' packages (libspdlog, liburing, libsystemd...) from dpkg-shlibdeps.
-set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # libhiredis0.14 among them (--cluster)
+# A cluster (--cluster, docs/cluster.md) needs a Redis somewhere, not necessarily on this host.
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "redis-server")
 set(CPACK_STRIP_FILES ON)  # the build has debug info; the package does not need it
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${PROJECT_BINARY_DIR}/packaging/conffiles)
 file(WRITE ${PROJECT_BINARY_DIR}/packaging/conffiles "${NETCHAT_CONFIG_FILE}\n")
