@@ -565,7 +565,8 @@ void ClusterNode::reclaim_nicks() {
 
 void ClusterNode::claim_nick(const std::string& key, const std::string& nick,
                              std::function<void(ClaimOutcome)> done) {
-    if (!link_.available()) return done(ClaimOutcome::Unavailable);
+    // Always answered on the link thread, never inside the caller (it holds the session's
+    // lock, which the answer takes).
     link_.post([this, key, nick, done = std::move(done)]() mutable {
         scripts_.run(
             link_, Script::ClaimNick, {node_, key, nick, std::to_string(kNickTtlSeconds)},
@@ -587,7 +588,6 @@ void ClusterNode::release_nick(const std::string& key, const std::string& nick) 
 void ClusterNode::whisper(const std::string& from, const std::string& to_key,
                           const std::string& text,
                           std::function<void(std::optional<detail::NickHolder>, bool)> done) {
-    if (!link_.available()) return done(std::nullopt, true);
     const std::string payload =
         std::string("W") + kUnitSeparator + from + kUnitSeparator + to_key + kUnitSeparator + text;
     link_.post([this, to_key, payload, done = std::move(done)]() mutable {
@@ -651,7 +651,6 @@ void ClusterNode::on_node_message(const std::string& payload) {
 }
 
 void ClusterNode::list_rooms(std::function<void(std::optional<std::vector<RoomSummary>>)> done) {
-    if (!link_.available()) return done(std::nullopt);
     link_.post([this, done = std::move(done)]() mutable {
         scripts_.run(link_, Script::ListRooms, {}, [done = std::move(done)](RedisResult r) {
             if (!r.ok()) return done(std::nullopt);
