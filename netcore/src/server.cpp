@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
+#include <vector>
 
 #ifndef _WIN32
 #include <sys/socket.h>
@@ -12,6 +13,19 @@
 #include "netcore/socket_ops.hpp"
 
 namespace netcore {
+
+namespace {
+
+// An engine whose start() failed may have closed some of the connections it was given (the
+// blocking engine closes one it cannot start threads for, and the handler hears of it): those
+// are neither handed on nor closed again.
+void drop_closed(std::vector<ConnectionPtr>& conns) {
+    std::erase_if(conns, [](const ConnectionPtr& conn) {
+        return conn->phase() == Connection::Phase::Closed;
+    });
+}
+
+}  // namespace
 
 Server::Server(ConnectionHandler& handler, ServerOptions options)
     : handler_(handler), options_(std::move(options)) {
@@ -97,17 +111,20 @@ bool Server::switch_engine(std::string_view engine_name, std::string& error) {
     return true;
 }
 
-// The old engine takes back what it handed over. Should it fail to start again too (the
-// process is out of descriptors, say), the server is left in one known state: no engine
-// runs, every connection is closed (its handler hears ServerStopped), the listener is kept
-// (unwatched: new clients wait in its backlog), and the next switch starts an engine afresh.
+// The old engine takes back what it handed over (but for any the failed start closed: their
+// handler has heard of it already). Should it fail to start again too (the process is out of
+// descriptors, say), the server is left in one known state: no engine runs, every connection
+// is closed once (its handler hears ServerStopped), the listener is kept (unwatched: new
+// clients wait in its backlog), and the next switch starts an engine afresh.
 void Server::roll_back(const std::string& from, std::vector<ConnectionPtr> conns,
                        std::string& error) {
+    drop_closed(conns);
     engine_ = create_engine(from);
     try {
         engine_->start(*this, listener_, conns);
         return;
     } catch (const std::exception& e) {
+        drop_closed(conns);
         error += "; restarting " + from + " failed too: " + e.what() + "; no engine runs, " +
                  std::to_string(conns.size()) + " connection(s) closed, the next switch starts one";
         spdlog::critical(

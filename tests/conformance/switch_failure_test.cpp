@@ -3,12 +3,21 @@
 // to wait on or to be woken through). The server must say so and be left in its documented
 // state: no engine running, every connection closed, the listener kept; and a later switch,
 // once descriptors are available again, serves new clients. An old engine that needs no
-// descriptor of its own (nonblocking, blocking) takes everyone back instead.
+// descriptor of its own (nonblocking, blocking) takes everyone back instead. And the same
+// when the process cannot start a thread (every engine needs one): whatever the new engine
+// had begun (attached connections, started threads, closed connections) must not outlive it.
 #ifndef _WIN32
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <utility>
 
@@ -87,6 +96,142 @@ std::vector<std::string> engine_list() {
     return out;
 }
 
+// Lowers the soft limit on this user's processes to 0 for as long as it lives: no thread can
+// be started (EAGAIN). Only for a child process (run_in_child): root is exempt from the
+// limit, so a child running as root first gives up root for good (become_unprivileged).
+class OutOfThreads {
+  public:
+    OutOfThreads() {
+        ::getrlimit(RLIMIT_NPROC, &saved_);
+        rlimit none = saved_;
+        none.rlim_cur = 0;
+        ::setrlimit(RLIMIT_NPROC, &none);
+    }
+    ~OutOfThreads() { ::setrlimit(RLIMIT_NPROC, &saved_); }
+    OutOfThreads(const OutOfThreads&) = delete;
+    OutOfThreads& operator=(const OutOfThreads&) = delete;
+
+  private:
+    rlimit saved_{};
+};
+
+// The child runs as nobody, to whom the limit on processes applies.
+bool become_unprivileged() {
+    if (::geteuid() != 0) return true;
+    constexpr uid_t kNobody = 65534;
+    return ::setgroups(0, nullptr) == 0 && ::setgid(kNobody) == 0 && ::setuid(kNobody) == 0;
+}
+
+// Runs `scenario` in a child process: what it does to the process's limits and credentials
+// ends with it. Its EXPECTs print as they fail. Empty when it exited with none failed, else
+// how it ended.
+std::string run_in_child(const std::function<void()>& scenario) {
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) return "fork failed";
+    if (pid == 0) {
+        try {
+            if (!become_unprivileged())
+                ADD_FAILURE() << "cannot give up root";
+            else
+                scenario();
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "threw: " << e.what();
+        }
+        std::fflush(nullptr);
+        ::_exit(::testing::Test::HasFailure() ? 1 : 0);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+    if (WEXITSTATUS(status) != 0) return "failed (see above)";
+    return {};
+}
+
+// The chat service, with a count of what the server told it about each connection: every
+// connection opened must be closed once, and never closed unopened.
+class CountingHandler final : public netcore::ConnectionHandler {
+  public:
+    explicit CountingHandler(chat::ChatService& service) : service_(service) {}
+
+    void on_open(const netcore::ConnectionPtr& conn) override {
+        {
+            std::lock_guard lock(mutex_);
+            ++opened_[conn->id()];
+        }
+        service_.on_open(conn);
+    }
+    std::size_t on_data(netcore::Connection& conn, std::span<const std::byte> data) override {
+        return service_.on_data(conn, data);
+    }
+    void on_close(netcore::Connection& conn, netcore::CloseReason reason) override {
+        {
+            std::lock_guard lock(mutex_);
+            ++closed_[conn.id()];
+        }
+        service_.on_close(conn, reason);
+    }
+    std::string refusal(std::string_view why) override { return service_.refusal(why); }
+
+    void expect_each_closed_once() const {
+        std::lock_guard lock(mutex_);
+        for (const auto& [id, n] : opened_) {
+            EXPECT_EQ(n, 1) << "connection " << id << " opened " << n << " times";
+            const auto it = closed_.find(id);
+            EXPECT_EQ(it == closed_.end() ? 0 : it->second, 1)
+                << "connection " << id << " closed that many times";
+        }
+        for (const auto& [id, n] : closed_)
+            EXPECT_TRUE(opened_.count(id)) << "connection " << id << " closed, never opened";
+    }
+
+  private:
+    chat::ChatService& service_;
+    mutable std::mutex mutex_;
+    std::map<std::uint64_t, int> opened_, closed_;
+};
+
+// No thread can start: `next` fails, `old` cannot start again either. Both clients share a
+// room, so each one's close is news to the other (a send to a connection still attached to
+// the engine that failed would wake an engine that is gone).
+void switch_without_threads(const std::string& old, const std::string& next) {
+    SCOPED_TRACE(old + " -> " + next);
+    chat::ChatService service(test_service_config());
+    CountingHandler handler(service);
+    netcore::Server server(handler, test_server_options());
+    service.set_engine_name_source([&] { return server.engine_name(); });
+    server.start(old);
+    TestClient a(server.port()), b(server.port());
+    a.login("ada");
+    b.login("bob");
+    a.join("lobby");
+    b.join("lobby");
+    ASSERT_TRUE(ServerUnderTest::eventually([&] { return server.connection_count() == 2; }));
+    rehearse(server, old, next);
+
+    std::string error;
+    {
+        const OutOfThreads no_more;
+        EXPECT_FALSE(server.switch_engine(next, error));
+    }
+    EXPECT_NE(error.find(next + " failed to start"), std::string::npos) << error;
+    EXPECT_NE(error.find("restarting " + old + " failed too"), std::string::npos) << error;
+    EXPECT_EQ(server.engine_name(), "");
+    EXPECT_EQ(server.connection_count(), 0u);
+    EXPECT_TRUE(a.wait_closed());
+    EXPECT_TRUE(b.wait_closed());
+
+    // Threads are back: a switch starts an engine afresh and serves the next client.
+    error.clear();
+    ASSERT_TRUE(server.switch_engine(old, error)) << error;
+    TestClient c(server.port());
+    EXPECT_EQ(c.login("cid").nick, "cid");
+    c.reset();
+    server.stop();
+    handler.expect_each_closed_once();
+}
+
 // The old engine is the parameter; the new one is epoll (poll when the old one is epoll),
 // which cannot start without a descriptor.
 class SwitchFailure : public ::testing::TestWithParam<std::string> {};
@@ -132,6 +277,15 @@ TEST_P(SwitchFailure, NoDescriptorLeftRollsBackOrLeavesNoEngineAndClosesEveryCon
     EXPECT_EQ(s.server.engine_name(), next);
     TestClient c(s.port());
     EXPECT_EQ(c.login("cid").nick, "cid");
+}
+
+TEST_P(SwitchFailure, NoThreadLeftLeavesNoEngineAndClosesEveryConnectionOnce) {
+    const std::string old = GetParam();
+    for (const std::string& next : engine_list()) {
+        if (next == old) continue;
+        EXPECT_EQ(run_in_child([&] { switch_without_threads(old, next); }), "")
+            << old << " -> " << next;
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllEngines, SwitchFailure, ::testing::ValuesIn(engine_list()),

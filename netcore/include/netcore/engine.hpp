@@ -57,7 +57,10 @@ class Engine {
     }
 
     // Starts serving the listening socket (kInvalidSocket: none, a client) and the adopted
-    // connections (from an earlier engine).
+    // connections (from an earlier engine). Throws std::exception when it cannot (out of
+    // descriptors or threads, a sandbox); it has then given back what it opened, runs no
+    // thread, and leaves no adopted connection attached to it. One it had to close meanwhile
+    // (Phase::Closed, the host told) is not the caller's to hand on or close again.
     virtual void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) = 0;
 
     // Takes over a socket connected while the engine runs (any thread); the engine calls

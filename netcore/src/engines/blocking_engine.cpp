@@ -93,7 +93,15 @@ class BlockingEngine final : public Engine, private WriteWaker {
         }
 #endif
         for (auto& conn : adopted) launch(add(conn));
-        acceptor_ = std::thread([this] { accept_loop(); });
+        try {
+            acceptor_ = std::thread([this] { accept_loop(); });
+        } catch (...) {
+            // Out of threads: the connections' threads, already running, are stopped and
+            // joined, and every connection detached (a joinable thread must not be destroyed
+            // with its Peer, nor a connection wake this engine once it is gone).
+            stop();
+            throw;
+        }
     }
 
     std::vector<ConnectionPtr> stop() override {

@@ -104,7 +104,14 @@ class IoUringEngine final : public Engine, private WriteWaker {
         // in the submitter's context, and the ring is set up for a single issuer.
         ready_ = {};
         auto setup = ready_.get_future();
-        thread_ = std::thread([this] { loop(); });
+        try {
+            thread_ = std::thread([this] { loop(); });
+        } catch (...) {
+            ::close(wakefd_);  // out of threads: what was opened is given back
+            wakefd_ = -1;
+            adopting_.clear();
+            throw;
+        }
         if (std::string error = setup.get(); !error.empty()) {
             thread_.join();
             ::close(wakefd_);

@@ -25,7 +25,16 @@ class NonblockingEngine final : public Engine, private WriteWaker {
         listener_ = listener;
         for (auto& conn : adopted) add(conn);
         stopping_ = false;
-        thread_ = std::thread([this] { loop(); });
+        try {
+            thread_ = std::thread([this] { loop(); });
+        } catch (...) {
+            // Out of threads: nothing ran, and no connection may keep waking this engine once
+            // it is gone (the caller gives them back to the old one).
+            for (auto& e : conns_) EngineSlot::detach(*e.conn);
+            conns_.clear();
+            registered_.store(0, std::memory_order_relaxed);
+            throw;
+        }
     }
 
     std::vector<ConnectionPtr> stop() override {

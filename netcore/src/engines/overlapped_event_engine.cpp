@@ -64,8 +64,13 @@ class OverlappedEventEngine final : public Engine, private WriteWaker {
         if (listener_ != kInvalidSocket) family_ = win::socket_family(listener);
         stopping_ = false;
         stop_event_ = ::WSACreateEvent();
-        for (auto& conn : adopted) place(std::move(conn), false);
-        if (listener_ != kInvalidSocket) acceptor_ = std::thread([this] { accept_loop(); });
+        try {
+            for (auto& conn : adopted) place(std::move(conn), false);
+            if (listener_ != kInvalidSocket) acceptor_ = std::thread([this] { accept_loop(); });
+        } catch (...) {
+            stop();  // the groups already running let go of their connections (Engine::start)
+            throw;
+        }
     }
 
     std::vector<ConnectionPtr> stop() override {
