@@ -257,6 +257,10 @@ TEST(ChatServerLimits, WrongPasswordsAreSlowedDownLoggedAndNeverShown) {
 
         const auto sent = std::chrono::steady_clock::now();
         a.send(chat::Hello{chat::kProtocolVersion, "ada", "guess-two"});
+        // The pause starts when the server takes the second wrong password; a PING behind it
+        // is answered once it has (on iocp's or blocking's threads b could otherwise be first).
+        a.send(chat::Ping{2});
+        EXPECT_EQ(a.expect<chat::Pong>().token, 2u);
         // Meanwhile the address is paused: even the right password is refused.
         b.send(chat::Hello{chat::kProtocolVersion, "bob", "open-sesame"});
         const auto paused = b.expect_error(chat::ErrorCode::RateLimited);
