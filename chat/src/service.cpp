@@ -40,8 +40,13 @@ ServiceTotals ChatService::totals() const {
 
 HistoryInfo ChatService::history() const {
     const detail::HistoryTotals t = core_->history->totals();
-    return HistoryInfo{t.rooms,      t.messages,       t.bytes,
-                       t.byte_limit, t.per_room_limit, t.evicted_for_memory};
+    return HistoryInfo{t.rooms,
+                       t.messages,
+                       t.bytes,
+                       t.byte_limit,
+                       t.per_room_limit,
+                       t.evicted_for_memory,
+                       core_->cluster != nullptr};
 }
 
 ClusterStatus ChatService::cluster() const {

@@ -32,6 +32,10 @@ void draw_rooms_panel(const Snapshot& snap) {
                         static_cast<unsigned long long>(h.rooms), bytes_text(h.bytes).c_str(),
                         bytes_text(h.byte_limit).c_str(),
                         static_cast<unsigned long long>(h.per_room_limit));
+    if (h.shared) {
+        ImGui::SameLine();
+        ImGui::TextDisabled("(kept in Redis for the cluster: this node's copy of its rooms)");
+    }
     if (h.evicted_for_memory) {
         ImGui::SameLine();
         ImGui::TextDisabled("(%llu given up to the memory limit)",

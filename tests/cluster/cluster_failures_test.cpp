@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 #include "cluster_fixture.hpp"
 
@@ -106,6 +107,77 @@ TEST_F(ClusterTest, RedisUnreachableThenRestartedEmpty) {
         std::this_thread::sleep_for(200ms);
         dup->send(chat::Hello{chat::kProtocolVersion, "ann", ""});
     }
+}
+
+// Stopped longer than its heartbeat's TTL, a node is taken for dead: the others take its
+// members out of their rooms and free their nicks. When it runs again, its members that are
+// still connected join again (the others see them leave and come back; they themselves miss
+// nothing), and one whose nick was taken meanwhile is told so with BYE.
+TEST_F(ClusterTest, ANodeTakenForDeadWhileStoppedRejoinsItsRoomsForItsMembers) {
+    auto ann = connect(1), sam = connect(2), sid = connect(2);
+    ann->login("ann");
+    sam->login("sam");
+    sid->login("sid");
+    ann->join("room");
+    const auto joined = sam->join("room");
+    sid->join("room");
+    for (int i = 0; i < 2; ++i)
+        EXPECT_EQ(next_of<chat::RoomEvent>(*ann).kind, chat::RoomEventKind::Joined);
+    ann->send(chat::Say{"room", "before"});
+    EXPECT_EQ(next_of<chat::Message>(*sam).text, "before");
+    node(2).process->signal(SIGSTOP);
+    const auto stopped = Clock::now();
+    // Both leave, for ann, once node 2's heartbeat has expired.
+    std::set<std::string> gone;
+    while (gone.size() < 2) {
+        const auto e = next_of<chat::RoomEvent>(*ann, 35s);
+        ASSERT_EQ(e.kind, chat::RoomEventKind::Left);
+        gone.insert(e.nick);
+    }
+    const double reaped = seconds_since(stopped);
+    EXPECT_EQ(gone, (std::set<std::string>{"sam", "sid"}));
+    // sid's nick is free: someone else takes it.
+    auto other_sid = connect(3);
+    EXPECT_EQ(other_sid->login("sid").nick, "sid");
+    for (int i = 0; i < 3; ++i) ann->send(chat::Say{"room", "while away " + std::to_string(i)});
+    for (int i = 0; i < 3; ++i) next_of<chat::Message>(*ann);
+    node(2).process->signal(SIGCONT);
+    const auto continued = Clock::now();
+    // sam missed nothing, and is told nothing: the messages, in order, with no gap.
+    std::uint64_t expect = joined.next_seq + 1;
+    for (int i = 0; i < 3; ++i) {
+        const auto frame = sam->read(20s);
+        if (std::holds_alternative<chat::RoomEvent>(frame)) {
+            --i;
+            continue;
+        }
+        const auto* m = std::get_if<chat::Message>(&frame);
+        ASSERT_TRUE(m) << TestClient::describe(frame);
+        EXPECT_EQ(m->seq, expect++);
+        EXPECT_EQ(m->text, "while away " + std::to_string(i));
+    }
+    // ann sees sam come back.
+    const auto back = next_of<chat::RoomEvent>(*ann, 20s);
+    EXPECT_EQ(back.kind, chat::RoomEventKind::Joined);
+    EXPECT_EQ(back.nick, "sam");
+    const double rejoined = seconds_since(continued);
+    // sid's nick is the other sid's now: the stopped node's sid is told and dropped.
+    const auto bye = next_of<chat::Bye>(*sid, 20s);
+    EXPECT_NE(bye.reason.find("taken"), std::string::npos) << bye.reason;
+    EXPECT_TRUE(sid->wait_closed());
+    // sam is a member again everywhere: its words reach ann, and its nick is held.
+    sam->send(chat::Say{"room", "back"});
+    EXPECT_EQ(next_of<chat::Message>(*ann, 10s).text, "back");
+    EXPECT_EQ(next_of<chat::Message>(*sam, 10s).seq, expect);
+    auto dup = connect(1);
+    dup->send(chat::Hello{chat::kProtocolVersion, "sam", ""});
+    dup->expect_error(chat::ErrorCode::NickTaken);
+    ann->send(chat::ListRooms{});
+    EXPECT_EQ(next_of<chat::Rooms>(*ann).rooms, (std::vector<chat::RoomSummary>{{"room", 2}}));
+    std::printf(
+        "[ measured ] taken for dead %.1f s into the stop; members back %.1f s after "
+        "SIGCONT\n",
+        reaped, rejoined);
 }
 
 class StoppedNodeTest : public ClusterTest {

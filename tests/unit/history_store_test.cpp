@@ -1,10 +1,12 @@
-// MemoryHistoryStore on its own: epochs, the per-room cap, the byte limit taking the oldest
-// messages of the largest rooms first, and reads that meet the live seq exactly.
+// MemoryHistoryStore on its own (and SharedHistory, a cluster node's copy of it): epochs, the
+// per-room cap, the byte limit taking the oldest messages of the largest rooms first, and reads
+// that meet the live seq exactly.
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "service/memory_history.hpp"
+#include "service/shared_history.hpp"
 
 using namespace chat::detail;
 
@@ -115,6 +117,30 @@ TEST(MemoryHistoryStore, AHistoryGivenUpWholeIsForgottenAndItsRoomStartsOver) {
 TEST(MemoryHistoryStore, FootprintCountsTheStringsHeapBlocks) {
     EXPECT_EQ(MemoryHistoryStore::footprint(message(1, 15)), sizeof(StoredMessage));
     EXPECT_GE(MemoryHistoryStore::footprint(message(1, 1000)), sizeof(StoredMessage) + 1001);
+}
+
+// A cluster node's copy: loaded as the stream had the room, continued in order, dropped whole;
+// the counts for operators are the copy's.
+TEST(SharedHistory, ACopyLoadedFromTheStreamGoesOnAndIsForgottenWhole) {
+    SharedHistory copy(5, 1 << 20);
+    std::vector<StoredMessage> kept;
+    for (std::uint64_t seq = 8; seq <= 12; ++seq) kept.push_back(message(seq));
+    copy.load("r", {77, 13}, kept);
+    EXPECT_EQ(copy.open("r").epoch, 77u);
+    EXPECT_EQ(copy.open("r").next_seq, 13u);
+    EXPECT_EQ(seqs(copy.read("r", 77, 9, 13, 100)), (std::vector<std::uint64_t>{10, 11, 12}));
+    copy.append("r", 77, message(13));
+    EXPECT_EQ(seqs(copy.read("r", 77, 0, 14, 2)), (std::vector<std::uint64_t>{12, 13}));
+    EXPECT_EQ(copy.usage("r").messages, 5u);  // the per-room limit, as in the stream
+    copy.append("r", 77, message(20));        // a gap (trimmed before it came): not continuous
+    EXPECT_EQ(seqs(copy.read("r", 77, 0, 21, 100)), (std::vector<std::uint64_t>{20}));
+    copy.load("empty", {5, 1}, {});
+    EXPECT_EQ(copy.open("empty").epoch, 5u);
+    EXPECT_EQ(copy.totals().rooms, 2u);
+    copy.forget("r");
+    EXPECT_EQ(copy.usage("r").messages, 0u);
+    EXPECT_EQ(copy.totals().rooms, 1u);
+    EXPECT_EQ(copy.totals().messages, 0u);
 }
 
 }  // namespace

@@ -107,6 +107,7 @@ std::string format_stats(const StatsReport& report) {
         << " refused_per_address=" << t.refused.per_address
         << " refused_handshakes=" << t.refused.handshakes
         << " bad_passwords=" << t.refused.bad_password
+        << " history_store=" << (report.history.shared ? "redis" : "memory")
         << " history_messages=" << report.history.messages
         << " history_bytes=" << report.history.bytes
         << " history_memory=" << report.history.byte_limit

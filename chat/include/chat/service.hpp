@@ -68,6 +68,9 @@ struct HistoryInfo {
     std::uint64_t rooms = 0, messages = 0, bytes = 0;
     std::uint64_t byte_limit = 0, per_room_limit = 0;
     std::uint64_t evicted_for_memory = 0;  // messages given up to byte_limit, ever
+    // A cluster's (docs/cluster.md): the history is kept in Redis, and the figures above are
+    // this node's copy of it, for the rooms it serves.
+    bool shared = false;
 };
 
 // Connections turned away, by reason, and wrong passwords, since the service started.

@@ -52,10 +52,20 @@ std::string field(const std::string& text, std::size_t index) {
     return text.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
+// The messages of a script's answer (newest first there), oldest first.
+std::vector<detail::StoredMessage> messages_of(const RedisValue& events) {
+    std::vector<detail::StoredMessage> out;
+    for (std::size_t i = events.size(); i-- > 0;)
+        if (const auto e = parse_event(events[i].str()))
+            out.push_back({e->seq, e->time_us, e->a, e->b});
+    return out;
+}
+
 }  // namespace
 
 ClusterNode::ClusterNode(detail::ServiceCore& core, RedisAddress address)
     : core_(core),
+      history_(dynamic_cast<detail::SharedHistory&>(*core.history)),
       address_(std::move(address)),
       stream_cap_(2 * core.config.history_per_room + 1000),
       link_(address_, RedisLink::Hooks{[this] { on_up(); },
@@ -190,11 +200,15 @@ std::vector<std::string> ClusterNode::change_args_for(const std::string& room,
                                      "0",
                                      "0",
                                      "0",
-                                     std::to_string(core_.config.history_per_room)};
-    if (const auto* entered = std::get_if<detail::Entered>(&change); entered && entered->resume) {
-        args[10] = std::to_string(entered->resume->epoch);
-        args[11] = std::to_string(entered->resume->after_seq);
-        args[12] = std::to_string(entered->resume->max_replay);
+                                     std::to_string(core_.config.history_per_room),
+                                     ""};
+    if (const auto* entered = std::get_if<detail::Entered>(&change)) {
+        args[14] = fold_nick(entered->nick);  // the joiner must hold its nick
+        if (entered->resume) {
+            args[10] = std::to_string(entered->resume->epoch);
+            args[11] = std::to_string(entered->resume->after_seq);
+            args[12] = std::to_string(entered->resume->max_replay);
+        }
     }
     return args;
 }
@@ -216,24 +230,72 @@ void ClusterNode::run_change(const RoomPtr& room, const detail::RoomChange& chan
                  });
 }
 
-void ClusterNode::change_failed(Feed& feed, char kind, std::uint64_t token, bool snapshot) {
+// `refused` is Redis' own word (a change that does not apply: "nick", a joiner whose nick is
+// another node's; "state", a leaver that is no member); otherwise the link failed.
+void ClusterNode::change_failed(Feed& feed, char kind, std::uint64_t token, bool snapshot,
+                                const std::string& refused) {
     if (snapshot) --feed.snapshots;
     feed.awaiting.erase(token);
-    feed.resumes.erase(token);
-    if (kind == 'E') {
-        const Lock lock = feed.room->lock();
-        if (Session* s = feed.room->take_joiner(token))
-            send_error(*s, ErrorCode::Unavailable, MsgType::Join,
-                       "the cluster cannot be reached; try again", core_.traffic);
-        feed.room->retire_if_unused();
-    } else if (kind == 'X') {
-        const Lock lock = feed.room->lock();
-        if (Session* s = feed.room->take_leaver(token))
-            send_error(*s, ErrorCode::Unavailable, MsgType::Leave,
-                       "the cluster cannot be reached; try again", core_.traffic);
+    const bool resume = feed.resumes.erase(token) > 0;
+    const bool again = feed.rejoins.erase(token) > 0;
+    const RoomPtr room = feed.room;
+    SessionPtr origin;
+    if (kind == 'E' || kind == 'X') {
+        const Lock lock = room->lock();
+        Session* s = kind == 'E' ? room->take_joiner(token) : room->take_leaver(token);
+        if (s) origin = s->shared_from_this();
+        if (origin && kind == 'X' && refused == "state") {
+            // Not a member in Redis (taken out as its node was taken for dead): out here too.
+            room->drop_local(s);
+            send_message(*s, Left{room->name()}, core_.traffic);
+            origin.reset();
+        }
     }
+    if (origin && again && refused.empty()) {
+        // The link failed: still in delivery here, it joins again once the room is followed
+        // again (after the resubscription).
+        feed.waiting.push_back(
+            [this, room, member = origin->weak_from_this()] { rejoin(room, member); });
+        origin.reset();
+    }
+    if (origin) {
+        // The session's lock, never under the room's: the room back to what the session asked
+        // for failing, or the session ended when it can no longer be what it was.
+        const Lock lock(origin->mutex);
+        if (origin->is_active()) {
+            const auto type = kind == 'X' ? MsgType::Leave
+                              : resume    ? MsgType::Resume
+                                          : MsgType::Join;
+            const std::string& nick = origin->nick;
+            if (again) {
+                const AnyMessage bye = Bye{"this server was cut off from the cluster and " + nick +
+                                           " was taken on another server meanwhile"};
+                core_.end_session(*origin, &bye);
+            } else if (kind == 'E') {
+                std::erase(origin->rooms, room);
+                if (refused == "nick")
+                    send_error(*origin, ErrorCode::NickTaken, type,
+                               nick + " is in use on another server", core_.traffic);
+                else
+                    send_error(*origin, ErrorCode::Unavailable, type,
+                               "the cluster cannot be reached; try again", core_.traffic);
+            } else {
+                // Still a member (and in delivery here all along): the session's room again.
+                if (std::find(origin->rooms.begin(), origin->rooms.end(), room) ==
+                    origin->rooms.end())
+                    origin->rooms.push_back(room);
+                send_error(*origin, ErrorCode::Unavailable, type,
+                           "the cluster cannot be reached; try again", core_.traffic);
+            }
+        }
+    }
+    {
+        const Lock lock = room->lock();
+        room->retire_if_unused();
+    }
+    if (room->retired()) core_.rooms.forget(*room);
     if (feed.state == Feed::State::Joining && feed.snapshots == 0) feed.state = Feed::State::Idle;
-    if (feed.room->retired()) feed.state = Feed::State::Idle;
+    if (room->retired()) stop_following(feed);
     advance(feed);
 }
 
@@ -241,19 +303,18 @@ void ClusterNode::change_answered(const RoomPtr& room, char kind, std::uint64_t 
                                   bool snapshot, RedisResult result) {
     Feed* feed = feed_of(room);
     if (!feed) return;
-    if (!result.ok() || result.value->size() < 8 || (*result.value)[0].str() != "ok") {
+    if (!result.ok() || result.value->size() < 9 || (*result.value)[0].str() != "ok") {
+        std::string refused;
         if (!result.ok())
             spdlog::debug("cluster: change in {} failed: {}", room->name(), result.why());
-        return change_failed(*feed, kind, token, snapshot);
+        else if (result.value->size() >= 2 && (*result.value)[0].str() == "no")
+            refused = (*result.value)[1].str();
+        return change_failed(*feed, kind, token, snapshot, refused);
     }
     const RedisValue& v = *result.value;
     const std::uint64_t epoch = v[1].as_u64(), ord = v[2].as_u64();
     if (const auto it = feed->resumes.find(token); it != feed->resumes.end()) {
-        std::vector<detail::StoredMessage> replay;
-        for (std::size_t i = v[6].size(); i-- > 0;)  // newest first in the answer
-            if (const auto e = parse_event(v[6][i].str()))
-                replay.push_back({e->seq, e->time_us, e->a, e->b});
-        it->second.replay = std::move(replay);
+        it->second.replay = messages_of(v[6]);
         feed->awaiting.erase(token);
     }
     if (snapshot) --feed->snapshots;
@@ -286,7 +347,9 @@ void ClusterNode::change_answered(const RoomPtr& room, char kind, std::uint64_t 
         for (auto& [first, piece] : pieces) board.push_back(std::move(piece));
         {
             const Lock lock = room->lock();
-            room->load_snapshot({epoch, v[7].as_u64() + 1}, std::move(names), std::move(board));
+            const detail::HistoryPosition position{epoch, v[7].as_u64() + 1};
+            room->load_snapshot(position, std::move(names), std::move(board));
+            history_.load(room->name(), position, messages_of(v[8]));
         }
         feed->epoch = epoch;
         feed->next_ord = ord;
@@ -364,7 +427,7 @@ void ClusterNode::fill(Feed& feed, std::uint64_t before_ord) {
                    if (f->next_ord == from && first > from) {
                        spdlog::warn("cluster: room {}: events {}..{} are gone from the stream",
                                     room->name(), from, first - 1);
-                       f->next_ord = first;  // lost for good: members see the gap in seq
+                       f->next_ord = first;  // lost for good: apply() tells the members
                    }
                    advance(*f);
                });
@@ -373,26 +436,78 @@ void ClusterNode::fill(Feed& feed, std::uint64_t before_ord) {
 void ClusterNode::apply(Feed& feed, const RoomEvent& event) {
     detail::OrderedChange change = event.to_change();
     const std::uint64_t mine = own_token(event.token);
+    const RoomPtr room = feed.room;
+    std::weak_ptr<Session> stays;
     {
-        const Lock lock = feed.room->lock();
+        const Lock lock = room->lock();
         Session* origin = nullptr;
         if (mine && event.kind == 'E') {
-            origin = feed.room->take_joiner(mine);
+            origin = room->take_joiner(mine);
+            auto& entered = std::get<detail::Entered>(change.change);
             if (const auto it = feed.resumes.find(mine); it != feed.resumes.end()) {
-                if (origin) std::get<detail::Entered>(change.change).resume = std::move(it->second);
+                if (origin) entered.resume = std::move(it->second);
                 feed.resumes.erase(it);
             }
+            entered.again = feed.rejoins.erase(mine) > 0;
         } else if (mine && event.kind == 'X') {
-            origin = feed.room->take_leaver(mine);
+            origin = room->take_leaver(mine);
+        } else if (event.kind == 'X' && event.token.empty()) {
+            // Not asked for by anyone here: the leave of a dead node's member (the reaper), or a
+            // member Redis had twice. If that member is still connected here, this node was
+            // taken for dead while it only stood still: the member stays, and joins again.
+            if (Session* here = local_member(*room, event.a)) {
+                origin = here;
+                std::get<detail::Exited>(change.change).stays = true;
+                stays = here->weak_from_this();
+            }
+        } else if (event.kind == 'S' && event.seq > room->next_seq()) {
+            // Messages this node never got are gone from the stream: each member is told the
+            // exact gap, as a RESUME would have told it.
+            spdlog::warn("cluster: room {}: messages {}..{} are lost to this node's members",
+                         room->name(), room->next_seq(), event.seq - 1);
+            room->skip_to(event.seq);
         }
-        feed.room->apply(change, origin);
-        feed.room->retire_if_unused();
+        room->apply(change, origin);
+        if (event.kind == 'S')
+            history_.append(room->name(), feed.epoch, {event.seq, event.time_us, event.a, event.b});
+        room->retire_if_unused();
     }
     feed.next_ord = event.ord + 1;
-    if (feed.room->retired()) {
-        feed.state = Feed::State::Idle;
-        feed.held.clear();
+    if (!stays.expired()) {
+        spdlog::warn(
+            "cluster: {} was taken out of {} (this node was taken for dead): joining again",
+            event.a, room->name());
+        rejoin(room, stays);
     }
+    if (room->retired()) stop_following(feed);
+}
+
+// A member kept in delivery here (Exited::stays) joins the room again in the cluster.
+void ClusterNode::rejoin(const RoomPtr& room, const std::weak_ptr<Session>& member) {
+    const SessionPtr s = member.lock();
+    Feed* feed = feed_of(room);
+    if (!s || !feed) return;
+    const std::uint64_t token = next_token_.fetch_add(1, std::memory_order_relaxed);
+    {
+        const Lock lock = room->lock();
+        if (local_member(*room, s->nick) != s.get()) return;  // gone meanwhile
+        room->expect_joiner(token, s.get());
+    }
+    feed->rejoins.insert(token);
+    run_change(room, detail::Entered{s->nick, std::nullopt, true}, token);
+}
+
+// A live member of `room` on this node with that nick (the room's lock held), or null.
+Session* ClusterNode::local_member(detail::Room& room, const std::string& nick) {
+    for (Session* s : room.local_members())
+        if (s->nick == nick && s->is_active()) return s;
+    return nullptr;
+}
+
+void ClusterNode::stop_following(Feed& feed) {
+    feed.state = Feed::State::Idle;
+    feed.held.clear();
+    history_.forget(feed.room->name());
 }
 
 // ---------------------------------------------------------------- Redis lost and back
@@ -486,7 +601,7 @@ void ClusterNode::reconcile_memberships() {
             spdlog::info("cluster: {} left {} while Redis was away: telling the room", nick, room);
             scripts_.run(link_, Script::Change,
                          {room, node_, "X", "", std::to_string(now_us()), nick, "D",
-                          std::to_string(stream_cap_), "1", "0", "0", "0", "0", "0"},
+                          std::to_string(stream_cap_), "1", "0", "0", "0", "0", "0", ""},
                          [](RedisResult) {});
         }
     });
@@ -555,6 +670,7 @@ void ClusterNode::reclaim_nicks() {
                          spdlog::warn("cluster: {} was taken on another node meanwhile",
                                       held->nick);
                          const Lock lock(held->mutex);
+                         if (!held->is_active()) return;
                          const AnyMessage bye = Bye{"your nick was taken on another server"};
                          core_.end_session(*held, &bye);
                      });

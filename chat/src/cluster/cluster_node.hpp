@@ -16,6 +16,7 @@
 #include <string>
 
 #include "../service/cluster_seam.hpp"
+#include "../service/shared_history.hpp"
 #include "cluster_event.hpp"
 #include "cluster_scripts.hpp"
 #include "redis_link.hpp"
@@ -58,6 +59,7 @@ class ClusterNode final : public detail::Cluster, private detail::RoomOrder {
         std::vector<std::function<void()>> waiting;  // changes to send once subscribed
         std::map<std::uint64_t, detail::ResumeFrom> resumes;  // token -> request (+ replay)
         std::set<std::uint64_t> awaiting;  // resume joins whose answer is not back
+        std::set<std::uint64_t> rejoins;   // joins again of members kept (Exited::stays)
     };
 
     // ---- the link thread ----
@@ -69,7 +71,8 @@ class ClusterNode final : public detail::Cluster, private detail::RoomOrder {
                     std::uint64_t token);
     void change_answered(const detail::RoomPtr& room, char kind, std::uint64_t token, bool snapshot,
                          RedisResult result);
-    void change_failed(Feed& feed, char kind, std::uint64_t token, bool snapshot);
+    void change_failed(Feed& feed, char kind, std::uint64_t token, bool snapshot,
+                       const std::string& refused);
     Feed* feed_of(const detail::RoomPtr& room);
     void subscribe_room(const std::string& room);
     void on_room_message(const std::string& channel, const std::string& payload);
@@ -78,6 +81,9 @@ class ClusterNode final : public detail::Cluster, private detail::RoomOrder {
     void advance(Feed& feed);
     void fill(Feed& feed, std::uint64_t before_ord);
     void apply(Feed& feed, const RoomEvent& event);
+    static detail::Session* local_member(detail::Room& room, const std::string& nick);
+    void stop_following(Feed& feed);
+    void rejoin(const detail::RoomPtr& room, const std::weak_ptr<detail::Session>& member);
     void resync(Feed& feed);
     void start_over(Feed& feed);
     void reclaim_nicks();
@@ -88,6 +94,7 @@ class ClusterNode final : public detail::Cluster, private detail::RoomOrder {
                                              std::uint64_t token, bool snapshot) const;
 
     detail::ServiceCore& core_;
+    detail::SharedHistory& history_;  // core_'s (a cluster's service keeps one)
     const RedisAddress address_;
     std::string node_;  // set by start(), before the link thread runs
     const std::uint64_t stream_cap_;

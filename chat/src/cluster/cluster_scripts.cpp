@@ -46,6 +46,27 @@ local function change(room, node, kind, token, time, a, b, cap, new_epoch)
   redis.call('PUBLISH', 'nc:room:{' .. room .. '}', epoch .. US .. event)
   return {epoch, ord, seq}
 end
+-- The room's messages with seq > after, newest first, at most max: read back from the end of
+-- the stream a batch at a time.
+local function recent(room, after, max)
+  local out = {}
+  local from = '+'
+  while #out < max do
+    local batch = redis.call('XREVRANGE', rk(room, 'log'), from, '-', 'COUNT', 200)
+    if #batch == 0 then break end
+    for _, entry in ipairs(batch) do
+      local e = entry[2][2]
+      local seq, kind = string.match(e, '^%d+' .. US .. '(%d+)' .. US .. '(%a)')
+      if kind == 'S' then
+        if tonumber(seq) <= after then return out end
+        out[#out + 1] = e
+        if #out >= max then return out end
+      end
+    end
+    from = '(' .. batch[#batch][1]
+  end
+  return out
+end
 -- Every membership of a node that is gone: its sessions leave their rooms (in order, like any
 -- leave), its nicks are freed.
 local function reap(dead, time, cap)
@@ -67,40 +88,48 @@ end
 )LUA";
 
 // ARGV: room node kind token time a b cap new_epoch snapshot(0/1) resume_epoch after_seq
-// max_replay history. Returns {'ok', epoch, ord, seq, members, board, replay} or {'no'}.
+// max_replay history nick_key. Returns {'ok', epoch, ord, seq, members, board, replay,
+// snapshot_seq, history} or {'no', why}.
+//
+// A join (E) with a nick_key is refused ('nick') unless the nick is this node's (or nobody's:
+// Redis lost it and the node claims it again). A joiner that Redis still has as a member is a
+// membership left over from an earlier session of the same nick (a disconnect while Redis was
+// away, a node taken for dead): it leaves first (an ordinary leave, in order), as only one
+// session can hold the nick.
 const char* const kChange = R"LUA(
-local room = ARGV[1]
-local done = change(room, ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9])
-if not done then return {'no'} end
+local room, node, kind, nick = ARGV[1], ARGV[2], ARGV[3], ARGV[6]
+if kind == 'E' and ARGV[15] ~= '' then
+  local holder = redis.call('GET', 'nc:nick:{' .. ARGV[15] .. '}')
+  if holder and holder ~= node .. US .. nick then return {'no', 'nick'} end
+  if redis.call('HEXISTS', rk(room, 'members'), nick) == 1 then
+    for _, other in ipairs(redis.call('HKEYS', 'nc:nodes')) do
+      redis.call('SREM', nk(other, 'members'), room .. US .. nick)
+    end
+    change(room, node, 'X', '', ARGV[5], nick, 'D', ARGV[8], ARGV[9])
+  end
+end
+local done = change(room, node, kind, ARGV[4], ARGV[5], nick, ARGV[7], ARGV[8], ARGV[9])
+if not done then return {'no', 'state'} end
 local out = {'ok', done[1], tostring(done[2]), tostring(done[3])}
+local history = tonumber(ARGV[14])
+local latest = tonumber(redis.call('HGET', rk(room, 'meta'), 'seq'))
+out[5] = {}
+out[6] = {}
+out[7] = {}
+out[8] = '0'
+out[9] = {}
 if ARGV[10] == '1' then
   out[5] = redis.call('HGETALL', rk(room, 'members'))
   out[6] = redis.call('HGETALL', rk(room, 'board'))
-  out[8] = redis.call('HGET', rk(room, 'meta'), 'seq')
-else
-  out[5] = {}
-  out[6] = {}
-  out[8] = '0'
+  out[8] = tostring(latest)
+  out[9] = recent(room, latest - history, history)
 end
-out[7] = {}
 local max = tonumber(ARGV[13])
-if ARGV[3] == 'E' and max > 0 then
+if kind == 'E' and max > 0 then
   local after = 0
   if ARGV[11] == done[1] then after = tonumber(ARGV[12]) end
-  local latest = tonumber(redis.call('HGET', rk(room, 'meta'), 'seq'))
-  local oldest_kept = latest - tonumber(ARGV[14])
-  if after < oldest_kept then after = oldest_kept end
-  local replay = {}
-  for _, entry in ipairs(redis.call('XREVRANGE', rk(room, 'log'), '+', '-')) do
-    local e = entry[2][2]
-    local seq, kind = string.match(e, '^%d+' .. US .. '(%d+)' .. US .. '(%a)')
-    if kind == 'S' then
-      if tonumber(seq) <= after then break end
-      replay[#replay + 1] = e
-      if #replay >= max then break end
-    end
-  end
-  out[7] = replay
+  if after < latest - history then after = latest - history end
+  out[7] = recent(room, after, max)
 end
 return out
 )LUA";

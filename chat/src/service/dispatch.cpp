@@ -211,6 +211,7 @@ void Handler::enter(std::string name, MsgType type, std::optional<ResumeFrom> re
     if (!lock) return;
     if (const RoomPtr room = joined(name)) {  // again: the answer again, no event
         const Lock room_lock = room->lock();
+        if (room->answer_after_join(&s_, resume)) return;  // a cluster's join still on its way
         return resume ? room->reply_resumed(s_, *resume) : room->reply_joined(s_);
     }
     for (;;) {

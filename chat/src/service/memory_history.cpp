@@ -145,6 +145,25 @@ std::vector<StoredMessage> MemoryHistoryStore::read(const std::string& room, std
                                       messages.begin() + static_cast<std::ptrdiff_t>(hi - first));
 }
 
+void MemoryHistoryStore::reset(const std::string& room, HistoryPosition position) {
+    const std::lock_guard lock(mutex_);
+    if (const auto it = rooms_.find(room); it != rooms_.end()) {
+        total_messages_ -= it->second.messages.size();
+        it->second.messages.clear();
+    }
+    create(room, position.epoch, position.next_seq);
+    enforce_byte_limit();
+}
+
+void MemoryHistoryStore::forget(const std::string& room) {
+    const std::lock_guard lock(mutex_);
+    const auto it = rooms_.find(room);
+    if (it == rooms_.end()) return;
+    total_messages_ -= it->second.messages.size();
+    resize(it, 0);
+    rooms_.erase(it);
+}
+
 HistoryUsage MemoryHistoryStore::usage(const std::string& room) const {
     const std::lock_guard lock(mutex_);
     const auto it = rooms_.find(room);

@@ -28,6 +28,12 @@ class MemoryHistoryStore final : public HistoryStore {
     HistoryUsage usage(const std::string& room) const override;
     HistoryTotals totals() const override;
 
+    // The room's history begun anew at `position`, with no messages (a copy of a history kept
+    // elsewhere: see SharedHistory).
+    void reset(const std::string& room, HistoryPosition position);
+    // The room's history dropped whole.
+    void forget(const std::string& room);
+
     // What one message and one room cost here, counted against byte_limit: the structures and
     // the strings' heap blocks (as glibc's malloc rounds them), so the limit tracks real memory.
     static std::uint64_t footprint(const StoredMessage& msg);

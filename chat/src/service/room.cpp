@@ -32,7 +32,23 @@ void Room::drop_local(Session* s) {
     std::erase(local_, s);
     std::erase_if(joiners_, [s](const auto& j) { return j.second == s; });
     std::erase_if(leavers_, [s](const auto& l) { return l.second == s; });
+    std::erase_if(repeats_, [s](const auto& r) { return r.first == s; });
     retire_if_unused();
+}
+
+bool Room::answer_after_join(Session* s, std::optional<ResumeFrom> resume) {
+    mutex_.assert_held();
+    const bool pending =
+        std::any_of(joiners_.begin(), joiners_.end(), [s](const auto& j) { return j.second == s; });
+    if (pending) repeats_.emplace_back(s, std::move(resume));
+    return pending;
+}
+
+void Room::skip_to(std::uint64_t seq) {
+    mutex_.assert_held();
+    next_seq_ = seq;
+    const ResumeFrom nothing{epoch_, 0, 0, std::vector<StoredMessage>{}};
+    for (Session* member : local_) send_resumed(*member, nothing);
 }
 
 void Room::retire_if_unused() {
@@ -92,23 +108,37 @@ void Room::apply_said(std::uint64_t seq, const Said& said) {
 
 void Room::apply_entered(const Entered& entered, Session* origin) {
     members_.push_back(entered.nick);
-    if (origin) {
+    if (origin && entered.again) {  // in delivery all along: nothing to tell it
+        if (std::find(local_.begin(), local_.end(), origin) == local_.end())
+            local_.push_back(origin);
+    } else if (origin) {
         local_.push_back(origin);
         if (entered.resume)
             send_resumed(*origin, *entered.resume);
         else
             send_joined(*origin);
+        for (auto it = repeats_.begin(); it != repeats_.end();) {
+            if (it->first != origin) {
+                ++it;
+                continue;
+            }
+            if (it->second)
+                send_resumed(*origin, *it->second);
+            else
+                send_joined(*origin);
+            it = repeats_.erase(it);
+        }
     }
     send_all(RoomEvent{name_, RoomEventKind::Joined, entered.nick}, origin);
-    if (origin && !board_.empty()) send_board(origin);
+    if (origin && !entered.again && !board_.empty()) send_board(origin);
 }
 
 void Room::apply_exited(const Exited& exited, Session* origin) {
     std::erase(members_, exited.nick);
-    if (origin)
-        std::erase(local_, origin);
-    else
+    if (!origin)
         std::erase_if(local_, [&](const Session* s) { return s->nick == exited.nick; });
+    else if (!exited.stays)  // one that stays is still here: only the others are told
+        std::erase(local_, origin);
     const bool had_piece =
         std::erase_if(board_, [&](const Piece& p) { return p.nick == exited.nick; }) > 0;
     if (origin && exited.cause == ExitCause::Asked) send_message(*origin, Left{name_}, traffic_);
@@ -119,7 +149,7 @@ void Room::apply_exited(const Exited& exited, Session* origin) {
         return;
     }
     if (exited.cause == ExitCause::Shutdown) return;  // everyone here is leaving as well
-    send_all(RoomEvent{name_, RoomEventKind::Left, exited.nick});
+    send_all(RoomEvent{name_, RoomEventKind::Left, exited.nick}, exited.stays ? origin : nullptr);
     if (had_piece) send_board(nullptr);
 }
 

@@ -76,6 +76,14 @@ class Room : public std::enable_shared_from_this<Room> {
         joiners_.emplace_back(token, s);
     }
     const std::vector<Session*>& local_members() const { return local_; }
+    // A JOIN or RESUME again from a member whose first join is still on its way through the
+    // order: answered right after it (until then the room here may not even be loaded). False
+    // when `s` is not such a joiner.
+    bool answer_after_join(Session* s, std::optional<ResumeFrom> resume);
+    // The room's order skips to `seq` (the messages before it are gone from the cluster's
+    // store before this node could deliver them): each local member is told the exact gap as
+    // a RESUME is, with RESUMED (same epoch, next_seq `seq`, nothing replayed).
+    void skip_to(std::uint64_t seq);
     void retire_if_unused();
 
   private:
@@ -99,7 +107,8 @@ class Room : public std::enable_shared_from_this<Room> {
     std::uint64_t epoch_ = 0;
     std::atomic<bool> retired_{false};
     const bool clustered_;
-    std::vector<std::pair<std::uint64_t, Session*>> joiners_, leavers_;  // clustered only
+    std::vector<std::pair<std::uint64_t, Session*>> joiners_, leavers_;    // clustered only
+    std::vector<std::pair<Session*, std::optional<ResumeFrom>>> repeats_;  // answer_after_join
     static Session* take(std::vector<std::pair<std::uint64_t, Session*>>& list,
                          std::uint64_t token);
 };

@@ -30,6 +30,10 @@ struct ResumeFrom {
 struct Entered {
     std::string nick;
     std::optional<ResumeFrom> resume;  // empty for JOIN
+    // A cluster's node that was taken for dead while it was only stopped: its member, kept in
+    // delivery here all along (Exited::stays), joins again. The others see it join; the member
+    // itself is told nothing, as it missed nothing.
+    bool again = false;
 };
 enum class ExitCause {
     Asked,         // LEAVE: the leaver gets LEFT
@@ -39,6 +43,10 @@ enum class ExitCause {
 struct Exited {
     std::string nick;
     ExitCause cause = ExitCause::Disconnected;
+    // The leave of a member whose node was taken for dead while it was only stopped: the
+    // others see it leave, but the member (the origin), still connected here, stays in
+    // delivery and joins again (Entered::again).
+    bool stays = false;
 };
 struct Moved {
     std::string nick;

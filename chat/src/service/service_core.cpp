@@ -1,17 +1,28 @@
 #include "service_core.hpp"
 
 #include "memory_history.hpp"
+#include "shared_history.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
 
 namespace chat::detail {
+namespace {
+
+// Alone, in this process; in a cluster, in Redis with a copy here (shared_history.hpp).
+std::unique_ptr<HistoryStore> make_history(const ServiceConfig& config) {
+    if (config.cluster.empty())
+        return std::make_unique<MemoryHistoryStore>(config.history_per_room, config.history_memory);
+    return std::make_unique<SharedHistory>(config.history_per_room, config.history_memory);
+}
+
+}  // namespace
 
 ServiceCore::ServiceCore(ServiceConfig c)
     : config(std::move(c)),
       sessions(config),
-      history(std::make_unique<MemoryHistoryStore>(config.history_per_room, config.history_memory)),
+      history(make_history(config)),
       rooms(traffic, *history, !config.cluster.empty()),
       local_order(std::make_unique<LocalRoomOrder>(*history)),
       cluster(config.cluster.empty() ? nullptr : make_cluster(*this, config)),
