@@ -43,7 +43,8 @@ struct Snapshot {
     std::vector<chat::SessionInfo> sessions;
     std::vector<chat::RoomInfo> rooms;
     chat::ServiceTotals totals;
-    chat::HistoryInfo history;  // every room's history against --history-memory
+    chat::HistoryInfo history;    // every room's history against --history-memory
+    chat::ClusterStatus cluster;  // enabled == false when the server runs alone
     netcore::EngineStats engine_stats;
     EngineRates engine_rates;
 

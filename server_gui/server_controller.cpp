@@ -141,6 +141,7 @@ void ServerController::sample() {
         snap->rooms = app_->service().rooms();
         snap->totals = app_->service().totals();
         snap->history = app_->service().history();
+        snap->cluster = app_->service().cluster();
         snap->engine_stats = app_->server().engine_stats();
     }
 

@@ -32,9 +32,21 @@ void ServerWindow::draw(const Snapshot& snap, std::vector<Command>& commands) {
     sessions_.draw(snap, commands);
     ImGui::EndChild();
     ImGui::SameLine();
-    ImGui::BeginChild("rooms_panel", ImVec2(0, top), true);
-    draw_rooms_panel(snap);
-    ImGui::EndChild();
+    if (snap.cluster.enabled) {  // the rooms above, the cluster below
+        ImGui::BeginGroup();
+        ImGui::BeginChild("rooms_panel", ImVec2(0, top * 0.5f), true);
+        draw_rooms_panel(snap);
+        ImGui::EndChild();
+        ImGui::BeginChild("cluster_panel", ImVec2(0, top * 0.5f - ImGui::GetStyle().ItemSpacing.y),
+                          true);
+        draw_cluster_panel(snap);
+        ImGui::EndChild();
+        ImGui::EndGroup();
+    } else {
+        ImGui::BeginChild("rooms_panel", ImVec2(0, top), true);
+        draw_rooms_panel(snap);
+        ImGui::EndChild();
+    }
 
     ImGui::BeginChild("traffic_panel", ImVec2(avail.x * 0.30f, 0), true);
     draw_traffic_panel(snap);

@@ -43,6 +43,10 @@ class SessionsPanel {
 // Rooms with their members and 8x8 boards.
 void draw_rooms_panel(const Snapshot& snap);
 
+// This node in its cluster (docs/cluster.md): the Redis link and its round trip, every node
+// with its sessions and last heartbeat, each room's epoch and seq. Drawn only in a cluster.
+void draw_cluster_panel(const Snapshot& snap);
+
 // Frames/s and bytes/s in and out over the last minute, and the process' CPU use.
 void draw_traffic_panel(const Snapshot& snap);
 

@@ -79,6 +79,13 @@ void SessionsPanel::sort_rows(const Snapshot& snap) {
 
 void SessionsPanel::draw(const Snapshot& snap, std::vector<Command>& commands) {
     ImGui::Text("Sessions (%llu)", static_cast<unsigned long long>(snap.sessions.size()));
+    if (snap.cluster.enabled) {
+        // A node holds only its own sessions: the others are on the other nodes.
+        ImGui::SameLine();
+        ImGui::TextDisabled(
+            "all local to node %s; %u in the cluster", snap.cluster.node.c_str(),
+            std::max<unsigned>(snap.cluster.sessions, static_cast<unsigned>(snap.sessions.size())));
+    }
     const ImGuiTableFlags flags = ImGuiTableFlags_Sortable | ImGuiTableFlags_ScrollY |
                                   ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
                                   ImGuiTableFlags_Resizable | ImGuiTableFlags_Reorderable |

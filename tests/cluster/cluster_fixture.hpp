@@ -7,6 +7,8 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -44,13 +46,25 @@ class ClusterTest : public ::testing::Test {
             if (!node.process) continue;
             node.process->signal(SIGCONT);
             node.process->signal(SIGTERM);
-            if (node.process->wait_exit(std::chrono::seconds(5)) == -1)
+            const int status = node.process->wait_exit(std::chrono::seconds(5));
+            if (status == -1)
                 ADD_FAILURE() << node.name << " did not stop within 5 s of SIGTERM";
+            else if (status != 0)  // a sanitizer's report ends the process with an error too
+                ADD_FAILURE() << node.name << " exited with status " << status;
+            const std::string log = file_text(node.log);
+            for (const char* report : {"Sanitizer", "runtime error:"})
+                if (log.find(report) != std::string::npos)
+                    ADD_FAILURE() << node.name << "'s log has a report (" << report << ")";
         }
         if (HasFailure())
             for (auto& node : nodes_)
                 std::fprintf(stderr, "---- %s log: %s\n", node.name.c_str(), node.log.c_str());
         redis_.reset();
+    }
+
+    static std::string file_text(const std::string& path) {
+        std::ifstream in(path);
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     }
 
     void start_node(int i) {

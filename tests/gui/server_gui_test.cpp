@@ -13,6 +13,10 @@
 #include "gui_driver.hpp"
 #include "netcore/engine_registry.hpp"
 #include "test_client.hpp"
+#ifdef NETCHAT_CLUSTER_TEST
+#include "redis_server.hpp"
+#include "server_process.hpp"
+#endif
 
 using namespace testing_support;
 using namespace std::chrono_literals;
@@ -229,5 +233,58 @@ TEST(ServerGui, EngineDropdownSwitchesLiveWhileClientsChat) {
     gui.process().signal(SIGTERM);
     EXPECT_EQ(gui.process().wait_exit(15s), 0);
 }
+
+#ifdef NETCHAT_CLUSTER_TEST
+// server_gui as one node of a cluster, with chat_server as another: the Cluster panel shows
+// both nodes (with their sessions and heartbeats), the Redis link with its round trip, and the
+// shared room with its epoch and seq; the sessions table says its sessions are this node's.
+TEST(ServerGui, ClusterPanelShowsTheNodesTheRedisLinkAndTheRooms) {
+    if (!RedisServer::available()) GTEST_SKIP() << "redis-server is not installed";
+    RedisServer redis;
+    GuiProcess gui({"--port", "0", "--cluster", redis.url(), "--node", "gui-node"},
+                   "server_gui_cluster.log");
+    const std::uint16_t port = gui.wait_listening(nullptr);
+    ASSERT_NE(port, 0);
+    ServerProcess other(CHAT_SERVER_PATH,
+                        {"--port", "0", "--cluster", redis.url(), "--node", "other-node"},
+                        kArtifacts + "/server_gui_cluster_other.log");
+    const std::uint16_t other_port = other.wait_listening();
+    ASSERT_NE(other_port, 0);
+    ASSERT_TRUE(gui.wait_line([](const std::string& l) {
+        return l.rfind("cluster up=1 nodes=gui-node,other-node ", 0) == 0;
+    })) << "the panel never showed both nodes with Redis up";
+
+    std::vector<TestClient> here, there;
+    const std::vector<std::string> nicks = {"ann", "bob", "민수", "carol", "dave"};
+    for (std::size_t i = 0; i < nicks.size(); ++i) {
+        auto& list = i % 2 == 0 ? here : there;
+        list.emplace_back(i % 2 == 0 ? port : other_port);
+        auto& c = list.back();
+        // Until both nodes have reached Redis, a HELLO may be answered `unavailable`.
+        for (int attempt = 0;; ++attempt) {
+            c.send(chat::Hello{chat::kProtocolVersion, nicks[i], ""});
+            if (std::holds_alternative<chat::Welcome>(c.read())) break;
+            ASSERT_LT(attempt, 50);
+            std::this_thread::sleep_for(100ms);
+        }
+        c.send(chat::Join{"lobby"});
+        if (i < 2) c.send(chat::Join{"dev"});
+    }
+    for (int i = 0; i < 12; ++i)
+        there[i % there.size()].send(chat::Say{"lobby", "hello " + std::to_string(i)});
+    ASSERT_TRUE(gui.wait_state("sessions=3 rooms=2")) << "state: " << gui.state();
+    // The nodes' session counts come with their heartbeats (every 2 s).
+    ASSERT_TRUE(gui.wait_line([](const std::string& l) {
+        return l == "cluster up=1 nodes=gui-node,other-node sessions=5";
+    })) << "the cluster's sessions were never counted";
+    std::this_thread::sleep_for(500ms);
+    screenshot("server_gui_cluster.png");
+
+    gui.process().signal(SIGTERM);
+    EXPECT_EQ(gui.process().wait_exit(15s), 0);
+    other.signal(SIGTERM);
+    EXPECT_EQ(other.wait_exit(10s), 0);
+}
+#endif
 
 }  // namespace
