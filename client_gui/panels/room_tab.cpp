@@ -85,15 +85,26 @@ void draw_room_tab(const ClientView& view, const chat::RoomView& room, UiState& 
                    std::vector<Command>& commands) {
     const float font = ImGui::GetFontSize();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const ImGuiStyle& gui_style = ImGui::GetStyle();
+    // A narrow window (three side by side on a 1280-pixel screen: scripts/cluster.sh) has the
+    // board and the members under the messages; a wide one beside them.
+    const bool narrow = avail.x < font * 28;
     // The board wants cells big enough to write nicks in; the messages get the rest.
     const float cell =
-        std::floor(std::clamp((avail.x * 0.5f) / chat::kBoardSize, font * 1.6f, font * 2.6f));
-    const float right_w = cell * chat::kBoardSize + ImGui::GetStyle().WindowPadding.x * 2;
+        narrow
+            ? std::floor(std::clamp((avail.x - gui_style.WindowPadding.x * 2) / chat::kBoardSize,
+                                    font * 1.2f, font * 1.8f))
+            : std::floor(std::clamp((avail.x * 0.5f) / chat::kBoardSize, font * 1.6f, font * 2.6f));
+    const float board_h = cell * chat::kBoardSize;
+    const float right_w = narrow ? 0 : board_h + gui_style.WindowPadding.x * 2;
+    const float below_h =
+        narrow ? board_h + font * 3 + ImGui::GetTextLineHeightWithSpacing() * 4 : 0;
     const float box_h = ImGui::GetFrameHeightWithSpacing() + ImGui::GetTextLineHeightWithSpacing();
 
     ImGui::BeginGroup();
     ImGui::BeginChild("lines",
-                      ImVec2(avail.x - right_w - ImGui::GetStyle().ItemSpacing.x, avail.y - box_h),
+                      ImVec2(narrow ? avail.x : avail.x - right_w - gui_style.ItemSpacing.x,
+                             avail.y - box_h - below_h),
                       true);
     draw_chat_lines(room.name, room.lines, ui.own_nick);
     // Follow the newest line unless the user scrolled up to read.
@@ -102,9 +113,8 @@ void draw_room_tab(const ClientView& view, const chat::RoomView& room, UiState& 
     draw_chat_box(room_tab(room.name), room.name, "", ui, commands, right_w);
     ImGui::EndGroup();
 
-    ImGui::SameLine();
+    if (!narrow) ImGui::SameLine();
     ImGui::BeginChild("side", ImVec2(0, 0), false);
-    const float board_h = cell * chat::kBoardSize;
     const float members_h = std::max(font * 3, ImGui::GetContentRegionAvail().y - board_h -
                                                    ImGui::GetTextLineHeightWithSpacing() * 4);
     draw_members(room, ui, members_h);
