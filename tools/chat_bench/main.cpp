@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <sstream>
 
@@ -57,6 +58,30 @@ void add_stall_limit(CLI::App& cmd, CommonOptions& c) {
                    "the measured window")
         ->check(CLI::Range(0.05, 3600.0))
         ->capture_default_str();
+}
+
+// "HOST:PORT,HOST:PORT,...".
+bool parse_servers(const std::string& list, std::vector<Endpoint>& out, std::string& error) {
+    out.clear();
+    std::size_t start = 0;
+    while (start <= list.size()) {
+        const std::size_t comma = std::min(list.find(',', start), list.size());
+        const std::string item = list.substr(start, comma - start);
+        const std::size_t colon = item.rfind(':');
+        unsigned long port = 0;
+        char* end = nullptr;
+        if (colon != std::string::npos && colon > 0)
+            port = std::strtoul(item.c_str() + colon + 1, &end, 10);
+        if (colon == std::string::npos || colon == 0 || !end || *end != '\0' || port == 0 ||
+            port > 65535) {
+            error = "expected HOST:PORT,HOST:PORT,... (e.g. 127.0.0.1:7001,127.0.0.1:7002), got '" +
+                    item + "'";
+            return false;
+        }
+        out.push_back({item.substr(0, colon), static_cast<std::uint16_t>(port)});
+        start = comma + 1;
+    }
+    return true;
 }
 
 }  // namespace
@@ -126,6 +151,17 @@ int main(int argc, char** argv) {
     fanout->add_option("--text", fo.text_bytes, "bytes of text per message (24..1024)")
         ->capture_default_str();
     fanout->add_option("--room", fo.room, "room name (default: bench<pid>)");
+    fanout
+        ->add_option_function<std::string>(
+            "--servers",
+            [&](const std::string& list) {
+                std::string error;
+                if (!parse_servers(list, common.servers, error))
+                    throw CLI::ValidationError("--servers", error);
+            },
+            "a cluster's nodes, HOST:PORT,HOST:PORT,...: the members are spread over them "
+            "(member i on node i mod N), instead of --host/--port")
+        ->type_name("LIST");
     fanout->callback([&] { run = [&] { return run_fanout(common, fo); }; });
 
     ConnectOptions co;

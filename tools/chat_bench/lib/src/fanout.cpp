@@ -1,5 +1,6 @@
 #include "chat_bench/fanout.hpp"
 
+#include "chat_bench/fleet.hpp"
 #include "chat_bench/progress.hpp"
 #include "chat_bench/setup.hpp"
 
@@ -44,7 +45,9 @@ Report run_fanout(const CommonOptions& common, const RoomOptions& options) {
         return run.latency();
     }();
 
-    report.fact("target", common.host + ":" + std::to_string(common.port));
+    report.fact("target", target_text(common));
+    if (!common.servers.empty())
+        report.add("servers", static_cast<double>(common.servers.size()), "", "servers");
     report.fact("room", plan.room);
     report.fact("load",
                 o.rate > 0

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "netcore/engine_registry.hpp"
@@ -25,7 +26,9 @@ Fleet::Fleet(const CommonOptions& options, std::vector<netcore::ConnectionHandle
     for (auto* handler : handlers) clients_.push_back(std::make_unique<netcore::Client>(*handler));
     std::size_t wanted = options.sources;
     if (wanted == 0) wanted = 1 + planned_connections / kPortsPerSource;
-    if (wanted > 1 && !is_loopback_v4(options.host))
+    bool loopback = is_loopback_v4(options.host);
+    for (const Endpoint& e : options.servers) loopback = loopback && is_loopback_v4(e.host);
+    if (wanted > 1 && !loopback)
         throw std::runtime_error(
             "several source addresses (--sources) work only against a "
             "loopback server (127.x.x.x)");
@@ -46,7 +49,8 @@ void Fleet::start() {
 
 netcore::ConnectionPtr Fleet::connect(std::size_t index, std::string& error) {
     auto& client = *clients_[index % clients_.size()];
-    return client.connect(options_.host, options_.port, error, options_.connect_timeout,
+    const Endpoint to = endpoint_of(options_, index);
+    return client.connect(to.host, to.port, error, options_.connect_timeout,
                           sources_[index % sources_.size()]);
 }
 
@@ -64,16 +68,34 @@ std::string Fleet::engine_name() const {
     return clients_.empty() ? std::string() : clients_.front()->engine_name();
 }
 
+Endpoint endpoint_of(const CommonOptions& options, std::size_t index) {
+    if (options.servers.empty()) return {options.host, options.port};
+    return options.servers[index % options.servers.size()];
+}
+
+std::string target_text(const CommonOptions& options) {
+    if (options.servers.empty()) return options.host + ":" + std::to_string(options.port);
+    std::string out;
+    for (const Endpoint& e : options.servers)
+        out += (out.empty() ? "" : ",") + e.host + ":" + std::to_string(e.port);
+    return out;
+}
+
 std::string check_server(const CommonOptions& options) {
-    std::string error;
-    const auto s =
-        netcore::connect_tcp(options.host, options.port, options.connect_timeout, "", error);
-    if (s != netcore::kInvalidSocket) {
-        netcore::close_socket(s);
-        return {};
+    const std::size_t count = std::max<std::size_t>(1, options.servers.size());
+    for (std::size_t i = 0; i < count; ++i) {
+        const Endpoint to = endpoint_of(options, i);
+        std::string error;
+        const auto s = netcore::connect_tcp(to.host, to.port, options.connect_timeout, "", error);
+        if (s != netcore::kInvalidSocket) {
+            netcore::close_socket(s);
+            continue;
+        }
+        return to.host + ":" + std::to_string(to.port) + ": " + error +
+               " — is the server running? Start one with e.g. `build/bin/chat_server --port " +
+               std::to_string(to.port) + " --rate-limit 0`, or pass --host/--port.";
     }
-    return error + " — is the server running? Start one with e.g. `build/bin/chat_server --port " +
-           std::to_string(options.port) + " --rate-limit 0`, or pass --host/--port.";
+    return {};
 }
 
 std::string make_nick(const CommonOptions& options, std::size_t index) {

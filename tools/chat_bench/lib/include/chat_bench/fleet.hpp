@@ -38,7 +38,12 @@ class Fleet {
     std::vector<std::string> sources_;  // empty string: let the kernel choose
 };
 
-// Connects once and closes: empty when the server answers, else what to tell the user.
+// The server connection `index` goes to (--servers spreads them; else --host/--port).
+Endpoint endpoint_of(const CommonOptions& options, std::size_t index);
+// "host:port", or the --servers list.
+std::string target_text(const CommonOptions& options);
+
+// Connects once to each server and closes: empty when all answer, else what to tell the user.
 std::string check_server(const CommonOptions& options);
 
 // A nick unique to this process and index, within the protocol's 24 bytes.

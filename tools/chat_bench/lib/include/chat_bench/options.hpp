@@ -4,12 +4,21 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace chat_bench {
+
+struct Endpoint {
+    std::string host;
+    std::uint16_t port = 0;
+};
 
 struct CommonOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 7777;
+    // The nodes of a cluster (docs/cluster.md): connection i goes to servers[i % size], so a
+    // room's members are spread over them. Empty: every connection to host:port.
+    std::vector<Endpoint> servers;
     std::string engine;     // the load generator's own netcore engine; empty: the default
     unsigned threads = 1;   // netcore clients (engine loops) the connections are spread over
     unsigned sources = 0;   // loopback source addresses 127.0.0.1..N; 0: as many as needed
