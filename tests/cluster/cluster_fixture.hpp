@@ -98,6 +98,16 @@ class ClusterTest : public ::testing::Test {
     }
 
     Node& node(int i) { return nodes_.at(static_cast<std::size_t>(i - 1)); }
+    // Closes a Redis connection by its name (a node names its two "netchat-NODE-commands" and
+    // "netchat-NODE-subscriber").
+    void kill_client(const std::string& name) {
+        const std::string list = redis_->command({"CLIENT", "LIST"});
+        const auto at = list.find(" name=" + name + " ");
+        ASSERT_NE(at, std::string::npos) << "no Redis client named " << name << ": " << list;
+        const auto line = list.rfind("id=", at);
+        const std::string id = list.substr(line + 3, list.find(' ', line) - line - 3);
+        EXPECT_EQ(redis_->command({"CLIENT", "KILL", "ID", id}), "1");
+    }
     std::unique_ptr<TestClient> connect(int i) {
         return std::make_unique<TestClient>(node(i).port);
     }

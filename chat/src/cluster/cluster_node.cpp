@@ -79,7 +79,7 @@ void ClusterNode::start(const std::string& node) {
     if (started_) return;
     started_ = true;
     node_ = node;  // before the link thread starts: it reads it from then on
-    link_.start();
+    link_.start("netchat-" + node_);
     link_.post([this] { link_.every(kHeartbeatPeriod, [this] { heartbeat(); }); });
     spdlog::info("cluster: node {} joining the cluster at {}", node_, address_.to_string());
 }
@@ -240,10 +240,12 @@ void ClusterNode::change_failed(Feed& feed, char kind, std::uint64_t token, bool
     const bool again = feed.rejoins.erase(token) > 0;
     const RoomPtr room = feed.room;
     SessionPtr origin;
+    std::size_t repeats = 0;  // JOINs/RESUMEs sent again behind the failed one
     if (kind == 'E' || kind == 'X') {
         const Lock lock = room->lock();
         Session* s = kind == 'E' ? room->take_joiner(token) : room->take_leaver(token);
         if (s) origin = s->shared_from_this();
+        if (s && kind == 'E') repeats = room->drop_answers_after_join(s);
         if (origin && kind == 'X' && refused == "state") {
             // Not a member in Redis (taken out as its node was taken for dead): out here too.
             room->drop_local(s);
@@ -273,12 +275,14 @@ void ClusterNode::change_failed(Feed& feed, char kind, std::uint64_t token, bool
                 core_.end_session(*origin, &bye);
             } else if (kind == 'E') {
                 std::erase(origin->rooms, room);
-                if (refused == "nick")
-                    send_error(*origin, ErrorCode::NickTaken, type,
-                               nick + " is in use on another server", core_.traffic);
-                else
-                    send_error(*origin, ErrorCode::Unavailable, type,
-                               "the cluster cannot be reached; try again", core_.traffic);
+                for (std::size_t i = 0; i <= repeats; ++i) {
+                    if (refused == "nick")
+                        send_error(*origin, ErrorCode::NickTaken, type,
+                                   nick + " is in use on another server", core_.traffic);
+                    else
+                        send_error(*origin, ErrorCode::Unavailable, type,
+                                   "the cluster cannot be reached; try again", core_.traffic);
+                }
             } else {
                 // Still a member (and in delivery here all along): the session's room again.
                 if (std::find(origin->rooms.begin(), origin->rooms.end(), room) ==

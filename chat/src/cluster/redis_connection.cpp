@@ -36,8 +36,9 @@ void RedisConnection::assert_link_thread() const {
     }
 }
 
-bool RedisConnection::open(const RedisAddress& address, std::chrono::milliseconds timeout,
-                           std::function<void()> on_up, std::string& error) {
+bool RedisConnection::open(const RedisAddress& address, const std::string& name,
+                           std::chrono::milliseconds timeout, std::function<void()> on_up,
+                           std::string& error) {
     assert_link_thread();
     if (ac_) close("reconnecting");
     ac_ = redisAsyncConnect(address.host.c_str(), address.port);
@@ -67,6 +68,9 @@ bool RedisConnection::open(const RedisAddress& address, std::chrono::millisecond
     std::vector<std::string> select = {"SELECT", std::to_string(address.db)};
     auto select_done =
         std::make_unique<Pending>(Pending{this, [](RedisResult) {}, Clock::now() + timeout});
+    std::vector<std::string> setname = {"CLIENT", "SETNAME", name};
+    auto setname_done =
+        std::make_unique<Pending>(Pending{this, [](RedisResult) {}, Clock::now() + timeout});
     std::vector<std::string> ping = {"PING"};
     auto ping_done = std::make_unique<Pending>(
         Pending{this,
@@ -76,12 +80,14 @@ bool RedisConnection::open(const RedisAddress& address, std::chrono::millisecond
                     if (on_up_) on_up_();
                 },
                 Clock::now() + timeout});
-    if (!send(select, on_reply, select_done.get()) || !send(ping, on_reply, ping_done.get())) {
+    if (!send(select, on_reply, select_done.get()) ||
+        !send(setname, on_reply, setname_done.get()) || !send(ping, on_reply, ping_done.get())) {
         error = lost_why_.empty() ? "cannot queue the first commands" : lost_why_;
         close(error);
         return false;
     }
     pending_.push_back(std::move(select_done));
+    pending_.push_back(std::move(setname_done));
     pending_.push_back(std::move(ping_done));
     return true;
 }

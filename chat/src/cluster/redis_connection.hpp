@@ -43,8 +43,9 @@ class RedisConnection {
 
     // Starts a non-blocking connect, then SELECT db and a PING whose answer makes it Up (and
     // runs `on_up`). False, with the reason, if it cannot even start.
-    bool open(const RedisAddress& address, std::chrono::milliseconds timeout,
-              std::function<void()> on_up, std::string& error);
+    // `name`: CLIENT SETNAME, so that CLIENT LIST tells the connections apart.
+    bool open(const RedisAddress& address, const std::string& name,
+              std::chrono::milliseconds timeout, std::function<void()> on_up, std::string& error);
     // Closes it: every command not yet answered fails with `why`. No on_down for a close asked.
     void close(const std::string& why);
     State state() const { return state_; }

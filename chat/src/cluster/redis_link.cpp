@@ -24,7 +24,8 @@ RedisLink::~RedisLink() {
     stop();
 }
 
-void RedisLink::start() {
+void RedisLink::start(const std::string& name) {
+    name_ = name;
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake_fd_ < 0) throw std::runtime_error("cluster: eventfd failed");
     thread_ = std::thread([this] { run(); });
@@ -107,11 +108,12 @@ void RedisLink::connect() {
         ever_up_ = true;
         if (hooks_.up) hooks_.up();
     };
-    const bool ok =
-        commands_.open(
-            address_, kCallTimeout, [both, check] { both->first = true, check(); }, error) &&
-        subscriber_.open(
-            address_, kCallTimeout, [both, check] { both->second = true, check(); }, error);
+    const bool ok = commands_.open(
+                        address_, name_ + "-commands", kCallTimeout,
+                        [both, check] { both->first = true, check(); }, error) &&
+                    subscriber_.open(
+                        address_, name_ + "-subscriber", kCallTimeout,
+                        [both, check] { both->second = true, check(); }, error);
     if (!ok) connection_lost(error);
 }
 

@@ -44,7 +44,9 @@ class RedisLink {
     RedisLink(const RedisLink&) = delete;
     RedisLink& operator=(const RedisLink&) = delete;
 
-    void start();
+    // `name`: the connections are named "NAME-commands" and "NAME-subscriber" in Redis
+    // (CLIENT LIST shows which node each is).
+    void start(const std::string& name);
     // Joins the thread (bounded: no wait on Redis, every connection is just closed). Jobs posted
     // and not yet run are run first, with the connections already down, so they fail at once.
     void stop();
@@ -80,6 +82,7 @@ class RedisLink {
     void measure_rtt();
 
     const RedisAddress address_;
+    std::string name_;  // set by start(), before the thread runs
     const Hooks hooks_;
     RedisConnection commands_, subscriber_;
     std::thread thread_;

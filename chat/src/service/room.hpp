@@ -80,6 +80,10 @@ class Room : public std::enable_shared_from_this<Room> {
     // order: answered right after it (until then the room here may not even be loaded). False
     // when `s` is not such a joiner.
     bool answer_after_join(Session* s, std::optional<ResumeFrom> resume);
+    // Those answers, when the join failed instead: how many there were (each gets the error).
+    std::size_t drop_answers_after_join(Session* s) {
+        return std::erase_if(repeats_, [s](const auto& r) { return r.first == s; });
+    }
     // The room's order skips to `seq` (the messages before it are gone from the cluster's
     // store before this node could deliver them): each local member is told the exact gap as
     // a RESUME is, with RESUMED (same epoch, next_seq `seq`, nothing replayed).
