@@ -215,5 +215,31 @@ TEST_F(ClusterTest, ResumeOnAnotherNodeContinuesTheHistory) {
     EXPECT_EQ(live[0].seq, resumed.live_seq);
 }
 
+// A member that sends LEAVE and is gone before the cluster has ordered the leave: the node
+// still has it in the room's delivery until then, and must take it out as it goes (under ASan
+// a send to the freed session was a use after free).
+TEST_F(ClusterTest, ADisconnectRightBehindALeaveLeavesNothingBehind) {
+    auto stay = connect(1), other = connect(2);
+    stay->login("stay");
+    other->login("other");
+    stay->join("room");
+    other->join("room");
+    for (int i = 0; i < 20; ++i) {
+        auto brief = connect(1);
+        brief->login("brief" + std::to_string(i));
+        brief->join("room");
+        brief->send(chat::Leave{"room"});
+        brief->reset();  // gone at once, before LEFT
+        other->send(chat::Say{"room", "after " + std::to_string(i)});
+    }
+    for (int i = 0; i < 20; ++i) {
+        std::string text;
+        while (text.rfind("after ", 0) != 0) text = next_of<chat::Message>(*stay).text;
+        EXPECT_EQ(text, "after " + std::to_string(i));
+    }
+    stay->send(chat::ListRooms{});
+    EXPECT_EQ(next_of<chat::Rooms>(*stay).rooms, (std::vector<chat::RoomSummary>{{"room", 2}}));
+}
+
 }  // namespace
 }  // namespace testing_support

@@ -84,6 +84,14 @@ void ServiceCore::begin_closing(Session& s, ExitCause cause) {
     const SessionState was = s.state.load(std::memory_order_acquire);
     if (was == SessionState::Closing) return;
     while (!s.rooms.empty()) leave(s, s.rooms.back(), cause);  // leave() takes its own copy
+    for (const RoomPtr& room : s.leaving) {  // asked to leave, not yet out (a cluster)
+        {
+            const Lock lock = room->lock();
+            room->drop_local(&s);
+        }
+        if (room->retired()) rooms.forget(*room);
+    }
+    s.leaving.clear();
     if (!s.nick_key.empty()) {
         nicks.release(s.nick_key, &s);
         if (cluster) cluster->release_nick(s.nick_key, s.nick);  // after its leaves, in order
@@ -106,6 +114,15 @@ Published ServiceCore::leave(Session& s, RoomPtr room, ExitCause cause) {
     const Published published = order->publish(*room, Exited{s.nick, cause}, &s);
     if (published == Published::Unavailable && cause == ExitCause::Asked) return published;
     std::erase(s.rooms, room);
+    if (cluster && cause == ExitCause::Asked) {
+        // Still delivered to until the cluster orders the leave: kept for begin_closing, with
+        // the rooms whose leaves are done dropped.
+        std::erase_if(s.leaving, [&s](const RoomPtr& r) {
+            const Lock lock = r->lock();
+            return !r->is_leaving(&s);
+        });
+        s.leaving.push_back(room);
+    }
     if (room->retired()) rooms.forget(*room);
     return published;
 }

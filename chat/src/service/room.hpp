@@ -10,6 +10,7 @@
 // lock is taken before a room lock, never after).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -66,6 +67,10 @@ class Room : public std::enable_shared_from_this<Room> {
     void expect_leaver(std::uint64_t token, Session* s) { leavers_.emplace_back(token, s); }
     Session* take_joiner(std::uint64_t token) { return take(joiners_, token); }
     Session* take_leaver(std::uint64_t token) { return take(leavers_, token); }
+    bool is_leaving(const Session* s) const {
+        return std::any_of(leavers_.begin(), leavers_.end(),
+                           [s](const auto& l) { return l.second == s; });
+    }
     // A local session going away (a disconnect): out of delivery at once, whatever the order
     // says later. Retires the room when nobody is left here.
     void drop_local(Session* s);

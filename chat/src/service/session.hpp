@@ -61,6 +61,10 @@ struct Session : std::enable_shared_from_this<Session> {
     std::atomic<SessionState> state{SessionState::Handshake};
     std::string nick, nick_key;  // see above; nick_key is the folded nick
     std::vector<RoomPtr> rooms;  // under mutex, in join order
+    // Under mutex: rooms this session asked to leave whose leave a cluster has not put in the
+    // room's order yet; the session is still in their local delivery until it has, so a
+    // disconnect meanwhile must take it out of them too (begin_closing).
+    std::vector<RoomPtr> leaving;
 
     std::atomic<Clock::rep> last_rx{Clock::now().time_since_epoch().count()};
     std::atomic<std::uint64_t> frames_in{0}, frames_out{0};
