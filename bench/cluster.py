@@ -10,17 +10,21 @@ Each case starts its own redis-server (no persistence) and chat_server processes
 loopback ports, runs `chat_bench fanout --servers ...` (closed loop: each sender keeps a few
 messages in flight), and reads the CPU time of Redis and of the nodes from /proc over the
 run. It writes bench/results/cluster/results.md (the table) and results.json, and keeps each
-run's chat_bench output and the servers' logs there. The machine's load (uptime) before each
-case goes into the table: on a busy machine the numbers say little. Every process it starts
-is stopped at the end, whatever happens.
+run's chat_bench output and the servers' logs there. The cases run in rounds (--runs, 3 by
+default; each round runs every case once) and each cell is the median over the rounds: this
+machine is shared and noisy. The machine's load (uptime) before each case goes into the table:
+on a busy machine the numbers say little. Every process it starts is stopped at the end,
+whatever happens.
 
-Usage: bench/cluster.py [--members N] [--senders K] [--seconds S] [--build DIR] [--out DIR]
+Usage: bench/cluster.py [--runs N] [--members N] [--senders K] [--seconds S] [--build DIR]
+                        [--out DIR]
 """
 import argparse
 import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -147,16 +151,28 @@ def run_case(name, nodes, with_redis, args, out_dir):
             log.close()
 
 
+def median_of(runs):
+    """One row whose every number is the median over the runs of one case."""
+    row = dict(runs[0])
+    for key, value in runs[0].items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            row[key] = statistics.median(r[key] for r in runs)
+    row["gaps"] = max(r["gaps"] for r in runs)  # any gap in any run shows
+    row["duplicates"] = max(r["duplicates"] for r in runs)
+    return row
+
+
 def table(results, args):
     lines = [
         "# The cluster's cost: chat_bench fanout, one room spread over the nodes",
         "",
         f"Written by `bench/cluster.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}:"
         f" {args.members} members, {args.senders} senders, closed loop (4 messages in flight"
-        f" per sender), {args.seconds} s per case, every process on this {os.cpu_count()}-core"
+        f" per sender), {args.seconds} s per case, each cell the median of {args.runs} runs"
+        f" (gaps: the most in any run), every process on this {os.cpu_count()}-core"
         " machine (Redis, the nodes and chat_bench share its cores). CPU per message is the"
         " process' CPU time over the run divided by the messages said (every message reaches"
-        " every member). Load is the 1-minute load average just before the case ran.",
+        " every member). Load is the 1-minute load average just before the case ran (median).",
         "",
         "| case | load | messages/s | deliveries/s | p50 | p99 | Redis CPU/message |"
         " nodes' CPU/message | gaps |",
@@ -176,12 +192,16 @@ def table(results, args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3, help="rounds; cells are medians")
     parser.add_argument("--members", type=int, default=100)
     parser.add_argument("--senders", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "cluster"))
     args = parser.parse_args()
+    if args.runs < 1 or args.members < 2 or args.senders < 1 or args.seconds <= 0:
+        sys.exit("cluster.py: --runs and --senders must be at least 1, --members at least 2,"
+                 " --seconds above 0")
     for tool in ("chat_server", "chat_bench"):
         if not os.access(os.path.join(args.build, "bin", tool), os.X_OK):
             sys.exit(f"cluster.py: {args.build}/bin/{tool} is missing: build first "
@@ -191,18 +211,20 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     cases = [("alone", 1, False), ("1 node + Redis", 1, True), ("2 nodes", 2, True),
              ("3 nodes", 3, True)]
-    results = []
-    for name, nodes, with_redis in cases:
-        slug = name.split()[0] + ("r" if with_redis and nodes == 1 else "")
-        print(f"cluster.py: {name} (load {load_average():.1f}) ...", flush=True)
-        results.append(run_case(slug, nodes, with_redis, args, args.out))
-        r = results[-1]
-        print(f"  {r['deliveries_per_s']:,.0f} deliveries/s, p99 {r['p99_us'] / 1000:.2f} ms",
-              flush=True)
-        results[-1]["case"] = name
+    runs = {name: [] for name, _, _ in cases}
+    for round_ in range(1, args.runs + 1):
+        for name, nodes, with_redis in cases:
+            slug = name.split()[0] + ("r" if with_redis and nodes == 1 else "")
+            print(f"cluster.py: run {round_}/{args.runs}: {name} (load {load_average():.1f}) ...",
+                  flush=True)
+            r = run_case(f"{slug}.run{round_}", nodes, with_redis, args, args.out)
+            r["case"] = name
+            runs[name].append(r)
+            print(f"  {r['deliveries_per_s']:,.0f} deliveries/s,"
+                  f" p99 {r['p99_us'] / 1000:.2f} ms", flush=True)
     with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump(results, f, indent=1)
-    text = table(results, args)
+        json.dump(runs, f, indent=1)
+    text = table([median_of(runs[name]) for name, _, _ in cases], args)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(text)
     print(text)
