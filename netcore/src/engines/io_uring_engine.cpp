@@ -1,8 +1,10 @@
 // io_uring: a proactor. The loop thread owns one ring, posts accepts, receives and sends, and
-// the kernel reports each finished operation as a completion (CQE). Reads are multishot recvs
-// over one shared ring of provided buffers, so an idle connection owns no read buffer; a kernel
-// without multishot gets single-shot accepts and recvs into a per-connection buffer instead.
-// Other threads wake the loop through an eventfd that a pending READ on the ring watches.
+// the kernel reports each finished operation as a completion (CQE). Receives draw from one
+// shared ring of provided buffers (IOSQE_BUFFER_SELECT), so the kernel picks a buffer only when
+// data is there and an idle connection owns none; multishot accept and recv where the kernel
+// has them, single-shot otherwise. Other threads wake the loop through an eventfd that a
+// pending READ on the ring watches. What a completion means for its connection is the
+// completion family's (completion_engine.hpp).
 #include <liburing.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
@@ -15,14 +17,12 @@
 #include <cstdlib>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
-#include "engine_slot.hpp"
-#include "netcore/engine.hpp"
+#include "completion_engine.hpp"
 #include "netcore/socket_ops.hpp"
 #include "netcore/stream_io.hpp"
 #include "wake_inbox.hpp"
@@ -52,11 +52,14 @@ constexpr unsigned kCqEntries = 8192;  // multishot ops post many CQEs per SQE
 constexpr unsigned kBufferCount = 1024;
 constexpr unsigned kBufferSize = 8 * 1024;
 constexpr std::uint16_t kBufferGroup = 0;
-constexpr std::size_t kSingleShotBuffer = 16 * 1024;
 // Input handed to the handler between two flushes of output: a peer that floods us while
 // reading our answers must not see its answers pile up past max_send_queue in one batch.
 constexpr std::size_t kBatchBudget = 256 * 1024;
 constexpr int kAcceptFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;  // the next engine may be readiness
+
+bool is_retry(int res) {
+    return res == -ECANCELED || res == -EINTR || res == -EAGAIN;
+}
 
 struct Completion {
     std::uint64_t user_data;
@@ -64,23 +67,11 @@ struct Completion {
     std::uint32_t flags;
 };
 
-// The engine's view of one connection.
-struct Slot {
-    ConnectionPtr conn;
-    bool recv_armed = false;
-    bool paused = false;  // recv cancelled: the peer's own answers are backlogged
-    // Input the kernel had already taken when the recv was cancelled: kept, in order, and
-    // handed over as the answers drain (delivering it at once is what overflowed the queue).
-    std::vector<std::byte> held;
-    bool send_armed = false;
-    bool closing = false;  // cancels sent; finalized once nothing is in flight
-    CloseReason observed = CloseReason::PeerClosed;
-    std::vector<std::byte> buffer;  // single-shot recv only
-};
+struct Slot : CompletionConn {};
 
-class IoUringEngine final : public Engine, private WriteWaker {
+class IoUringEngine final : public CompletionEngine {
   public:
-    std::string_view name() const override { return "io_uring"; }
+    IoUringEngine() : CompletionEngine("io_uring") {}
 
     // A kernel or sandbox may forbid io_uring: refuse before the old engine lets go.
     std::string cannot_adopt(const std::vector<ConnectionPtr>& conns) const override {
@@ -97,7 +88,7 @@ class IoUringEngine final : public Engine, private WriteWaker {
         listener_ = listener;
         wakefd_ = ::eventfd(0, EFD_CLOEXEC);  // blocking: the ring waits on it, not a thread
         if (wakefd_ < 0) throw std::runtime_error("io_uring: cannot create eventfd");
-        stopping_ = false;
+        start_posting();
         draining_ = false;
         adopting_ = std::move(adopted);
         // The loop thread makes the ring and is the only one to submit: completion work runs
@@ -123,7 +114,7 @@ class IoUringEngine final : public Engine, private WriteWaker {
     std::vector<ConnectionPtr> stop() override {
         std::vector<ConnectionPtr> out;
         if (!thread_.joinable()) return out;
-        stopping_ = true;
+        stop_posting();
         signal_wakefd();
         thread_.join();
         // Nothing is in flight any more: the kernel holds no pointer into these connections.
@@ -144,31 +135,26 @@ class IoUringEngine final : public Engine, private WriteWaker {
     }
 
     EngineStats stats() const override {
-        EngineStats s;
-        s.engine = "io_uring";
-        s.threads = 1;
-        s.wakeups = wakeups_.load(std::memory_order_relaxed);
-        s.events = events_.load(std::memory_order_relaxed);
-        s.syscalls = submits_.load(std::memory_order_relaxed);
+        EngineStats s = base_stats(1);
+        s.syscalls = submits_.load(std::memory_order_relaxed);  // io_uring_enter calls
         const std::uint64_t sqes = sqes_.load(std::memory_order_relaxed);
-        s.details = {
-            {"path", path()},
-            {"completion work", setup_flags_ & IORING_SETUP_DEFER_TASKRUN  ? "deferred to the loop"
-                                : setup_flags_ & IORING_SETUP_COOP_TASKRUN ? "cooperative"
-                                                                           : "interrupts the loop"},
-            {"sqes per submit", ratio(sqes, s.syscalls)},
-            {"cqes per wakeup", ratio(s.events, s.wakeups)},
-            {"in-flight ops", std::to_string(in_flight_seen_.load(std::memory_order_relaxed))},
-            {"connections", std::to_string(connections_.load(std::memory_order_relaxed))},
-        };
-        if (multishot_recv_.load(std::memory_order_relaxed)) {
-            s.details.emplace_back("buffers in ring",
-                                   std::to_string(buffers_free_.load(std::memory_order_relaxed)) +
-                                       " of " + std::to_string(kBufferCount) + " x " +
-                                       std::to_string(kBufferSize / 1024) + " KiB");
-            s.details.emplace_back("recv re-armed after ENOBUFS",
-                                   std::to_string(enobufs_.load(std::memory_order_relaxed)));
-        }
+        s.details.insert(
+            s.details.end(),
+            {
+                {"path", path()},
+                {"completion work",
+                 setup_flags_ & IORING_SETUP_DEFER_TASKRUN  ? "deferred to the loop"
+                 : setup_flags_ & IORING_SETUP_COOP_TASKRUN ? "cooperative"
+                                                            : "interrupts the loop"},
+                {"sqes per submit", ratio(sqes, s.syscalls)},
+                {"cqes per wakeup", ratio(s.events, s.wakeups)},
+                {"connections", std::to_string(connections_.load(std::memory_order_relaxed))},
+                {"buffers in ring", std::to_string(buffers_free_.load(std::memory_order_relaxed)) +
+                                        " of " + std::to_string(kBufferCount) + " x " +
+                                        std::to_string(kBufferSize / 1024) + " KiB"},
+                {"recv re-armed after ENOBUFS",
+                 std::to_string(enobufs_.load(std::memory_order_relaxed))},
+            });
         return s;
     }
 
@@ -178,6 +164,38 @@ class IoUringEngine final : public Engine, private WriteWaker {
     }
 
     bool owns_io(const Connection&) const override { return t_loop == this; }
+
+    // ---- the model's half of the completion flow ----
+
+    int submit_receive(CompletionConn& c) override {
+        io_uring_sqe* sqe = next_sqe();
+        const int fd = c.conn->socket();
+        if (multishot_recv_)
+            ::io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
+        else
+            ::io_uring_prep_recv(sqe, fd, nullptr, kBufferSize, 0);
+        sqe->flags |= IOSQE_BUFFER_SELECT;  // a buffer from the ring, once data is there
+        sqe->buf_group = kBufferGroup;
+        ::io_uring_sqe_set_data64(sqe, tag(Op::Recv, c.conn->id()));
+        return 0;  // errors come back as the operation's completion
+    }
+
+    int submit_send(CompletionConn& c, std::span<const std::byte> bytes) override {
+        io_uring_sqe* sqe = next_sqe();
+        ::io_uring_prep_send(sqe, c.conn->socket(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        ::io_uring_sqe_set_data64(sqe, tag(Op::Send, c.conn->id()));
+        return 0;
+    }
+
+    void cancel(CompletionConn& c, Cancel which) override {
+        if (c.receiving) cancel_op(tag(Op::Recv, c.conn->id()));
+        if (c.sending && which == Cancel::Both) cancel_op(tag(Op::Send, c.conn->id()));
+    }
+
+    void forget(CompletionConn& c) override {
+        graveyard_.push_back(c.conn);  // the dirty list may still name it in this batch
+        slots_.erase(c.conn->id());
+    }
 
     // ---- setup and teardown (on the loop thread) ----
 
@@ -222,26 +240,31 @@ class IoUringEngine final : public Engine, private WriteWaker {
         }
         if (const char* force = std::getenv("NETCORE_IO_URING_SINGLE_SHOT"); force && *force == '1')
             multishot_accept = multishot_recv = false;  // lets tests cover the fallback path
-        if (multishot_recv && !setup_buffer_ring()) multishot_recv = false;
+        if (const int error = setup_buffer_ring(); error != 0) {
+            teardown();
+            return "cannot register a provided-buffer ring (Linux 5.19): " +
+                   socket_error_text(error);
+        }
         multishot_accept_ = multishot_accept;
         multishot_recv_ = multishot_recv;
         return {};
     }
 
-    bool setup_buffer_ring() {
+    int setup_buffer_ring() {
         const std::size_t bytes = kBufferCount * sizeof(io_uring_buf);
         void* mem =
             ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (mem == MAP_FAILED) return false;
+        if (mem == MAP_FAILED) return errno;
         io_uring_buf_reg reg{};
         reg.ring_addr = reinterpret_cast<std::uintptr_t>(mem);
         reg.ring_entries = kBufferCount;
         reg.bgid = kBufferGroup;
-        if (::io_uring_register_buf_ring(&ring_, &reg, 0) < 0) {
+        if (const int rc = ::io_uring_register_buf_ring(&ring_, &reg, 0); rc < 0) {
             ::munmap(mem, bytes);
-            return false;
+            return -rc;
         }
         buf_ring_ = static_cast<io_uring_buf_ring*>(mem);
+        // Untouched pages cost no memory: only buffers the kernel has filled are resident.
         buffers_ = std::make_unique_for_overwrite<std::byte[]>(kBufferCount * kBufferSize);
         ::io_uring_buf_ring_init(buf_ring_);
         for (unsigned i = 0; i < kBufferCount; ++i)
@@ -250,7 +273,7 @@ class IoUringEngine final : public Engine, private WriteWaker {
                                     static_cast<int>(i));
         ::io_uring_buf_ring_advance(buf_ring_, kBufferCount);
         buffers_free_ = kBufferCount;
-        return true;
+        return 0;
     }
 
     void teardown() {
@@ -273,17 +296,19 @@ class IoUringEngine final : public Engine, private WriteWaker {
         t_loop = this;
         arm_wake();
         if (listener_ != kInvalidSocket) arm_accept();  // none on a client
-        for (auto& conn : adopting_) add(conn);
+        for (auto& conn : adopting_) add(conn, false);
         adopting_.clear();
         for (;;) {
-            serve_dirty();
-            if (stopping_.load(std::memory_order_acquire) && !draining_) begin_drain();
-            if (draining_ && in_flight_ == 0 && backlog_.empty()) break;
+            serve_dirty(dirty_, [this](std::uint64_t id) {
+                if (Slot* s = find(id); s && EngineSlot::flush_scheduled(*s->conn)) woken(*s);
+            });
+            if (stopping() && !draining_) begin_drain();
+            if (draining_ && ops_in_flight() == 0 && backlog_.empty()) break;
             publish_gauges();
             // Left-over completions from a budget-limited batch: submit, but do not wait.
             if (backlog_.empty()) {
                 submit(true);
-                wakeups_.fetch_add(1, std::memory_order_relaxed);
+                count_wakeup();
             } else {
                 submit(false);
             }
@@ -312,7 +337,7 @@ class IoUringEngine final : public Engine, private WriteWaker {
             ++count;
         }
         ::io_uring_cq_advance(&ring_, count);
-        events_.fetch_add(count, std::memory_order_relaxed);
+        count_events(count);
     }
 
     void handle_backlog() {
@@ -337,12 +362,12 @@ class IoUringEngine final : public Engine, private WriteWaker {
 
     void handle(const Completion& c) {
         const bool final = !(c.flags & IORING_CQE_F_MORE);
-        if (final) --in_flight_;
         const std::uint64_t id = id_of(c.user_data);
         switch (op_of(c.user_data)) {
             case Op::Accept:
                 return on_accept(c.res, final);
             case Op::AcceptRetry:
+                op_done();
                 accept_retry_armed_ = false;
                 if (!draining_ && !accept_armed_) arm_accept();
                 return;
@@ -353,7 +378,7 @@ class IoUringEngine final : public Engine, private WriteWaker {
             case Op::Send:
                 return on_send(id, c.res);
             case Op::Cancel:
-                return;  // the cancelled operation reports for itself
+                return op_done();  // the cancelled operation reports for itself
         }
     }
 
@@ -363,19 +388,21 @@ class IoUringEngine final : public Engine, private WriteWaker {
             buffers_out_ -= recycled_;
             recycled_ = 0;
         }
-        // Recvs that ran out of buffers restart once the backlog gave its buffers back.
+        // Receives that ran out of buffers start again once the backlog gave its buffers back.
         if (backlog_.empty() && !rearm_.empty()) {
             std::vector<std::uint64_t> ids;
             ids.swap(rearm_);
             for (auto id : ids)
-                if (auto it = slots_.find(id); it != slots_.end()) arm_recv_if_wanted(*it->second);
+                if (Slot* s = find(id)) {
+                    s->deferred = false;
+                    settle(*s);
+                }
         }
         graveyard_.clear();
     }
 
     void publish_gauges() {
         buffers_free_.store(kBufferCount - buffers_out_, std::memory_order_relaxed);
-        in_flight_seen_.store(in_flight_, std::memory_order_relaxed);
         connections_.store(slots_.size(), std::memory_order_relaxed);
     }
 
@@ -388,7 +415,6 @@ class IoUringEngine final : public Engine, private WriteWaker {
             sqe = ::io_uring_get_sqe(&ring_);
             if (!sqe) harvest();  // a full completion queue can refuse submissions
         }
-        ++in_flight_;
         return sqe;
     }
 
@@ -403,6 +429,7 @@ class IoUringEngine final : public Engine, private WriteWaker {
                                    &accept_len_, kAcceptFlags);
         }
         ::io_uring_sqe_set_data64(sqe, tag(Op::Accept));
+        op_posted();
         accept_armed_ = true;
         accept_has_address_ = !multishot_accept_;
     }
@@ -414,6 +441,7 @@ class IoUringEngine final : public Engine, private WriteWaker {
         io_uring_sqe* sqe = next_sqe();
         ::io_uring_prep_timeout(sqe, &retry_after_, 0, 0);
         ::io_uring_sqe_set_data64(sqe, tag(Op::AcceptRetry));
+        op_posted();
         accept_retry_armed_ = true;
     }
 
@@ -421,42 +449,15 @@ class IoUringEngine final : public Engine, private WriteWaker {
         io_uring_sqe* sqe = next_sqe();
         ::io_uring_prep_read(sqe, wakefd_, &wake_value_, sizeof wake_value_, 0);
         ::io_uring_sqe_set_data64(sqe, tag(Op::Wake));
+        op_posted();
         wake_armed_ = true;
     }
 
-    void arm_recv(Slot& s) {
-        io_uring_sqe* sqe = next_sqe();
-        const int fd = s.conn->socket();
-        if (multishot_recv_) {
-            ::io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
-            sqe->flags |= IOSQE_BUFFER_SELECT;
-            sqe->buf_group = kBufferGroup;
-        } else {
-            if (s.buffer.empty()) s.buffer.resize(kSingleShotBuffer);
-            ::io_uring_prep_recv(sqe, fd, s.buffer.data(), s.buffer.size(), 0);
-        }
-        ::io_uring_sqe_set_data64(sqe, tag(Op::Recv, s.conn->id()));
-        s.recv_armed = true;
-    }
-
-    void arm_recv_if_wanted(Slot& s) {
-        if (!s.recv_armed && !s.paused && !s.closing && !draining_ && !s.conn->peer_has_finished())
-            arm_recv(s);
-    }
-
-    void arm_send(Slot& s) {
-        const auto bytes = s.conn->begin_write();  // stable until end_write()
-        if (bytes.empty()) return;
-        io_uring_sqe* sqe = next_sqe();
-        ::io_uring_prep_send(sqe, s.conn->socket(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        ::io_uring_sqe_set_data64(sqe, tag(Op::Send, s.conn->id()));
-        s.send_armed = true;
-    }
-
-    void cancel(std::uint64_t user_data) {
+    void cancel_op(std::uint64_t user_data) {
         io_uring_sqe* sqe = next_sqe();
         ::io_uring_prep_cancel64(sqe, user_data, 0);
         ::io_uring_sqe_set_data64(sqe, tag(Op::Cancel, id_of(user_data)));
+        op_posted();
     }
 
     void signal_wakefd() {
@@ -466,64 +467,26 @@ class IoUringEngine final : public Engine, private WriteWaker {
 
     // ---- connections ----
 
-    void add(const ConnectionPtr& conn) {
+    Slot* find(std::uint64_t id) {
+        auto it = slots_.find(id);
+        return it == slots_.end() ? nullptr : it->second.get();
+    }
+
+    void add(const ConnectionPtr& conn, bool needs_open) {
         auto owned = std::make_unique<Slot>();
         Slot& s = *owned;
         s.conn = conn;
         slots_.emplace(conn->id(), std::move(owned));
-        EngineSlot::attach(*conn, this);
-        arm_recv_if_wanted(s);  // not while draining: the next engine reads it
-    }
-
-    // Output, a graceful close or an abort may be due: the engine's half of the close state
-    // machine (flush_output's, with the writes posted instead of made).
-    void progress(Slot& s) {
-        Connection& conn = *s.conn;
-        EngineSlot::take_flush(conn);
-        if (!s.send_armed && !draining_) arm_send(s);
-        if (!s.send_armed) conn.shutdown_if_drained();
-        if (conn.must_finalize()) begin_close(s, CloseReason::PeerClosed);
-    }
-
-    // The last step after any event of a connection: `s` may be gone afterwards.
-    void settle(Slot& s) {
-        if (!s.closing) progress(s);
-        finish_if_idle(s);
-    }
-
-    // The socket may only be closed once the kernel has let go of every operation on it.
-    void begin_close(Slot& s, CloseReason observed) {
-        if (s.closing) return;
-        s.closing = true;
-        s.observed = observed;
-        if (s.recv_armed) cancel(tag(Op::Recv, s.conn->id()));
-        if (s.send_armed) cancel(tag(Op::Send, s.conn->id()));
-    }
-
-    void finish_if_idle(Slot& s) {
-        if (!s.closing || s.recv_armed || s.send_armed) return;
-        ConnectionPtr conn = std::move(s.conn);
-        const CloseReason observed = s.observed;
-        slots_.erase(conn->id());
-        graveyard_.push_back(conn);  // the dirty list may still name it in this batch
-        finalize_connection(*conn, *host_, observed);
-    }
-
-    void serve_dirty() {
-        while (!dirty_.empty()) {
-            std::vector<std::uint64_t> batch;
-            batch.swap(dirty_);
-            for (auto id : batch)
-                if (auto it = slots_.find(id);
-                    it != slots_.end() && EngineSlot::flush_scheduled(*it->second->conn))
-                    settle(*it->second);
-        }
+        open(s, needs_open);  // no receive while draining: the next engine reads it
     }
 
     // ---- completions ----
 
     void on_accept(int res, bool final) {
-        if (final) accept_armed_ = false;
+        if (final) {
+            op_done();
+            accept_armed_ = false;
+        }
         if (res >= 0) {
             accepted(res);
         } else if (res == -EINVAL && multishot_accept_) {
@@ -555,115 +518,69 @@ class IoUringEngine final : public Engine, private WriteWaker {
         }
         // Accepted while draining too: it was already taken off the backlog, so it is handed
         // over with the others.
-        ConnectionPtr conn = host_->make_connection(s, std::move(peer));
-        if (!conn) return;
-        add(conn);
-        host_->connection_opened(conn);
+        if (ConnectionPtr conn = host_->make_connection(s, std::move(peer))) add(conn, true);
     }
 
     void on_wake() {
+        op_done();
         wake_armed_ = false;
         std::vector<ConnectionPtr> incoming = inbox_.take(dirty_);
         if (!draining_) arm_wake();
-        for (auto& conn : incoming) {  // while draining too: the next engine gets them open
-            add(conn);
-            host_->connection_opened(conn);
-        }
+        // While draining too: the next engine gets them open.
+        for (auto& conn : incoming) add(conn, true);
     }
 
     void on_recv(std::uint64_t id, int res, std::uint32_t flags, bool final) {
-        auto it = slots_.find(id);
-        Slot* s = it == slots_.end() ? nullptr : it->second.get();
+        Slot* s = find(id);
         int bid = -1;
-        std::byte* data = nullptr;
-        if (flags & IORING_CQE_F_BUFFER) {
-            bid = static_cast<int>(flags >> IORING_CQE_BUFFER_SHIFT);
-            data = buffer_at(static_cast<unsigned>(bid));
-        } else if (s) {
-            data = s->buffer.data();
+        if (flags & IORING_CQE_F_BUFFER) bid = static_cast<int>(flags >> IORING_CQE_BUFFER_SHIFT);
+        if (!s) {  // cannot happen while a receive is in flight; keeps the count right anyway
+            if (bid >= 0) recycle(static_cast<unsigned>(bid));
+            if (final) op_done();
+            return;
         }
-        if (s && final) s->recv_armed = false;
-        // Bytes the kernel took are never dropped: delivered now, even while closing or
-        // draining, or held while the peer's answers are backlogged.
-        if (s && res > 0 && data) {
-            if (!s->held.empty() || (s->paused && !draining_))
-                s->held.insert(s->held.end(), data, data + res);
-            else
-                s->conn->deliver(std::span(data, static_cast<std::size_t>(res)), host_->handler());
-        }
+        if (final) end_receive(*s);
+        if (res > 0 && bid >= 0)
+            received(*s, std::span(buffer_at(static_cast<unsigned>(bid)),
+                                   static_cast<std::size_t>(res)));
         if (bid >= 0) recycle(static_cast<unsigned>(bid));
-        if (!s) return;
-
-        Connection& conn = *s->conn;
-        if (!s->paused && conn.output_backlogged()) {
-            // Backpressure: take no more requests until the answers drain (on_send resumes).
-            s->paused = true;
-            if (s->recv_armed) cancel(tag(Op::Recv, id));
-        }
         if (res == 0) {
-            deliver_held(*s, true);  // what it asked for before its FIN comes first
-            conn.peer_finished();
+            peer_finished(*s);
         } else if (res == -ENOBUFS) {
+            // The ring ran dry: post again at the end of the batch, once buffers are back.
             enobufs_.fetch_add(1, std::memory_order_relaxed);
-            if (final) rearm_.push_back(id);
+            if (final) {
+                s->deferred = true;
+                rearm_.push_back(id);
+            }
         } else if (res == -EINVAL && multishot_recv_) {
             spdlog::info("io_uring: multishot recv refused, falling back to single-shot");
             multishot_recv_ = false;
-        } else if (res < 0 && res != -ECANCELED && res != -EINTR && res != -EAGAIN) {
+        } else if (res < 0 && !is_retry(res)) {
             begin_close(*s, CloseReason::Reset);
         }
-        if (conn.must_finalize()) begin_close(*s, CloseReason::PeerClosed);
-        // A multishot recv also ends on its own (a full CQ...): it is simply posted again.
-        if (final && res != -ENOBUFS) arm_recv_if_wanted(*s);
-        finish_if_idle(*s);
-    }
-
-    // Hands held input to the service a buffer at a time while the answers are not backlogged
-    // (or all of it: before a FIN, or before the next engine takes over).
-    void deliver_held(Slot& s, bool all) {
-        std::size_t at = 0;
-        while (at < s.held.size() && (all || !s.conn->output_backlogged())) {
-            const std::size_t n = std::min<std::size_t>(kBufferSize, s.held.size() - at);
-            s.conn->deliver(std::span(s.held).subspan(at, n), host_->handler());
-            at += n;
-        }
-        s.held.erase(s.held.begin(), s.held.begin() + static_cast<std::ptrdiff_t>(at));
+        // A multishot recv also ends on its own (a full CQ...): settle posts it again.
+        settle(*s);
     }
 
     void on_send(std::uint64_t id, int res) {
-        auto it = slots_.find(id);
-        if (it == slots_.end()) return;
-        Slot& s = *it->second;
-        s.send_armed = false;
+        Slot* s = find(id);
+        if (!s) return op_done();
         // A cancelled send reports -ECANCELED or what it sent before.
-        s.conn->end_write(res > 0 ? static_cast<std::size_t>(res) : 0);
-        if (s.paused && !s.conn->output_backlogged()) {
-            deliver_held(s, false);
-            if (s.held.empty() && !s.conn->output_backlogged()) {
-                s.paused = false;
-                arm_recv_if_wanted(s);
-            }
-        }
-        if (res < 0 && res != -ECANCELED && res != -EINTR && res != -EAGAIN)
-            begin_close(s, CloseReason::Reset);
-        settle(s);
+        sent(*s, res > 0 ? static_cast<std::size_t>(res) : 0, res < 0 && !is_retry(res));
     }
 
     // ---- stop ----
 
     // Takes no new work and cancels everything posted; the loop then runs until the last
-    // completion is in, delivering what recvs still bring.
+    // completion is in, delivering what receives still bring.
     void begin_drain() {
         draining_ = true;
-        for (auto& [id, s] : slots_) deliver_held(*s, true);  // the next engine reads what follows
         rearm_.clear();
-        if (accept_armed_) cancel(tag(Op::Accept));
-        if (accept_retry_armed_) cancel(tag(Op::AcceptRetry));
-        if (wake_armed_) cancel(tag(Op::Wake));
-        for (auto& [id, s] : slots_) {
-            if (s->recv_armed) cancel(tag(Op::Recv, id));
-            if (s->send_armed) cancel(tag(Op::Send, id));
-        }
+        if (accept_armed_) cancel_op(tag(Op::Accept));
+        if (accept_retry_armed_) cancel_op(tag(Op::AcceptRetry));
+        if (wake_armed_) cancel_op(tag(Op::Wake));
+        for (auto& [id, s] : slots_) drain(*s, true);  // a cancelled send reports what went out
     }
 
     // ---- provided buffers ----
@@ -686,8 +603,8 @@ class IoUringEngine final : public Engine, private WriteWaker {
         const char* accepts = listener_ == kInvalidSocket ? "no listener"
                               : accept                    ? "multishot accept"
                                                           : "single-shot accept";
-        return std::string(accepts) + (recv ? ", multishot recv (provided buffer ring)"
-                                            : ", single-shot recv (per-connection buffer)");
+        return std::string(accepts) + (recv ? ", multishot recv" : ", single-shot recv") +
+               " on a provided buffer ring";
     }
 
     static std::string ratio(std::uint64_t a, std::uint64_t b) {
@@ -698,7 +615,6 @@ class IoUringEngine final : public Engine, private WriteWaker {
 
     static thread_local IoUringEngine* t_loop;
 
-    EngineHost* host_ = nullptr;
     socket_t listener_ = kInvalidSocket;
     io_uring ring_{};
     bool ring_ready_ = false;
@@ -706,12 +622,10 @@ class IoUringEngine final : public Engine, private WriteWaker {
     std::vector<ConnectionPtr> adopting_;  // handed to the loop thread by start()
     std::promise<std::string> ready_;      // the loop thread's setup: empty, or what failed
     int wakefd_ = -1;
-    std::atomic<bool> stopping_{false};
     std::thread thread_;
 
     // Loop thread only (and start/stop around it).
     bool draining_ = false;
-    std::int64_t in_flight_ = 0;  // SQEs posted whose last CQE has not been handled
     bool accept_armed_ = false;
     bool accept_retry_armed_ = false;
     bool accept_has_address_ = false;
@@ -728,13 +642,12 @@ class IoUringEngine final : public Engine, private WriteWaker {
     std::vector<Completion> backlog_;
     std::vector<ConnectionPtr> graveyard_;
     std::vector<std::uint64_t> dirty_;  // woken on the loop thread
-    std::vector<std::uint64_t> rearm_;  // recvs that ended with ENOBUFS
+    std::vector<std::uint64_t> rearm_;  // receives that ended with ENOBUFS
 
     WakeInbox inbox_;  // woken from other threads, adopted and not yet registered
 
     std::atomic<bool> multishot_accept_{true}, multishot_recv_{true};
-    std::atomic<std::uint64_t> wakeups_{0}, events_{0}, submits_{0}, sqes_{0};
-    std::atomic<std::int64_t> in_flight_seen_{0};
+    std::atomic<std::uint64_t> submits_{0}, sqes_{0};
     std::atomic<std::uint64_t> connections_{0}, buffers_free_{0}, enobufs_{0};
 };
 
