@@ -1,24 +1,24 @@
 // iocp: I/O completion port. Every socket is bound to one port; WSARecv, WSASend and AcceptEx
-// are posted on buffers, and a pool of workers pops finished operations with
-// GetQueuedCompletionStatusEx (many per call). The model the proactor interface was made for.
-// The port and its worker pool belong to the process: every iocp engine running (a server's,
-// a client's) shares them, and each packet names its engine through its OVERLAPPED.
+// are posted, and a pool of workers pops finished operations with GetQueuedCompletionStatusEx
+// (many per call). The model the proactor interface was made for. What a completion means for
+// its connection is the completion family's (completion_engine.hpp); this file is the port.
 //
 // - One port per process: a socket stays bound to the first port it was associated with, so
-//   a switch iocp -> X -> iocp must find the same port. Completion keys are constants (a key
-//   is fixed at association); the OVERLAPPED says which operation finished.
+//   a switch iocp -> X -> iocp must find the same port. The port and its worker pool belong to
+//   the process, shared by every iocp engine running (a server's, a client's); each packet
+//   names its engine through its OVERLAPPED. Completion keys are constants (a key is fixed at
+//   association); the OVERLAPPED says which operation finished.
+// - Receives are zero-byte WSARecvs: an idle connection pins no buffer; when one finishes,
+//   the worker reads what is there into its own scratch buffer.
 // - Several AcceptEx posted at once, each with a ready socket; SO_UPDATE_ACCEPT_CONTEXT after.
-// - One recv outstanding per connection: its handler calls never overlap even with a pool.
-//   Sends come from Connection::begin_write(), whose span stays put until end_write().
-// - A zero-byte recv completion is the peer's FIN.
-// - Backpressure: while a connection's own output is past half of max_send_queue, its next
-//   WSARecv is held; the send completion that brings the output under the mark posts it.
-//   The two may run on different workers at once: see post_recv for how neither misses it.
-// - An OVERLAPPED is never freed before its completion was dequeued: each connection counts
-//   its operations in flight and is finalized (and its state freed) when the count is zero.
-//   Closing cancels with CancelIoEx and waits for those completions like any other.
+// - Any worker may dequeue a connection's completion: its state's lock lets one at a time
+//   serve it, so its handler calls never overlap. wake() takes no lock but the connection's: it
+//   posts a packet that holds a reference to the state, or, when the worker serving the
+//   connection is the caller (the handler answering), leaves the flush to that worker.
+// - An OVERLAPPED is never freed before its completion was dequeued: the state counts the
+//   operations and packets that name it, and goes with the last of them.
 // - stop(): receives are cancelled at once, sends get a moment to finish, then are cancelled;
-//   the workers keep serving completions until none is in flight, then exit.
+//   the workers keep serving completions until none is in flight.
 // - stop() unbinds every socket from the port where the system can
 //   (FileReplaceCompletionInformation, Windows 8.1+; Wine 8 cannot). A socket left bound keeps
 //   working with every other engine: readiness calls never touch the port, overlapped_event
@@ -41,9 +41,10 @@
 #include <utility>
 #include <vector>
 
-#include "engine_slot.hpp"
-#include "netcore/engine.hpp"
-#include "netcore/stream_io.hpp"
+#include <spdlog/spdlog.h>
+
+#include "completion_engine.hpp"
+#include "netcore/socket_ops.hpp"
 #include "win_overlapped.hpp"
 
 namespace netcore {
@@ -54,6 +55,7 @@ constexpr ULONG_PTR kWakeKey = 2;   // wake(): lpOverlapped is the connection's 
 constexpr ULONG_PTR kQuitKey = 3;   // a worker exits
 constexpr ULONG_PTR kAdoptKey = 4;  // adopt(): lpOverlapped is a new ConnectionPtr
 constexpr int kAcceptsPosted = 16;
+constexpr auto kSendGrace = std::chrono::milliseconds(1500);
 
 HANDLE process_port() {
     static const HANDLE port = ::CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 0);
@@ -102,19 +104,15 @@ struct IoOp {
     IocpEngine* engine;  // the port and its workers serve every iocp engine of the process
 };
 
-struct ConnState {
-    ConnState(IocpEngine* e, ConnectionPtr c)
-        : engine(e), conn(std::move(c)), recv_buf(new char[win::kRecvSize]) {}
+struct ConnState : CompletionConn {
+    ConnState(IocpEngine* e, ConnectionPtr c) : engine(e) { conn = std::move(c); }
     IocpEngine* engine;
-    ConnectionPtr conn;
     IoOp recv_op{{}, OpKind::Recv, this, engine};
     IoOp send_op{{}, OpKind::Send, this, engine};
-    std::unique_ptr<char[]> recv_buf;
-    std::mutex m;  // guards the fields below; a leaf lock (never held across other calls)
-    int ops = 0;   // operations and wake packets in flight, plus holds while being served
-    bool receiving = false, sending = false, closing = false;
-    bool paused = false;  // backpressure: the next receive waits for the output to drain
-    CloseReason observed = CloseReason::PeerClosed;
+    std::mutex m;  // held by the worker serving the connection
+    // The engine's table, each operation and wake packet in flight, each worker about to
+    // serve it: the last one to let go frees it.
+    std::atomic<int> refs{1};
 };
 
 struct AcceptState {
@@ -130,17 +128,7 @@ struct AdoptPacket {
 
 void dispatch(const OVERLAPPED_ENTRY& e);
 
-thread_local bool t_worker = false;                  // a thread of the pool below
-thread_local const IocpEngine* t_control = nullptr;  // in this engine's start() or stop()
-
-// Marks the thread running an engine's start() or stop() for owns_io().
-class ControlScope {
-  public:
-    explicit ControlScope(const IocpEngine* e) { t_control = e; }
-    ~ControlScope() { t_control = nullptr; }
-    ControlScope(const ControlScope&) = delete;
-    ControlScope& operator=(const ControlScope&) = delete;
-};
+thread_local const ConnState* t_serving = nullptr;  // the connection this thread serves now
 
 // The workers of the process's port, shared by every iocp engine running (a server and a
 // client may both use one): started with the first engine, stopped with the last.
@@ -174,7 +162,6 @@ class WorkerPool {
 
   private:
     void work() {
-        t_worker = true;
         OVERLAPPED_ENTRY entries[64];
         for (;;) {
             ULONG n = 0;
@@ -212,26 +199,21 @@ WorkerPool& pool() {
     return p;
 }
 
-class IocpEngine final : public Engine, private WriteWaker {
+class IocpEngine final : public CompletionEngine {
   public:
-    std::string_view name() const override { return "iocp"; }
+    IocpEngine() : CompletionEngine("iocp") {}
 
     void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
-        ControlScope control(this);
         host_ = &host;
         listener_ = listener;
-        stopping_ = false;
+        start_posting();
         if (!process_port()) throw std::runtime_error("iocp: CreateIoCompletionPort failed");
         pool().acquire();
         if (listener_ != kInvalidSocket) {
             family_ = win::socket_family(listener);
             associate(listener_);
         }
-        for (auto& conn : adopted) {
-            ConnState* c = adopt_here(conn);
-            post_recv(*c);
-            release(*c);
-        }
+        for (auto& conn : adopted) take(conn, false);
         for (int i = 0; listener_ != kInvalidSocket && i < kAcceptsPosted; ++i) {
             accepts_.push_back(std::make_unique<AcceptState>(this));
             post_accept(*accepts_.back());
@@ -239,55 +221,49 @@ class IocpEngine final : public Engine, private WriteWaker {
     }
 
     std::vector<ConnectionPtr> stop() override {
-        ControlScope control(this);
-        stopping_ = true;
-        if (listener_ != kInvalidSocket) ::CancelIoEx(reinterpret_cast<HANDLE>(listener_), nullptr);
-        // Receives go now; sends in flight get a moment to finish, then are cancelled too.
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
-        bool all = false;
+        stop_posting();
+        SendGrace grace(kSendGrace);
         for (;;) {
-            // Again each round: a worker may have re-posted an AcceptEx or a recv just before
-            // it saw stopping_.
+            // Again each round: a worker may have posted an AcceptEx just before it saw the stop.
             if (listener_ != kInvalidSocket)
                 ::CancelIoEx(reinterpret_cast<HANDLE>(listener_), nullptr);
-            cancel_ops(all);
-            std::unique_lock lock(drain_mutex_);
-            if (drain_cv_.wait_for(lock, std::chrono::milliseconds(20),
-                                   [this] { return inflight_.load() == 0; }))
-                break;
-            all = std::chrono::steady_clock::now() > deadline;
+            drain_all(grace.over());
+            if (wait_idle()) break;
         }
+        std::vector<ConnectionPtr> out;
+        {
+            std::lock_guard lock(mutex_);
+            if (listener_ != kInvalidSocket) dissociate(listener_);
+            for (auto& [id, c] : conns_) {
+                if (!dissociate(c->conn->socket())) ++left_bound_;
+                EngineSlot::detach(*c->conn);  // waits out a wake() running now: the last one
+                out.push_back(c->conn);
+                unref(*c);  // the table's; a wake packet posted meanwhile holds its own
+            }
+            conns_.clear();
+        }
+        while (!wait_idle()) {
+        }  // such a packet: dropped by a worker (stopping), bounded by the port
         pool().release();
         accepts_.clear();
-        std::vector<ConnectionPtr> out;
-        std::lock_guard lock(mutex_);
-        if (listener_ != kInvalidSocket) dissociate(listener_);
-        for (auto& [id, c] : conns_) {
-            if (!dissociate(c->conn->socket())) ++left_bound_;
-            EngineSlot::detach(*c->conn);
-            out.push_back(std::move(c->conn));
-        }
-        conns_.clear();
         return out;
     }
 
-    // A worker opens it (on_open before its first recv is even posted).
+    // A worker opens it (on_open before its first receive is even posted).
     void adopt(ConnectionPtr conn) override {
-        ++inflight_;
+        op_posted();
         ::PostQueuedCompletionStatus(
             process_port(), 0, kAdoptKey,
             reinterpret_cast<OVERLAPPED*>(new AdoptPacket{this, std::move(conn)}));
     }
 
     EngineStats stats() const override {
-        EngineStats s;
-        s.engine = "iocp";
         const std::size_t workers = pool().size();
-        s.threads = workers;
+        EngineStats s = base_stats(workers);
         // The pool's wake-ups and completions (shared by every iocp engine in the process).
         s.wakeups = pool().wakeups.load(std::memory_order_relaxed);
         s.events = pool().completions.load(std::memory_order_relaxed);
-        s.syscalls = syscalls_.load(std::memory_order_relaxed) + s.wakeups;  // + each GQCSEx
+        s.syscalls += s.wakeups;  // + each GetQueuedCompletionStatusEx
         const double per = s.wakeups ? static_cast<double>(s.events) / s.wakeups : 0.0;
         char ratio[32];
         std::snprintf(ratio, sizeof ratio, "%.2f", per);
@@ -296,87 +272,153 @@ class IocpEngine final : public Engine, private WriteWaker {
             std::lock_guard lock(mutex_);
             conns = conns_.size();
         }
-        s.details = {{"worker threads (shared pool)", std::to_string(workers)},
-                     {"connections", std::to_string(conns)},
-                     {"pending overlapped ops", std::to_string(inflight_.load())},
-                     {"accepts posted", std::to_string(kAcceptsPosted)},
-                     {"completions per wakeup", ratio},
-                     {"stray completions drained", std::to_string(pool().strays.load())},
-                     {"sockets left bound at stop", std::to_string(left_bound_.load())}};
+        s.details.insert(s.details.end(),
+                         {{"worker threads (shared pool)", std::to_string(workers)},
+                          {"connections", std::to_string(conns)},
+                          {"accepts posted", std::to_string(kAcceptsPosted)},
+                          {"receives", "zero-byte (no buffer until data is there)"},
+                          {"completions per wakeup", ratio},
+                          {"stray completions drained", std::to_string(pool().strays.load())},
+                          {"sockets left bound at stop", std::to_string(left_bound_.load())}});
         return s;
     }
 
+    // A packet of this engine's, from a pool worker.
+    void on_packet(const OVERLAPPED_ENTRY& e) {
+        ++active_;
+        if (e.lpCompletionKey == kAdoptKey) {
+            std::unique_ptr<AdoptPacket> p(reinterpret_cast<AdoptPacket*>(e.lpOverlapped));
+            take(p->conn, true);
+            op_done();
+        } else if (e.lpCompletionKey == kWakeKey) {
+            auto& c = *reinterpret_cast<ConnState*>(e.lpOverlapped);
+            if (stopping())
+                unref(c);  // its output waits for the next engine (attach wakes it again)
+            else
+                serve(c, [&] { woken(c); });
+            op_done();
+        } else {
+            auto* op = CONTAINING_RECORD(e.lpOverlapped, IoOp, ov);
+            const bool ok = win::succeeded(op->ov);
+            if (op->kind == OpKind::Accept) {
+                on_accept(*static_cast<AcceptState*>(op->owner), ok);
+            } else {
+                auto& c = *static_cast<ConnState*>(op->owner);
+                const DWORD bytes = e.dwNumberOfBytesTransferred;
+                if (op->kind == OpKind::Recv)
+                    serve(c, [&] { receive_ready(c, ok); });
+                else
+                    serve(c, [&] { sent(c, ok ? bytes : 0, !ok); });
+            }
+        }
+        if (--active_ == 0 && stopping()) {
+            std::lock_guard lock(idle_mutex_);
+            idle_cv_.notify_all();
+        }
+    }
+
   private:
+    // The connection's lock is held: no other lock is taken here.
     void wake(Connection& conn) override {
         NETCORE_CHECK_WAKE(conn);
         auto* c = EngineSlot::state<ConnState>(conn);
-        if (!c || stopping_ || !EngineSlot::schedule_flush(conn)) return;
-        {
-            std::lock_guard lock(c->m);
-            if (c->closing) return;
-            ++c->ops;
-        }
-        ++inflight_;
+        if (!c || stopping() || !EngineSlot::schedule_flush(conn)) return;
+        if (t_serving == c) return;  // this thread serves it: flushed when its turn ends
+        c->refs.fetch_add(1, std::memory_order_relaxed);
+        op_posted();
         ::PostQueuedCompletionStatus(process_port(), 0, kWakeKey, reinterpret_cast<OVERLAPPED*>(c));
     }
 
-    // A worker of the pool, or the thread in start() or stop() (no worker runs this
-    // engine's packets before start() returns or after stop() drained them).
-    bool owns_io(const Connection&) const override { return t_worker || t_control == this; }
+    // The worker serving the connection (or the thread in start()/stop() serving it).
+    bool owns_io(const Connection& conn) const override {
+        return t_serving != nullptr && t_serving == EngineSlot::state<ConnState>(conn);
+    }
 
-    ConnState* adopt_here(const ConnectionPtr& conn) {
-        auto owned = std::make_unique<ConnState>(this, conn);
-        ConnState* c = owned.get();
-        c->ops = 1;  // held until the caller has opened it and posted the first recv
-        ++inflight_;
+    // ---- the model's half of the completion flow (under the connection's lock) ----
+
+    // The operation's reference is taken before the call: another worker may dequeue its
+    // completion at once.
+    int submit_receive(CompletionConn& base) override {
+        auto& c = static_cast<ConnState&>(base);
+        c.refs.fetch_add(1, std::memory_order_relaxed);
+        return issued(c, win::start_zero_byte_recv(c.conn->socket(), c.recv_op.ov));
+    }
+
+    int submit_send(CompletionConn& base, std::span<const std::byte> bytes) override {
+        auto& c = static_cast<ConnState&>(base);
+        c.refs.fetch_add(1, std::memory_order_relaxed);
+        return issued(c, win::start_send(c.conn->socket(), bytes, c.send_op.ov));
+    }
+
+    int issued(ConnState& c, bool started) {
+        count_syscalls(1);
+        if (started) return 0;  // the completion comes through the port either way
+        const int error = ::WSAGetLastError();
+        c.refs.fetch_sub(1, std::memory_order_relaxed);  // never the last: serve() holds one
+        return error;
+    }
+
+    void cancel(CompletionConn& base, Cancel which) override {
+        auto& c = static_cast<ConnState&>(base);
+        const auto h = reinterpret_cast<HANDLE>(c.conn->socket());
+        ::CancelIoEx(h, which == Cancel::Both ? nullptr : &c.recv_op.ov);
+    }
+
+    void forget(CompletionConn& base) override {
+        std::lock_guard lock(mutex_);
+        conns_.erase(base.conn->id());  // its reference goes once its lock is let go
+    }
+
+    // ---- serving a connection ----
+
+    // Registers the connection and opens it on this thread (a worker, or start()).
+    void take(const ConnectionPtr& conn, bool needs_open) {
+        auto* c = new ConnState(this, conn);
         associate(conn->socket());
         {
             std::lock_guard lock(mutex_);
-            conns_.emplace(conn->id(), std::move(owned));
+            conns_.emplace(conn->id(), c);
         }
-        EngineSlot::attach(*conn, this, c);
-        return c;
+        c->refs.fetch_add(1, std::memory_order_relaxed);  // serve()'s
+        serve(*c, [&] { open(*c, needs_open); });
     }
 
-  public:
-    // A packet of this engine's, from a pool worker.
-    void on_packet(const OVERLAPPED_ENTRY& e) {
-        if (e.lpCompletionKey == kAdoptKey) {
-            std::unique_ptr<AdoptPacket> p(reinterpret_cast<AdoptPacket*>(e.lpOverlapped));
-            ConnState* c = adopt_here(p->conn);
-            host_->connection_opened(p->conn);
-            post_recv(*c);
-            release(*c);
-            finish_op();
-        } else if (e.lpCompletionKey == kWakeKey) {
-            on_wake(*reinterpret_cast<ConnState*>(e.lpOverlapped));
-        } else {
-            auto* op = CONTAINING_RECORD(e.lpOverlapped, IoOp, ov);
-            const bool done = win::succeeded(op->ov);
-            const DWORD bytes = e.dwNumberOfBytesTransferred;
-            switch (op->kind) {
-                case OpKind::Recv:
-                    on_recv(*static_cast<ConnState*>(op->owner), done, bytes);
-                    break;
-                case OpKind::Send:
-                    on_send(*static_cast<ConnState*>(op->owner), done, bytes);
-                    break;
-                case OpKind::Accept:
-                    on_accept(*static_cast<AcceptState*>(op->owner), done);
-                    break;
+    // Runs `step` with the connection's lock held, then lets go of one reference (the
+    // completion's or packet's being served, taken when it was posted).
+    template <class Step>
+    void serve(ConnState& c, Step&& step) {
+        bool forgotten = false;
+        {
+            std::lock_guard lock(c.m);
+            const ConnState* outer = std::exchange(t_serving, &c);
+            if (!c.finished) {
+                step();
+                // Output its own handler queued meanwhile (wake() left that to this thread).
+                if (!c.finished && EngineSlot::flush_scheduled(*c.conn)) woken(c);
+                forgotten = c.finished;
             }
+            t_serving = outer;
         }
+        if (forgotten) unref(c);  // the table's
+        unref(c);
     }
 
-  private:
+    static void unref(ConnState& c) {
+        if (c.refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete &c;
+    }
+
+    // ---- accepting ----
+
     void post_accept(AcceptState& a) {
-        if (stopping_) return;
-        ++inflight_;
+        if (stopping()) return;
+        op_posted();
         int error = 0;
-        syscalls_.fetch_add(1, std::memory_order_relaxed);
+        count_syscalls(1);
         if (!win::post_accept(listener_, family_, a.slot, a.op.ov, error)) {
-            --inflight_;
-            accept_failures_.fetch_add(1, std::memory_order_relaxed);
+            op_done();
+            const auto posted = kAcceptsPosted - ++accept_failures_;
+            spdlog::error("iocp: cannot post AcceptEx: {}; {} of {} accepts stay posted",
+                          socket_error_text(error), posted, kAcceptsPosted);
         }
     }
 
@@ -384,198 +426,49 @@ class IocpEngine final : public Engine, private WriteWaker {
         if (ok) {  // even while stopping: the connection is handed back with the others
             std::string peer;
             const SOCKET s = win::finish_accept(listener_, a.slot, peer);
-            if (ConnectionPtr conn = host_->make_connection(s, std::move(peer))) {
-                ConnState* c = adopt_here(conn);
-                host_->connection_opened(conn);
-                post_recv(*c);
-                release(*c);
-            }
+            if (ConnectionPtr conn = host_->make_connection(s, std::move(peer))) take(conn, true);
         } else if (a.slot.s != INVALID_SOCKET) {
             ::closesocket(a.slot.s);
             a.slot.s = INVALID_SOCKET;
         }
         post_accept(a);
-        finish_op();
+        op_done();
     }
 
-    // Posts the next receive, unless one is in flight or the connection's own output is past
-    // half of max_send_queue (backpressure, as read_available() does for the readiness
-    // engines): then `paused` is set and on_send posts it once the output has drained.
-    // `resume`: only a receive still held (on_recv may be delivering: receiving is false).
-    void post_recv(ConnState& c, bool resume = false) {
-        for (;;) {
-            // Not under c.m: it takes the connection's lock, which wake() holds while taking c.m.
-            const bool backlogged = c.conn->output_backlogged();
-            {
-                std::lock_guard lock(c.m);
-                if (c.closing || c.receiving || stopping_) return;
-                if (resume && !c.paused) return;
-                c.paused = backlogged;
-                if (!backlogged) {
-                    c.receiving = true;
-                    ++c.ops;
-                    break;
-                }
-            }
-            // A send that drained the output before `paused` was set has not seen it.
-            if (c.conn->output_backlogged()) return;
-        }
-        ++inflight_;
-        syscalls_.fetch_add(1, std::memory_order_relaxed);
-        if (win::start_recv(c.conn->socket(), c.recv_buf.get(), c.recv_op.ov))
-            return;  // the completion comes through the port either way
-        {
-            std::lock_guard lock(c.m);
-            c.receiving = false;
-        }
-        begin_close(c, CloseReason::Reset);
-        release(c);
-    }
+    // ---- stopping ----
 
-    void on_recv(ConnState& c, bool ok, DWORD bytes) {
-        {
-            std::lock_guard lock(c.m);
-            c.receiving = false;
-        }
-        Connection& conn = *c.conn;
-        if (!ok) {
-            if (!stopping_) begin_close(c, CloseReason::Reset);
-        } else if (bytes == 0) {
-            conn.peer_finished();
-            post_send(c);  // a half-close: answer what was asked, then our FIN
-        } else {
-            conn.deliver(std::span(reinterpret_cast<const std::byte*>(c.recv_buf.get()), bytes),
-                         host_->handler());
-            if (!conn.peer_has_finished()) post_recv(c);
-        }
-        if (conn.must_finalize()) begin_close(c, CloseReason::PeerClosed);
-        release(c);
-    }
-
-    // Posts the next send if none is in flight; with nothing left, completes a graceful close.
-    void post_send(ConnState& c) {
-        {
-            std::lock_guard lock(c.m);
-            if (c.closing || c.sending || stopping_) return;
-            c.sending = true;
-            ++c.ops;
-        }
-        ++inflight_;
-        Connection& conn = *c.conn;
-        const auto bytes = conn.begin_write();
-        if (bytes.empty()) {
-            conn.shutdown_if_drained();
-            {
-                std::lock_guard lock(c.m);
-                c.sending = false;
-            }
-            if (conn.must_finalize()) begin_close(c, CloseReason::PeerClosed);
-            release(c);
-            return;
-        }
-        syscalls_.fetch_add(1, std::memory_order_relaxed);
-        if (win::start_send(conn.socket(), bytes, c.send_op.ov)) return;
-        conn.end_write(0);
-        {
-            std::lock_guard lock(c.m);
-            c.sending = false;
-        }
-        begin_close(c, CloseReason::Reset);
-        release(c);
-    }
-
-    void on_send(ConnState& c, bool ok, DWORD bytes) {
-        c.conn->end_write(ok ? bytes : 0);
-        bool held;
-        {
-            std::lock_guard lock(c.m);
-            c.sending = false;
-            held = c.paused;
-        }
-        if (!ok) {
-            if (!stopping_) begin_close(c, CloseReason::Reset);
-        } else {
-            post_send(c);
-            if (held) post_recv(c, true);  // held for backpressure: try again
-        }
-        release(c);
-    }
-
-    void on_wake(ConnState& c) {
-        EngineSlot::take_flush(*c.conn);
-        post_send(c);
-        if (c.conn->must_finalize()) begin_close(c, CloseReason::PeerClosed);
-        release(c);
-    }
-
-    // Called while holding one of the connection's ops: the last release finalizes it.
-    void begin_close(ConnState& c, CloseReason reason) {
-        {
-            std::lock_guard lock(c.m);
-            if (c.closing) return;
-            c.closing = true;
-            c.observed = reason;
-        }
-        ::CancelIoEx(reinterpret_cast<HANDLE>(c.conn->socket()), nullptr);
-    }
-
-    void release(ConnState& c) {
-        bool retire;
-        {
-            std::lock_guard lock(c.m);
-            retire = --c.ops == 0 && c.closing;
-        }
-        if (retire) this->retire(c);
-        finish_op();
-    }
-
-    // No operation is in flight any more: the OVERLAPPEDs and buffers can go.
-    void retire(ConnState& c) {
-        ConnectionPtr conn = c.conn;
-        std::unique_ptr<ConnState> dead;
+    void drain_all(bool sends_too) {
+        std::vector<ConnState*> all;
         {
             std::lock_guard lock(mutex_);
-            auto it = conns_.find(conn->id());
-            if (it != conns_.end()) {
-                dead = std::move(it->second);
-                conns_.erase(it);
+            for (auto& [id, c] : conns_) {
+                c->refs.fetch_add(1, std::memory_order_relaxed);
+                all.push_back(c);
             }
         }
-        finalize_connection(*conn, *host_, c.observed);  // after it, wake() is never called
+        for (ConnState* c : all) serve(*c, [&] { drain(*c, sends_too); });
     }
 
-    void finish_op() {
-        if (--inflight_ == 0 && stopping_) {
-            std::lock_guard lock(drain_mutex_);
-            drain_cv_.notify_all();
-        }
+    // Nothing in flight and no worker in this engine's code (20 ms at most per call).
+    bool wait_idle() {
+        std::unique_lock lock(idle_mutex_);
+        return idle_cv_.wait_for(lock, std::chrono::milliseconds(20),
+                                 [this] { return ops_in_flight() == 0 && active_.load() == 0; });
     }
 
-    void cancel_ops(bool sends_too) {
-        std::lock_guard lock(mutex_);
-        for (auto& [id, c] : conns_) {
-            const auto h = reinterpret_cast<HANDLE>(c->conn->socket());
-            if (sends_too)
-                ::CancelIoEx(h, nullptr);
-            else
-                ::CancelIoEx(h, &c->recv_op.ov);
-        }
-    }
-
-    EngineHost* host_ = nullptr;
     socket_t listener_ = kInvalidSocket;
     int family_ = AF_INET;
-    std::atomic<bool> stopping_{false};
     std::vector<std::unique_ptr<AcceptState>> accepts_;
 
-    mutable std::mutex mutex_;  // guards conns_ (never held while calling the host)
-    std::unordered_map<std::uint64_t, std::unique_ptr<ConnState>> conns_;
+    mutable std::mutex mutex_;  // guards conns_; taken under a connection's lock, never around one
+    std::unordered_map<std::uint64_t, ConnState*> conns_;  // each holds the table's reference
 
-    std::atomic<long> inflight_{0};  // operations and packets not yet fully handled
-    std::mutex drain_mutex_;
-    std::condition_variable drain_cv_;
+    std::atomic<int> active_{0};  // packets of this engine being handled by workers
+    std::mutex idle_mutex_;
+    std::condition_variable idle_cv_;
 
-    std::atomic<std::uint64_t> syscalls_{0}, accept_failures_{0}, left_bound_{0};
+    std::atomic<int> accept_failures_{0};
+    std::atomic<std::uint64_t> left_bound_{0};
 };
 
 // Routes a packet to its engine: through the operation, the connection, or the adopt packet.

@@ -1,23 +1,19 @@
-// overlapped_event: WSARecv and WSASend are posted on buffers with an event object in the
-// OVERLAPPED; WSAWaitForMultipleEvents sleeps until one is signalled and
-// WSAGetOverlappedResult collects the result. Completion based, like IOCP, but the waiting
-// is done by hand on event handles.
+// overlapped_event: WSARecv and WSASend are posted with an event object in the OVERLAPPED;
+// WSAWaitForMultipleEvents sleeps until one is signalled and WSAGetOverlappedResult collects
+// the result. Completion based, like IOCP, but the waiting is done by hand on event handles.
+// What a completion means for its connection is the completion family's
+// (completion_engine.hpp); this file is the events.
 //
-// - 64 handles per wait: connections are spread over groups of up to 63, each with its own
-//   waiting thread and a wake-up event at index 0. A group's thread posts and completes all
-//   I/O of its connections, so handler calls of one connection never overlap.
-// - One event per connection, shared by its recv and its send. A signalled event is reset
+// - 64 handles per wait: connections are spread over groups of up to 63 (win_wait_groups),
+//   each with its own waiting thread and a wake-up event at index 0. A group's thread posts
+//   and completes all I/O of its connections, so handler calls of one connection never overlap.
+// - One event per connection, shared by its receive and its send. A signalled event is reset
 //   before its operations are looked at, so a completion that lands in between signals it
 //   again. After every wake-up the thread checks every connection of the group with
 //   HasOverlappedIoCompleted (a memory read): high indexes are never starved by low ones.
-// - The OVERLAPPED, the recv buffer and the send span (Connection::begin_write, stable until
-//   end_write) live until their completion has been collected, even across a close: a close
-//   cancels with CancelIoEx and the connection is finalized once nothing is in flight.
-// - Backpressure: while a connection's own output is past half of max_send_queue, its next
-//   WSARecv is held; the send completion that brings the output under the mark posts it.
+// - Receives are zero-byte WSARecvs: an idle connection pins no buffer.
 // - Accept: AcceptEx with event-signalled OVERLAPPEDs on an acceptor thread, the same model
-//   as the data path (a non-blocking accept() would need a readiness wait beside it). The
-//   accepted socket gets SO_UPDATE_ACCEPT_CONTEXT.
+//   as the data path (a non-blocking accept() would need a readiness wait beside it).
 // - hEvent carries its low bit set, so nothing reaches the completion port a socket may be
 //   bound to from an earlier iocp engine.
 // - stop(): receives are cancelled at once, sends get a moment and are then cancelled; the
@@ -31,10 +27,8 @@
 #include <utility>
 #include <vector>
 
-#include "netcore/engine.hpp"
-#include "netcore/stream_io.hpp"
-#include "win_overlapped.hpp"
-#include "win_overlapped_conn.hpp"
+#include "completion_engine.hpp"
+#include "win_event_accepts.hpp"
 #include "win_wait_groups.hpp"
 
 namespace netcore {
@@ -45,24 +39,24 @@ constexpr auto kSendGrace = std::chrono::milliseconds(1500);
 
 struct Group;
 
-struct OvConn : win::OverlappedConn {
+struct OvConn : CompletionConn {
     Group* group = nullptr;
     WSAEVENT event = ::WSACreateEvent();  // shared by the receive and the send
-    bool dead = false;
+    OVERLAPPED recv_ov{}, send_ov{};
+    bool dead = false;  // dropped from its group (the group frees it later)
     ~OvConn() { ::WSACloseEvent(event); }
 };
 
 struct Group : win::WaitGroup<OvConn> {};
 
-class OverlappedEventEngine final : public Engine, private WriteWaker {
+class OverlappedEventEngine final : public CompletionEngine {
   public:
-    std::string_view name() const override { return "overlapped_event"; }
+    OverlappedEventEngine() : CompletionEngine("overlapped_event") {}
 
     void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
         host_ = &host;
         listener_ = listener;
-        if (listener_ != kInvalidSocket) family_ = win::socket_family(listener);
-        stopping_ = false;
+        start_posting();
         stop_event_ = ::WSACreateEvent();
         try {
             for (auto& conn : adopted) place(std::move(conn), false);
@@ -77,21 +71,16 @@ class OverlappedEventEngine final : public Engine, private WriteWaker {
         ::WSASetEvent(stop_event_);
         if (acceptor_.joinable()) acceptor_.join();
         ::WSACloseEvent(stop_event_);
-        stopping_ = true;
+        stop_posting();
         return groups_.stop();
     }
 
     void adopt(ConnectionPtr conn) override { place(std::move(conn), true); }
 
     EngineStats stats() const override {
-        EngineStats s;
-        s.engine = "overlapped_event";
-        s.wakeups = wakeups_.load(std::memory_order_relaxed);
-        s.events = events_.load(std::memory_order_relaxed);
-        s.syscalls = syscalls_.load(std::memory_order_relaxed);
-        s.threads = 1;  // the acceptor
+        EngineStats s = base_stats(1);  // the acceptor, and a thread per group:
         groups_.describe(s);
-        s.details.emplace_back("pending overlapped ops", std::to_string(pending_.load()));
+        s.details.emplace_back("receives", "zero-byte (no buffer until data is there)");
         s.details.emplace_back("accepts posted", std::to_string(kAcceptsPosted));
         return s;
     }
@@ -104,102 +93,82 @@ class OverlappedEventEngine final : public Engine, private WriteWaker {
         groups_.place<Group>(std::move(conn), needs_open, [this](Group& g) { group_loop(g); });
     }
 
+    // ---- the model's half of the completion flow (the group's thread) ----
+
+    int submit_receive(CompletionConn& base) override {
+        auto& c = static_cast<OvConn&>(base);
+        count_syscalls(1);
+        return win::start_zero_byte_recv(c.conn->socket(), c.recv_ov) ? 0 : ::WSAGetLastError();
+    }
+
+    int submit_send(CompletionConn& base, std::span<const std::byte> bytes) override {
+        auto& c = static_cast<OvConn&>(base);
+        count_syscalls(1);
+        return win::start_send(c.conn->socket(), bytes, c.send_ov) ? 0 : ::WSAGetLastError();
+    }
+
+    void cancel(CompletionConn& base, Cancel which) override {
+        auto& c = static_cast<OvConn&>(base);
+        ::CancelIoEx(reinterpret_cast<HANDLE>(c.conn->socket()),
+                     which == Cancel::Both ? nullptr : &c.recv_ov);
+    }
+
+    void forget(CompletionConn& base) override {
+        auto& c = static_cast<OvConn&>(base);
+        c.group->drop(c);  // freed once the group's scan is over
+    }
+
     // ---- acceptor thread ----
 
     void accept_loop() {
-        struct Slot {
-            win::AcceptSlot slot;
-            OVERLAPPED ov{};
-            WSAEVENT event = ::WSACreateEvent();
-            bool pending = false;
-        };
-        std::vector<Slot> slots(kAcceptsPosted);
+        win::EventAccepts accepts(listener_, kAcceptsPosted);
         std::vector<WSAEVENT> events{stop_event_};
-        for (auto& s : slots) {
-            events.push_back(s.event);
-            s.ov.hEvent = win::event_without_port(s.event);
-        }
-        auto post = [&](Slot& s) {
-            int error = 0;
-            syscalls_.fetch_add(1, std::memory_order_relaxed);
-            s.pending = win::post_accept(listener_, family_, s.slot, s.ov, error);
-            if (s.pending) ++pending_;
-        };
-        auto collect = [&](Slot& s) {
-            DWORD bytes = 0;
-            const bool ok = win::collect(listener_, s.ov, bytes);
-            s.pending = false;
-            --pending_;
-            events_.fetch_add(1, std::memory_order_relaxed);
-            if (!ok) {
-                ::closesocket(s.slot.s);
-                s.slot.s = INVALID_SOCKET;
-                return;
-            }
-            std::string peer;
-            const SOCKET sock = win::finish_accept(listener_, s.slot, peer);
-            if (ConnectionPtr conn = host_->make_connection(sock, std::move(peer)))
+        events.insert(events.end(), accepts.events().begin(), accepts.events().end());
+        auto accepted = [this](SOCKET s, std::string peer) {
+            if (ConnectionPtr conn = host_->make_connection(s, std::move(peer)))
                 place(std::move(conn), true);
         };
-        for (auto& s : slots) post(s);
+        count_syscalls(accepts.post_all());
         for (;;) {
             const DWORD r = ::WSAWaitForMultipleEvents(static_cast<DWORD>(events.size()),
                                                        events.data(), FALSE, WSA_INFINITE, FALSE);
-            wakeups_.fetch_add(1, std::memory_order_relaxed);
+            count_wakeup();
             if (r == WSA_WAIT_EVENT_0 || r == WSA_WAIT_FAILED) break;
-            for (auto& s : slots) {
-                if (!s.pending || !win::completed(s.ov)) continue;
-                ::WSAResetEvent(s.event);
-                collect(s);
-                post(s);
-            }
+            count_events(accepts.collect(true, accepted));
+            count_syscalls(accepts.post_all());
         }
-        // Stopping: cancel what is posted and wait for each completion before the slot goes.
-        for (auto& s : slots) {
-            if (s.pending) {
-                ::CancelIoEx(reinterpret_cast<HANDLE>(listener_), &s.ov);
-                ::WaitForSingleObject(s.event, INFINITE);
-                collect(s);
-            }
-            ::WSACloseEvent(s.event);
-        }
+        // Stopping: what is posted is cancelled, and each completion awaited before it goes.
+        accepts.cancel_and_wait(accepted);
     }
 
     // ---- group threads ----
 
     void group_loop(Group& g) {
-        auto deadline = std::chrono::steady_clock::time_point::max();
-        bool cancelled_sends = false;
+        SendGrace grace(kSendGrace);
         for (;;) {
             auto inbox = g.take_inbox();
             for (auto& [conn, needs_open] : inbox.incoming) take(g, std::move(conn), needs_open);
             for (auto id : inbox.woken)
-                if (OvConn* c = g.find(id)) on_wake(*c);
+                if (OvConn* c = g.find(id)) woken(*c);
             collect_all(g);
 
-            const bool quit = inbox.quit;
-            if (quit) {
-                // Drain: no new posts (stopping_), receives cancelled now, sends after a grace.
-                if (deadline == std::chrono::steady_clock::time_point::max())
-                    deadline = std::chrono::steady_clock::now() + kSendGrace;
-                const bool sends_too = std::chrono::steady_clock::now() > deadline;
+            if (inbox.quit) {
+                // Drain: no new posts; receives cancelled now, sends after a grace.
+                const bool sends_too = grace.over();
                 bool busy = false;
                 for (std::size_t i = 1; i < g.size(); ++i) {
                     OvConn& c = g.at(i);
-                    const auto h = reinterpret_cast<HANDLE>(c.conn->socket());
-                    if (c.receiving) ::CancelIoEx(h, &c.recv_ov);
-                    if (c.sending && sends_too && !cancelled_sends) ::CancelIoEx(h, &c.send_ov);
-                    busy = busy || c.receiving || c.sending;
+                    drain(c, sends_too);
+                    busy = busy || c.in_flight();
                 }
-                cancelled_sends = sends_too;
-                if (!busy) return release_all(g);
+                if (!busy) return g.release_all([](OvConn&) {});  // nothing in flight any more
             }
 
             const DWORD n = static_cast<DWORD>(g.events.size());
             const DWORD r = ::WSAWaitForMultipleEvents(n, g.events.data(), FALSE,
-                                                       quit ? 20 : WSA_INFINITE, FALSE);
-            wakeups_.fetch_add(1, std::memory_order_relaxed);
-            syscalls_.fetch_add(1, std::memory_order_relaxed);
+                                                       inbox.quit ? 20 : WSA_INFINITE, FALSE);
+            count_wakeup();
+            count_syscalls(1);
             if (r == WSA_WAIT_FAILED) ::Sleep(1);
         }
     }
@@ -207,15 +176,12 @@ class OverlappedEventEngine final : public Engine, private WriteWaker {
     void take(Group& g, ConnectionPtr conn, bool needs_open) {
         auto owned = std::make_unique<OvConn>();
         OvConn& c = *owned;
-        c.conn = conn;
+        c.conn = std::move(conn);
         c.group = &g;
         c.recv_ov.hEvent = win::event_without_port(c.event);
         c.send_ov.hEvent = c.recv_ov.hEvent;
         g.add(std::move(owned));
-        EngineSlot::attach(*conn, this, &c);  // before on_open: the handler may send at once
-        if (needs_open) host_->connection_opened(conn);
-        post_recv(c);
-        after_io(c);
+        open(c, needs_open);
     }
 
     // Looks at every connection of the group: fair to all indexes, and a memory read each.
@@ -233,93 +199,32 @@ class OverlappedEventEngine final : public Engine, private WriteWaker {
                 if (!recv_done && !send_done) continue;
                 found = true;
                 ::WSAResetEvent(c.event);
-                if (c.receiving && win::completed(c.recv_ov)) on_recv(c);
-                if (c.sending && win::completed(c.send_ov)) on_send(c);
+                if (c.receiving && win::completed(c.recv_ov))
+                    receive_ready(c, collect(c, c.recv_ov));
+                if (!c.dead && c.sending && win::completed(c.send_ov)) {
+                    DWORD bytes = 0;
+                    const bool ok = collect(c, c.send_ov, &bytes);
+                    sent(c, ok ? bytes : 0, !ok);
+                }
             }
         }
         g.compact();
     }
 
-    void post_recv(OvConn& c) {
-        if (!c.may_receive(stopping_)) return;
-        syscalls_.fetch_add(1, std::memory_order_relaxed);
-        if (win::start_recv(c.conn->socket(), c.recv_buf.get(), c.recv_ov)) {
-            c.receiving = true;  // signalled through the event even when done at once
-            ++pending_;
-        } else {
-            c.begin_close(CloseReason::Reset);
-        }
+    bool collect(OvConn& c, OVERLAPPED& ov, DWORD* bytes = nullptr) {
+        DWORD n = 0;
+        const bool ok = win::collect(c.conn->socket(), ov, n);
+        if (bytes) *bytes = n;
+        count_events(1);
+        count_syscalls(1);  // WSAGetOverlappedResult
+        return ok;
     }
 
-    void post_send(OvConn& c) {
-        const auto bytes = c.next_send(stopping_);
-        if (bytes.empty()) return;
-        syscalls_.fetch_add(1, std::memory_order_relaxed);
-        if (win::start_send(c.conn->socket(), bytes, c.send_ov)) {
-            c.sending = true;
-            ++pending_;
-        } else {
-            c.send_failed();
-        }
-    }
-
-    void on_recv(OvConn& c) {
-        DWORD bytes = 0;
-        const bool ok = win::collect(c.conn->socket(), c.recv_ov, bytes);
-        count_completion();
-        follow(c, c.recv_done(ok, bytes, stopping_, host_->handler()));
-    }
-
-    void on_send(OvConn& c) {
-        DWORD bytes = 0;
-        const bool ok = win::collect(c.conn->socket(), c.send_ov, bytes);
-        count_completion();
-        follow(c, c.send_done(ok, bytes, stopping_));
-    }
-
-    void count_completion() {
-        --pending_;
-        events_.fetch_add(1, std::memory_order_relaxed);
-        syscalls_.fetch_add(1, std::memory_order_relaxed);  // WSAGetOverlappedResult
-    }
-
-    void follow(OvConn& c, win::NextIo next) {
-        if (next.send) post_send(c);
-        if (next.receive) post_recv(c);
-        after_io(c);
-    }
-
-    void on_wake(OvConn& c) {
-        EngineSlot::take_flush(*c.conn);
-        post_send(c);
-        after_io(c);
-    }
-
-    // Starts a close the connection asks for, and finishes any close once nothing is in flight.
-    void after_io(OvConn& c) {
-        if (c.dead) return;
-        if (c.conn->must_finalize()) c.begin_close(CloseReason::PeerClosed);
-        if (c.closing && !c.in_flight()) {
-            c.group->drop(c);
-            finalize_connection(*c.conn, *host_, c.observed);
-        }
-    }
-
-    void release_all(Group& g) {
-        g.release_all([](OvConn&) {});  // nothing is in flight any more
-    }
-
-    EngineHost* host_ = nullptr;
     socket_t listener_ = kInvalidSocket;
-    int family_ = AF_INET;
     WSAEVENT stop_event_ = WSA_INVALID_EVENT;
     std::thread acceptor_;
-    std::atomic<bool> stopping_{false};
 
     win::WaitGroupList groups_;
-
-    std::atomic<long> pending_{0};
-    std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0};
 };
 
 }  // namespace

@@ -87,11 +87,11 @@ SOCKET finish_accept(SOCKET listener, AcceptSlot& slot, std::string& peer) {
     return s;
 }
 
-bool start_recv(SOCKET s, char* buf, OVERLAPPED& ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE done) {
+bool start_zero_byte_recv(SOCKET s, OVERLAPPED& ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE done) {
     reset(ov);
-    WSABUF wsabuf{kRecvSize, buf};
+    WSABUF none{0, nullptr};
     DWORD flags = 0;
-    return started(::WSARecv(s, &wsabuf, 1, nullptr, &flags, &ov, done));
+    return started(::WSARecv(s, &none, 1, nullptr, &flags, &ov, done));
 }
 
 bool start_send(SOCKET s, std::span<const std::byte> bytes, OVERLAPPED& ov,

@@ -1,6 +1,6 @@
 // Pieces the Windows overlapped engines (overlapped_event, overlapped_callback, iocp) share:
-// AcceptEx and its address parsing, overlapped-capable sockets, posting a receive or a send
-// and collecting its result.
+// AcceptEx and its address parsing, overlapped-capable sockets, posting a zero-byte receive or
+// a send and collecting its result.
 #pragma once
 
 // platform.hpp brings winsock2.h, which must come before mswsock.h.
@@ -43,13 +43,13 @@ bool post_accept(SOCKET listener, int family, AcceptSlot& slot, OVERLAPPED& ov, 
 // adopt it later, TCP_NODELAY. Returns the socket (the slot lets go of it) and its peer.
 SOCKET finish_accept(SOCKET listener, AcceptSlot& slot, std::string& peer);
 
-constexpr DWORD kRecvSize = 16 * 1024;  // one receive buffer per connection
-
-// WSARecv into `buf` (kRecvSize bytes) and WSASend of `bytes` on `ov`, which is cleared
-// first but keeps its hEvent. `done` is a completion routine or nullptr. True when a
+// A zero-byte WSARecv on `ov`: it finishes once data, the peer's FIN or an error is there,
+// and pins no buffer meanwhile; the engine then reads with recv() into its thread's scratch
+// buffer (the socket is non-blocking). A WSASend of `bytes` (at most 1 MiB of them). `ov` is
+// cleared first but keeps its hEvent; `done` is a completion routine or nullptr. True when a
 // completion will come (finished at once or pending); false with WSAGetLastError() set.
-bool start_recv(SOCKET s, char* buf, OVERLAPPED& ov,
-                LPWSAOVERLAPPED_COMPLETION_ROUTINE done = nullptr);
+bool start_zero_byte_recv(SOCKET s, OVERLAPPED& ov,
+                          LPWSAOVERLAPPED_COMPLETION_ROUTINE done = nullptr);
 bool start_send(SOCKET s, std::span<const std::byte> bytes, OVERLAPPED& ov,
                 LPWSAOVERLAPPED_COMPLETION_ROUTINE done = nullptr);
 

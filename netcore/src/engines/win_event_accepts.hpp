@@ -1,0 +1,74 @@
+// AcceptEx for the engines that wait on event objects (overlapped_event's acceptor thread,
+// overlapped_callback's alertable wait): a few accepts always posted, each with its own event
+// in its OVERLAPPED, so one wait on those events covers them all. iocp posts its accepts to
+// its port instead.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "win_overlapped.hpp"
+
+namespace netcore::win {
+
+class EventAccepts {
+  public:
+    EventAccepts(SOCKET listener, int count);
+    ~EventAccepts();  // after cancel() and every completion: no AcceptEx may be in flight
+    EventAccepts(const EventAccepts&) = delete;
+    EventAccepts& operator=(const EventAccepts&) = delete;
+
+    // What to wait on: one event per accept.
+    const std::vector<WSAEVENT>& events() const { return events_; }
+    // Posts every accept not in flight; returns how many AcceptEx calls were made.
+    std::size_t post_all();
+    // Collects the finished accepts: each accepted socket goes to `accepted(socket, peer)`
+    // (a failed one is closed), and the accept is posted again when `again`. Returns the
+    // accepts collected.
+    template <class Accepted>
+    std::size_t collect(bool again, Accepted&& accepted) {
+        std::size_t n = 0;
+        for (auto& a : slots_) {
+            if (!a.posted || !completed(a.ov)) continue;
+            ++n;
+            std::string peer;
+            const SOCKET s = take(a, peer);
+            if (s != INVALID_SOCKET) accepted(s, std::move(peer));
+            if (again) post(a);
+        }
+        return n;
+    }
+    // Cancels every accept in flight (their completions still come: collect them).
+    void cancel();
+    // Cancels, then waits for each completion; what was accepted all the same goes to
+    // `accepted` (the connection is handed over with the others).
+    template <class Accepted>
+    void cancel_and_wait(Accepted&& accepted) {
+        cancel();
+        for (auto& a : slots_) {
+            if (!a.posted) continue;
+            ::WaitForSingleObject(a.event, INFINITE);  // bounded: the accept was cancelled
+            std::string peer;
+            if (const SOCKET s = take(a, peer); s != INVALID_SOCKET) accepted(s, std::move(peer));
+        }
+    }
+    std::size_t posted() const;
+
+  private:
+    struct Slot {
+        AcceptSlot slot;
+        OVERLAPPED ov{};
+        WSAEVENT event = WSA_INVALID_EVENT;
+        bool posted = false;
+    };
+    bool post(Slot& a);
+    SOCKET take(Slot& a, std::string& peer);  // INVALID_SOCKET when the accept failed
+
+    SOCKET listener_;
+    int family_;
+    std::vector<Slot> slots_;
+    std::vector<WSAEVENT> events_;
+};
+
+}  // namespace netcore::win
