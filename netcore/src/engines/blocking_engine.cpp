@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine_counters.hpp"
 #include "engine_slot.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
@@ -152,12 +153,8 @@ class BlockingEngine final : public Engine, private WriteWaker {
     }
 
     EngineStats stats() const override {
-        EngineStats s;
-        s.engine = "blocking";
-        s.threads = live_threads_.load(std::memory_order_relaxed);
-        s.wakeups = wakeups_.load(std::memory_order_relaxed);
-        s.events = events_.load(std::memory_order_relaxed);
-        s.syscalls = syscalls_.load(std::memory_order_relaxed);
+        EngineStats s =
+            counters_.snapshot("blocking", live_threads_.load(std::memory_order_relaxed));
         s.details = {{"live threads", std::to_string(s.threads)},
                      {"connections", std::to_string(live_connections_.load())},
                      {"threads per connection", "2 (reader in recv, writer in send)"},
@@ -279,9 +276,9 @@ class BlockingEngine final : public Engine, private WriteWaker {
                 accept_pending(listener_, *host_, 1, why_not,
                                [this, &fresh](const ConnectionPtr& c) { fresh = &add(c); });
             const int err = last_socket_error();
-            wakeups_.fetch_add(1, std::memory_order_relaxed);
-            syscalls_.fetch_add(a.calls, std::memory_order_relaxed);
-            events_.fetch_add(a.accepted, std::memory_order_relaxed);
+            counters_.wakeup();
+            counters_.syscalls(a.calls);
+            counters_.events(a.accepted);
             if (fresh) launch(*fresh);
             reap();
             // A failing accept() that is not the timeout (no descriptors left) must not spin.
@@ -317,9 +314,9 @@ class BlockingEngine final : public Engine, private WriteWaker {
             }
             // One recv(): data, the peer's FIN, an error or the SO_RCVTIMEO timeout.
             const auto r = read_available(conn, host_->handler(), read_scratch(), kOneCall);
-            wakeups_.fetch_add(1, std::memory_order_relaxed);
-            syscalls_.fetch_add(r.calls, std::memory_order_relaxed);
-            if (r.bytes > 0) events_.fetch_add(1, std::memory_order_relaxed);
+            counters_.wakeup();
+            counters_.syscalls(r.calls);
+            if (r.bytes > 0) counters_.events(1);
             if (r.failed && !timed_out()) {
                 failed = true;
                 break;
@@ -349,7 +346,7 @@ class BlockingEngine final : public Engine, private WriteWaker {
                 p.signalled = false;
                 read_failed = p.read_failed;
             }
-            wakeups_.fetch_add(1, std::memory_order_relaxed);
+            counters_.wakeup();
             if (read_failed) {
                 observed = CloseReason::Reset;
                 finalize = true;
@@ -360,8 +357,8 @@ class BlockingEngine final : public Engine, private WriteWaker {
                 // keep one flush going (one partial send per timeout) past a stop request.
                 const auto w = flush_output(conn, kOneCall);
                 if (w.bytes > 0) p.drained.notify_one();
-                syscalls_.fetch_add(w.calls, std::memory_order_relaxed);
-                if (w.bytes > 0) events_.fetch_add(1, std::memory_order_relaxed);
+                counters_.syscalls(w.calls);
+                if (w.bytes > 0) counters_.events(1);
                 if (w.failed && !timed_out()) {
                     observed = CloseReason::Reset;
                     finalize = true;
@@ -378,7 +375,7 @@ class BlockingEngine final : public Engine, private WriteWaker {
         if (finalize) {
             // The reader may sit in recv(): get it out before the socket is closed under it.
             shutdown_reads(conn.socket());
-            syscalls_.fetch_add(2, std::memory_order_relaxed);
+            counters_.syscalls(2);
         }
         if (p.reader.joinable()) p.reader.join();
         if (finalize) {
@@ -442,7 +439,8 @@ class BlockingEngine final : public Engine, private WriteWaker {
     std::unordered_map<std::uint64_t, std::unique_ptr<Peer>> peers_;
     std::vector<std::uint64_t> finished_;  // writer finalized: threads to join
 
-    std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0}, refused_{0};
+    EngineCounters counters_;
+    std::atomic<std::uint64_t> refused_{0};
     std::atomic<std::uint64_t> live_threads_{0}, live_connections_{0};
 };
 

@@ -101,12 +101,7 @@ void CompletionEngine::drain(CompletionConn& c, bool sends_too) {
 }
 
 EngineStats CompletionEngine::base_stats(std::uint64_t threads) const {
-    EngineStats s;
-    s.engine = std::string(name_);
-    s.threads = threads;
-    s.wakeups = wakeups_.load(std::memory_order_relaxed);
-    s.events = events_.load(std::memory_order_relaxed);
-    s.syscalls = syscalls_.load(std::memory_order_relaxed);
+    EngineStats s = counters_.snapshot(name_, threads);
     s.details.emplace_back("operations in flight", std::to_string(ops_in_flight()));
     return s;
 }

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine_counters.hpp"
 #include "engine_slot.hpp"
 #include "netcore/engine.hpp"
 
@@ -97,11 +98,13 @@ class CompletionEngine : public Engine, protected WriteWaker {
     bool stopping() const { return stopping_.load(std::memory_order_acquire); }
     void drain(CompletionConn& c, bool sends_too);
 
-    // A send in flight at stop gets this long to finish before it is cancelled: Windows does
-    // not say how much of a cancelled WSASend went out. io_uring's cancel is exact: none.
+    // A send in flight at stop gets a moment (1.5 s) to finish before it is cancelled: Windows
+    // does not say how much of a cancelled WSASend went out. io_uring's cancel is exact, and
+    // its sends are cancelled at once.
     class SendGrace {
       public:
-        explicit SendGrace(std::chrono::milliseconds grace) : grace_(grace) {}
+        explicit SendGrace(std::chrono::milliseconds grace = std::chrono::milliseconds(1500))
+            : grace_(grace) {}
         bool over() {
             const auto now = std::chrono::steady_clock::now();
             if (deadline_ == std::chrono::steady_clock::time_point{}) deadline_ = now + grace_;
@@ -114,9 +117,9 @@ class CompletionEngine : public Engine, protected WriteWaker {
     };
 
     // The counters every engine of the family reports; details() adds what is in flight.
-    void count_wakeup() { wakeups_.fetch_add(1, std::memory_order_relaxed); }
-    void count_events(std::uint64_t n) { events_.fetch_add(n, std::memory_order_relaxed); }
-    void count_syscalls(std::uint64_t n) { syscalls_.fetch_add(n, std::memory_order_relaxed); }
+    void count_wakeup() { counters_.wakeup(); }
+    void count_events(std::uint64_t n) { counters_.events(n); }
+    void count_syscalls(std::uint64_t n) { counters_.syscalls(n); }
     // Operations of the engine's own (accepts, wake-ups) that stop() must see finish.
     void op_posted() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
     void op_done() { in_flight_.fetch_sub(1, std::memory_order_acq_rel); }
@@ -135,7 +138,7 @@ class CompletionEngine : public Engine, protected WriteWaker {
     const std::string_view name_;
     std::atomic<bool> stopping_{false};
     std::atomic<std::int64_t> in_flight_{0};
-    std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0};
+    EngineCounters counters_;
 };
 
 // Serves the keys on the dirty list (woken on the engine's own thread, or taken from its inbox)

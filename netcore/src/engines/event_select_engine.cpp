@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine_counters.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
 #include "win_wait_groups.hpp"
@@ -59,7 +60,7 @@ class EventSelectEngine final : public Engine, private WriteWaker {
         stop_event_ = ::WSACreateEvent();
         listen_event_ = ::WSACreateEvent();
         try {
-            for (auto& conn : adopted) place(std::move(conn), false);
+            for (auto& conn : adopted) groups_.place(std::move(conn), false);
             if (listener_ == kInvalidSocket) return;  // a client: connections come by adopt()
             if (::WSAEventSelect(listener_, listen_event_, FD_ACCEPT) != 0)
                 throw std::runtime_error("event_select: WSAEventSelect on the listener failed");
@@ -76,18 +77,13 @@ class EventSelectEngine final : public Engine, private WriteWaker {
         if (listener_ != kInvalidSocket) ::WSAEventSelect(listener_, nullptr, 0);
         ::WSACloseEvent(listen_event_);
         ::WSACloseEvent(stop_event_);
-        return groups_.stop();
+        return groups_.stop(*host_);
     }
 
-    void adopt(ConnectionPtr conn) override { place(std::move(conn), true); }
+    void adopt(ConnectionPtr conn) override { groups_.place(std::move(conn), true); }
 
     EngineStats stats() const override {
-        EngineStats s;
-        s.engine = "event_select";
-        s.wakeups = wakeups_.load(std::memory_order_relaxed);
-        s.events = events_.load(std::memory_order_relaxed);
-        s.syscalls = syscalls_.load(std::memory_order_relaxed);
-        s.threads = 1;  // the acceptor
+        EngineStats s = counters_.snapshot("event_select", 1);  // the acceptor, + the groups':
         groups_.describe(s);
         s.details.emplace_back("threads", "1 acceptor + 1 per group");
         return s;
@@ -96,11 +92,6 @@ class EventSelectEngine final : public Engine, private WriteWaker {
   private:
     void wake(Connection& conn) override { Group::wake(conn); }
     bool owns_io(const Connection& conn) const override { return Group::owns_io(conn); }
-
-    // Gives a connection to the first group with room, starting a new group when all are full.
-    void place(ConnectionPtr conn, bool needs_open) {
-        groups_.place<Group>(std::move(conn), needs_open, [this](Group& g) { group_loop(g); });
-    }
 
     void accept_loop() {
         WSAEVENT events[2] = {stop_event_, listen_event_};
@@ -111,11 +102,11 @@ class EventSelectEngine final : public Engine, private WriteWaker {
             // period re-checks with one accept() (WSAEWOULDBLOCK when nothing waits).
             const DWORD r =
                 ::WSAWaitForMultipleEvents(2, events, FALSE, more ? 0 : kAcceptRecheckMs, FALSE);
-            wakeups_.fetch_add(1, std::memory_order_relaxed);
+            counters_.wakeup();
             if (r == WSA_WAIT_EVENT_0 || r == WSA_WAIT_FAILED) return;
             WSANETWORKEVENTS ne{};
             ::WSAEnumNetworkEvents(listener_, listen_event_, &ne);
-            syscalls_.fetch_add(2, std::memory_order_relaxed);
+            counters_.syscalls(2);
             if (more || r == WSA_WAIT_TIMEOUT || (ne.lNetworkEvents & FD_ACCEPT))
                 more = accept_some();
         }
@@ -127,7 +118,7 @@ class EventSelectEngine final : public Engine, private WriteWaker {
         for (int i = 0; i < 256; ++i) {
             std::string peer;
             const socket_t s = accept_nonblocking(listener_, peer);
-            syscalls_.fetch_add(1, std::memory_order_relaxed);
+            counters_.syscalls(1);
             if (s == kInvalidSocket) {
                 const int err = last_socket_error();
                 if (is_out_of_descriptors(err) && shed_pending_connection(listener_, *host_))
@@ -135,10 +126,10 @@ class EventSelectEngine final : public Engine, private WriteWaker {
                 if (is_transient_accept_error(err)) continue;
                 return false;
             }
-            events_.fetch_add(1, std::memory_order_relaxed);
+            counters_.events(1);
             // The group thread tells the host it opened, so on_open precedes on_data.
             if (ConnectionPtr conn = host_->make_connection(s, std::move(peer)))
-                place(std::move(conn), true);
+                groups_.place(std::move(conn), true);
         }
         return true;
     }
@@ -157,13 +148,13 @@ class EventSelectEngine final : public Engine, private WriteWaker {
             if (inbox.quit) return release_all(g);
 
             const DWORD n = static_cast<DWORD>(g.events.size());
-            const DWORD r = ::WSAWaitForMultipleEvents(n, g.events.data(), FALSE,
-                                                       g.carry.empty() ? WSA_INFINITE : 0, FALSE);
-            wakeups_.fetch_add(1, std::memory_order_relaxed);
+            const DWORD timeout = g.carry.empty() && !g.has_dirty() ? WSA_INFINITE : 0;
+            const DWORD r = ::WSAWaitForMultipleEvents(n, g.events.data(), FALSE, timeout, FALSE);
+            counters_.wakeup();
             std::uint64_t calls = 1;
             if (r >= WSA_WAIT_EVENT_0 + n) {
                 if (r == WSA_WAIT_FAILED) ::Sleep(1);
-                syscalls_.fetch_add(calls, std::memory_order_relaxed);
+                counters_.syscalls(calls);
                 continue;
             }
             // Fairness: the wait names the lowest signalled index; test all after it as well.
@@ -182,11 +173,11 @@ class EventSelectEngine final : public Engine, private WriteWaker {
                     close(slot, CloseReason::Reset);
                     continue;
                 }
-                events_.fetch_add(1, std::memory_order_relaxed);
+                counters_.events(1);
                 const long ev = ne.lNetworkEvents;
                 calls += serve(slot, (ev & (FD_READ | FD_CLOSE)) != 0, (ev & FD_WRITE) != 0);
             }
-            syscalls_.fetch_add(calls, std::memory_order_relaxed);
+            counters_.syscalls(calls);
         }
     }
 
@@ -254,9 +245,9 @@ class EventSelectEngine final : public Engine, private WriteWaker {
     WSAEVENT listen_event_ = WSA_INVALID_EVENT;
     std::thread acceptor_;
 
-    win::WaitGroupList groups_;
+    win::WaitGroupList groups_{std::type_identity<Group>{}, [this](Group& g) { group_loop(g); }};
 
-    std::atomic<std::uint64_t> wakeups_{0}, events_{0}, syscalls_{0};
+    EngineCounters counters_;
 };
 
 }  // namespace

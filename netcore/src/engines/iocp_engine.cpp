@@ -55,7 +55,6 @@ constexpr ULONG_PTR kWakeKey = 2;   // wake(): lpOverlapped is the connection's 
 constexpr ULONG_PTR kQuitKey = 3;   // a worker exits
 constexpr ULONG_PTR kAdoptKey = 4;  // adopt(): lpOverlapped is a new ConnectionPtr
 constexpr int kAcceptsPosted = 16;
-constexpr auto kSendGrace = std::chrono::milliseconds(1500);
 
 HANDLE process_port() {
     static const HANDLE port = ::CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 0);
@@ -222,7 +221,7 @@ class IocpEngine final : public CompletionEngine {
 
     std::vector<ConnectionPtr> stop() override {
         stop_posting();
-        SendGrace grace(kSendGrace);
+        SendGrace grace;
         for (;;) {
             // Again each round: a worker may have posted an AcceptEx just before it saw the stop.
             if (listener_ != kInvalidSocket)
@@ -360,8 +359,7 @@ class IocpEngine final : public CompletionEngine {
 
     void cancel(CompletionConn& base, Cancel which) override {
         auto& c = static_cast<ConnState&>(base);
-        const auto h = reinterpret_cast<HANDLE>(c.conn->socket());
-        ::CancelIoEx(h, which == Cancel::Both ? nullptr : &c.recv_op.ov);
+        win::cancel(c.conn->socket(), which == Cancel::Both ? nullptr : &c.recv_op.ov);
     }
 
     void forget(CompletionConn& base) override {

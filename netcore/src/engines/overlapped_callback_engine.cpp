@@ -41,9 +41,6 @@
 namespace netcore {
 namespace {
 
-constexpr int kAcceptsPosted = 4;
-constexpr auto kSendGrace = std::chrono::milliseconds(1500);
-
 class OverlappedCallbackEngine;
 
 struct CbConn : CompletionConn {
@@ -95,7 +92,7 @@ class OverlappedCallbackEngine final : public CompletionEngine {
              {"completion routines run", std::to_string(routines_.load())},
              {"wake-up APCs", std::to_string(apcs_.load())},
              {"port-bound sockets (shared event)", std::to_string(bound_count_.load())},
-             {"accepts posted", std::to_string(kAcceptsPosted)}});
+             {"accepts posted", std::to_string(win::EventAccepts::kPosted)}});
         return s;
     }
 
@@ -144,13 +141,13 @@ class OverlappedCallbackEngine final : public CompletionEngine {
         std::optional<win::EventAccepts> accepts;
         std::vector<WSAEVENT> events;
         if (listener_ != kInvalidSocket) {  // a client has none
-            accepts.emplace(listener_, kAcceptsPosted);
+            accepts.emplace(listener_);
             events = accepts->events();
             count_syscalls(accepts->post_all());
         }
         events.push_back(bound_event_);
         const DWORD bound_index = static_cast<DWORD>(events.size() - 1);
-        SendGrace grace(kSendGrace);
+        SendGrace grace;
         for (;;) {
             take_adopted();
             serve_woken();
@@ -280,8 +277,7 @@ class OverlappedCallbackEngine final : public CompletionEngine {
 
     void cancel(CompletionConn& base, Cancel which) override {
         auto& c = static_cast<CbConn&>(base);
-        ::CancelIoEx(reinterpret_cast<HANDLE>(c.conn->socket()),
-                     which == Cancel::Both ? nullptr : &c.recv_ov);
+        win::cancel(c.conn->socket(), which == Cancel::Both ? nullptr : &c.recv_ov);
     }
 
     void forget(CompletionConn& base) override {

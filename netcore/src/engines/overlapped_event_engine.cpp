@@ -34,9 +34,6 @@
 namespace netcore {
 namespace {
 
-constexpr int kAcceptsPosted = 4;
-constexpr auto kSendGrace = std::chrono::milliseconds(1500);
-
 struct Group;
 
 struct OvConn : CompletionConn {
@@ -59,7 +56,7 @@ class OverlappedEventEngine final : public CompletionEngine {
         start_posting();
         stop_event_ = ::WSACreateEvent();
         try {
-            for (auto& conn : adopted) place(std::move(conn), false);
+            for (auto& conn : adopted) groups_.place(std::move(conn), false);
             if (listener_ != kInvalidSocket) acceptor_ = std::thread([this] { accept_loop(); });
         } catch (...) {
             stop();  // the groups already running let go of their connections (Engine::start)
@@ -72,26 +69,22 @@ class OverlappedEventEngine final : public CompletionEngine {
         if (acceptor_.joinable()) acceptor_.join();
         ::WSACloseEvent(stop_event_);
         stop_posting();
-        return groups_.stop();
+        return groups_.stop(*host_);
     }
 
-    void adopt(ConnectionPtr conn) override { place(std::move(conn), true); }
+    void adopt(ConnectionPtr conn) override { groups_.place(std::move(conn), true); }
 
     EngineStats stats() const override {
         EngineStats s = base_stats(1);  // the acceptor, and a thread per group:
         groups_.describe(s);
         s.details.emplace_back("receives", "zero-byte (no buffer until data is there)");
-        s.details.emplace_back("accepts posted", std::to_string(kAcceptsPosted));
+        s.details.emplace_back("accepts posted", std::to_string(win::EventAccepts::kPosted));
         return s;
     }
 
   private:
     void wake(Connection& conn) override { Group::wake(conn); }
     bool owns_io(const Connection& conn) const override { return Group::owns_io(conn); }
-
-    void place(ConnectionPtr conn, bool needs_open) {
-        groups_.place<Group>(std::move(conn), needs_open, [this](Group& g) { group_loop(g); });
-    }
 
     // ---- the model's half of the completion flow (the group's thread) ----
 
@@ -109,8 +102,7 @@ class OverlappedEventEngine final : public CompletionEngine {
 
     void cancel(CompletionConn& base, Cancel which) override {
         auto& c = static_cast<OvConn&>(base);
-        ::CancelIoEx(reinterpret_cast<HANDLE>(c.conn->socket()),
-                     which == Cancel::Both ? nullptr : &c.recv_ov);
+        win::cancel(c.conn->socket(), which == Cancel::Both ? nullptr : &c.recv_ov);
     }
 
     void forget(CompletionConn& base) override {
@@ -121,12 +113,12 @@ class OverlappedEventEngine final : public CompletionEngine {
     // ---- acceptor thread ----
 
     void accept_loop() {
-        win::EventAccepts accepts(listener_, kAcceptsPosted);
+        win::EventAccepts accepts(listener_);
         std::vector<WSAEVENT> events{stop_event_};
         events.insert(events.end(), accepts.events().begin(), accepts.events().end());
         auto accepted = [this](SOCKET s, std::string peer) {
             if (ConnectionPtr conn = host_->make_connection(s, std::move(peer)))
-                place(std::move(conn), true);
+                groups_.place(std::move(conn), true);
         };
         count_syscalls(accepts.post_all());
         for (;;) {
@@ -144,7 +136,7 @@ class OverlappedEventEngine final : public CompletionEngine {
     // ---- group threads ----
 
     void group_loop(Group& g) {
-        SendGrace grace(kSendGrace);
+        SendGrace grace;
         for (;;) {
             auto inbox = g.take_inbox();
             for (auto& [conn, needs_open] : inbox.incoming) take(g, std::move(conn), needs_open);
@@ -165,8 +157,8 @@ class OverlappedEventEngine final : public CompletionEngine {
             }
 
             const DWORD n = static_cast<DWORD>(g.events.size());
-            const DWORD r = ::WSAWaitForMultipleEvents(n, g.events.data(), FALSE,
-                                                       inbox.quit ? 20 : WSA_INFINITE, FALSE);
+            const DWORD timeout = g.has_dirty() ? 0 : inbox.quit ? 20 : WSA_INFINITE;
+            const DWORD r = ::WSAWaitForMultipleEvents(n, g.events.data(), FALSE, timeout, FALSE);
             count_wakeup();
             count_syscalls(1);
             if (r == WSA_WAIT_FAILED) ::Sleep(1);
@@ -224,7 +216,7 @@ class OverlappedEventEngine final : public CompletionEngine {
     WSAEVENT stop_event_ = WSA_INVALID_EVENT;
     std::thread acceptor_;
 
-    win::WaitGroupList groups_;
+    win::WaitGroupList groups_{std::type_identity<Group>{}, [this](Group& g) { group_loop(g); }};
 };
 
 }  // namespace

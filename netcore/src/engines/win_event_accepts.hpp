@@ -14,7 +14,9 @@ namespace netcore::win {
 
 class EventAccepts {
   public:
-    EventAccepts(SOCKET listener, int count);
+    static constexpr int kPosted = 4;  // accepts kept posted
+
+    explicit EventAccepts(SOCKET listener, int count = kPosted);
     ~EventAccepts();  // after cancel() and every completion: no AcceptEx may be in flight
     EventAccepts(const EventAccepts&) = delete;
     EventAccepts& operator=(const EventAccepts&) = delete;

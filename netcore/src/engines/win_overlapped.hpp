@@ -53,6 +53,12 @@ bool start_zero_byte_recv(SOCKET s, OVERLAPPED& ov,
 bool start_send(SOCKET s, std::span<const std::byte> bytes, OVERLAPPED& ov,
                 LPWSAOVERLAPPED_COMPLETION_ROUTINE done = nullptr);
 
+// Cancels the socket's operation on `only`, or every operation on the socket (nullptr). Each
+// still completes (with an error when it was cancelled in time).
+inline void cancel(SOCKET s, OVERLAPPED* only) {
+    ::CancelIoEx(reinterpret_cast<HANDLE>(s), only);
+}
+
 // The result of a finished operation, read from its OVERLAPPED without waiting.
 bool collect(SOCKET s, OVERLAPPED& ov, DWORD& bytes);
 

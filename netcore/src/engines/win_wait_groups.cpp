@@ -18,25 +18,25 @@ void WaitGroupBase::run(std::function<void()> loop) {
 }
 
 void WaitGroupBase::hand_over(ConnectionPtr conn, bool needs_open) {
+    if (needs_open) {
+        if (inbox_.post_adopt(std::move(conn))) ::WSASetEvent(wake_);
+        return;
+    }
     {
         std::lock_guard lock(mutex_);
-        inbox_.incoming.emplace_back(std::move(conn), needs_open);
+        opened_.push_back(std::move(conn));
     }
     ::WSASetEvent(wake_);
 }
 
-void WaitGroupBase::post_wake(std::uint64_t id) {
-    {
-        std::lock_guard lock(mutex_);
-        inbox_.woken.push_back(id);
-    }
-    ::WSASetEvent(wake_);
+void WaitGroupBase::wake(Connection& conn) {
+    if (inbox_.wake(conn, conn.id(), t_current == this, dirty_)) ::WSASetEvent(wake_);
 }
 
 void WaitGroupBase::request_quit() {
     {
         std::lock_guard lock(mutex_);
-        inbox_.quit = true;
+        quit_ = true;
     }
     ::WSASetEvent(wake_);
 }
@@ -44,20 +44,28 @@ void WaitGroupBase::request_quit() {
 GroupInbox WaitGroupBase::take_inbox() {
     ::WSAResetEvent(wake_);
     GroupInbox taken;
-    std::lock_guard lock(mutex_);
-    taken.incoming.swap(inbox_.incoming);
-    taken.woken.swap(inbox_.woken);
-    taken.quit = inbox_.quit;
+    taken.woken.swap(dirty_);
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& conn : opened_) taken.incoming.emplace_back(std::move(conn), false);
+        opened_.clear();
+        taken.quit = quit_;
+    }
+    for (auto& conn : inbox_.take(taken.woken)) taken.incoming.emplace_back(std::move(conn), true);
     return taken;
 }
 
-void WaitGroupBase::join_into(std::vector<ConnectionPtr>& out) {
+void WaitGroupBase::join_into(EngineHost& host, std::vector<ConnectionPtr>& out) {
     thread_.join();
     for (auto& conn : handed_back_) out.push_back(std::move(conn));
     handed_back_.clear();
+    // Handed over after the thread's last look: those from start() are open already.
+    for (auto& conn : opened_) out.push_back(std::move(conn));
+    opened_.clear();
+    inbox_.hand_on_adopted(host, out);
 }
 
-void WaitGroupList::place_in(ConnectionPtr conn, bool needs_open, const Starter& start) {
+void WaitGroupList::place(ConnectionPtr conn, bool needs_open) {
     WaitGroupBase* target = nullptr;
     {
         std::lock_guard lock(mutex_);
@@ -67,7 +75,7 @@ void WaitGroupList::place_in(ConnectionPtr conn, bool needs_open, const Starter&
                 break;
             }
         if (!target) {
-            groups_.push_back(start());
+            groups_.push_back(start_());
             target = groups_.back().get();
         }
         ++target->load_;
@@ -75,7 +83,7 @@ void WaitGroupList::place_in(ConnectionPtr conn, bool needs_open, const Starter&
     target->hand_over(std::move(conn), needs_open);
 }
 
-std::vector<ConnectionPtr> WaitGroupList::stop() {
+std::vector<ConnectionPtr> WaitGroupList::stop(EngineHost& host) {
     std::vector<std::unique_ptr<WaitGroupBase>> groups;
     {
         std::lock_guard lock(mutex_);
@@ -83,7 +91,7 @@ std::vector<ConnectionPtr> WaitGroupList::stop() {
     }
     for (auto& g : groups) g->request_quit();  // all first: they wind down side by side
     std::vector<ConnectionPtr> out;
-    for (auto& g : groups) g->join_into(out);
+    for (auto& g : groups) g->join_into(host, out);
     return out;
 }
 

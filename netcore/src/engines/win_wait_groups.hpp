@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -20,10 +21,11 @@
 #include "netcore/connection.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/platform.hpp"
+#include "wake_inbox.hpp"
 
 namespace netcore::win {
 
-// What other threads handed a group since its thread last looked.
+// What a group's thread takes at the top of each round.
 struct GroupInbox {
     std::vector<std::pair<ConnectionPtr, bool>> incoming;  // bool: host must be told it opened
     std::vector<std::uint64_t> woken;                      // connections with output to send
@@ -42,8 +44,12 @@ class WaitGroupBase {
     void run(std::function<void()> loop);  // starts the group's thread
 
     // ---- any thread ----
+    // `needs_open`: an accepted or adopted connection, opened by the group's thread; else one
+    // an earlier engine opened (start()).
     void hand_over(ConnectionPtr conn, bool needs_open);
-    void post_wake(std::uint64_t id);
+    // WriteWaker::wake (the connection's lock is held): on the group's own thread the
+    // connection joins the round's dirty list without a system call; else it is posted.
+    void wake(Connection& conn);
     void request_quit();
     std::size_t load() const { return load_.load(); }
 
@@ -52,6 +58,8 @@ class WaitGroupBase {
     static const WaitGroupBase* current() { return t_current; }
     // Resets the wake-up event first, so a hand-over made while the inbox is read signals again.
     GroupInbox take_inbox();
+    // Output woken on this thread since take_inbox(): the wait must not sleep.
+    bool has_dirty() const { return !dirty_.empty(); }
     std::vector<WSAEVENT> events;  // what the thread waits on: [0] is the wake-up event
 
   protected:
@@ -60,14 +68,17 @@ class WaitGroupBase {
 
   private:
     friend class WaitGroupList;
-    void join_into(std::vector<ConnectionPtr>& out);
+    void join_into(EngineHost& host, std::vector<ConnectionPtr>& out);
 
     static inline thread_local const WaitGroupBase* t_current = nullptr;
 
     WSAEVENT wake_;
     std::thread thread_;
-    std::mutex mutex_;  // guards inbox_
-    GroupInbox inbox_;
+    WakeInbox inbox_;                    // wake-ups and connections to open
+    std::vector<std::uint64_t> dirty_;   // woken on the group's thread
+    std::mutex mutex_;                   // guards the two below
+    std::vector<ConnectionPtr> opened_;  // from start(): already opened
+    bool quit_ = false;
 };
 
 // A group with its members: Member has `ConnectionPtr conn`, `WSAEVENT event` (closed by its
@@ -80,10 +91,7 @@ class WaitGroup : public WaitGroupBase {
 
     // Engine::wake: queues the connection once for its group's thread.
     static void wake(Connection& conn) {
-        NETCORE_CHECK_WAKE(conn);
-        auto* m = EngineSlot::state<Member>(conn);
-        if (!m || !EngineSlot::schedule_flush(conn)) return;
-        m->group->post_wake(conn.id());
+        if (auto* m = EngineSlot::state<Member>(conn)) m->group->WaitGroupBase::wake(conn);
     }
     // WriteWaker::owns_io: the connection's group thread does all its I/O.
     static bool owns_io(const Connection& conn) {
@@ -147,25 +155,27 @@ class WaitGroup : public WaitGroupBase {
 // The groups of one engine.
 class WaitGroupList {
   public:
-    // Gives a connection to the first group with room, starting a new Group (a WaitGroup)
-    // whose thread runs `loop(group)` when all are full.
+    // Groups of type Group (a WaitGroup of the engine's members); each group's thread runs
+    // `loop(group)`.
     template <class Group, class Loop>
-    void place(ConnectionPtr conn, bool needs_open, Loop loop) {
-        place_in(std::move(conn), needs_open, [&loop] {
-            auto g = std::make_unique<Group>();
-            g->run([loop, raw = g.get()] { loop(*raw); });
-            return g;
-        });
-    }
-    // Tells every group to quit, joins their threads and returns what they handed back.
-    std::vector<ConnectionPtr> stop();
+    WaitGroupList(std::type_identity<Group>, Loop loop)
+        : start_([loop] {
+              auto g = std::make_unique<Group>();
+              g->run([loop, raw = g.get()] { loop(*raw); });
+              return std::unique_ptr<WaitGroupBase>(std::move(g));
+          }) {}
+
+    // Gives a connection to the first group with room, starting a new group when all are
+    // full; `needs_open`: the group's thread tells the host it opened.
+    void place(ConnectionPtr conn, bool needs_open);
+    // Tells every group to quit, joins their threads and returns what they handed back
+    // (with what was handed over too late for a group to take: opened on this thread).
+    std::vector<ConnectionPtr> stop(EngineHost& host);
     // Adds a thread per group to `s.threads`, and the groups and their loads to its details.
     void describe(EngineStats& s) const;
 
   private:
-    using Starter = std::function<std::unique_ptr<WaitGroupBase>()>;
-    void place_in(ConnectionPtr conn, bool needs_open, const Starter& start);
-
+    const std::function<std::unique_ptr<WaitGroupBase>()> start_;
     mutable std::mutex mutex_;  // guards groups_ (the list, not the groups' contents)
     std::vector<std::unique_ptr<WaitGroupBase>> groups_;
 };
