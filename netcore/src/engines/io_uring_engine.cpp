@@ -48,7 +48,8 @@ constexpr std::uint64_t kHandled = 0;  // no tag is 0: marks a CQE already dealt
 
 constexpr unsigned kSqEntries = 1024;
 constexpr unsigned kCqEntries = 8192;  // multishot ops post many CQEs per SQE
-// Shared by every connection; one CQE fills at most one buffer.
+// Shared by every connection; one CQE fills at most one buffer. NETCORE_IO_URING_BUFFERS (a
+// power of two) makes the ring smaller, so tests can make receives run out of buffers.
 constexpr unsigned kBufferCount = 1024;
 constexpr unsigned kBufferSize = 8 * 1024;
 constexpr std::uint16_t kBufferGroup = 0;
@@ -90,6 +91,12 @@ class IoUringEngine final : public CompletionEngine {
         if (wakefd_ < 0) throw std::runtime_error("io_uring: cannot create eventfd");
         start_posting();
         draining_ = false;
+        buffer_count_ = kBufferCount;  // before the loop thread starts: stats() reads it
+        if (const char* count = std::getenv("NETCORE_IO_URING_BUFFERS")) {
+            const unsigned long n = std::strtoul(count, nullptr, 10);
+            if (n >= 1 && n <= kBufferCount && (n & (n - 1)) == 0)
+                buffer_count_ = static_cast<unsigned>(n);
+        }
         adopting_ = std::move(adopted);
         // The loop thread makes the ring and is the only one to submit: completion work runs
         // in the submitter's context, and the ring is set up for a single issuer.
@@ -150,7 +157,7 @@ class IoUringEngine final : public CompletionEngine {
                 {"cqes per wakeup", ratio(s.events, s.wakeups)},
                 {"connections", std::to_string(connections_.load(std::memory_order_relaxed))},
                 {"buffers in ring", std::to_string(buffers_free_.load(std::memory_order_relaxed)) +
-                                        " of " + std::to_string(kBufferCount) + " x " +
+                                        " of " + std::to_string(buffer_count_) + " x " +
                                         std::to_string(kBufferSize / 1024) + " KiB"},
                 {"recv re-armed after ENOBUFS",
                  std::to_string(enobufs_.load(std::memory_order_relaxed))},
@@ -251,13 +258,13 @@ class IoUringEngine final : public CompletionEngine {
     }
 
     int setup_buffer_ring() {
-        const std::size_t bytes = kBufferCount * sizeof(io_uring_buf);
+        const std::size_t bytes = buffer_count_ * sizeof(io_uring_buf);
         void* mem =
             ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (mem == MAP_FAILED) return errno;
         io_uring_buf_reg reg{};
         reg.ring_addr = reinterpret_cast<std::uintptr_t>(mem);
-        reg.ring_entries = kBufferCount;
+        reg.ring_entries = buffer_count_;
         reg.bgid = kBufferGroup;
         if (const int rc = ::io_uring_register_buf_ring(&ring_, &reg, 0); rc < 0) {
             ::munmap(mem, bytes);
@@ -265,21 +272,21 @@ class IoUringEngine final : public CompletionEngine {
         }
         buf_ring_ = static_cast<io_uring_buf_ring*>(mem);
         // Untouched pages cost no memory: only buffers the kernel has filled are resident.
-        buffers_ = std::make_unique_for_overwrite<std::byte[]>(kBufferCount * kBufferSize);
+        buffers_ = std::make_unique_for_overwrite<std::byte[]>(buffer_count_ * kBufferSize);
         ::io_uring_buf_ring_init(buf_ring_);
-        for (unsigned i = 0; i < kBufferCount; ++i)
+        for (unsigned i = 0; i < buffer_count_; ++i)
             ::io_uring_buf_ring_add(buf_ring_, buffer_at(i), kBufferSize,
                                     static_cast<unsigned short>(i), buffer_mask(),
                                     static_cast<int>(i));
-        ::io_uring_buf_ring_advance(buf_ring_, kBufferCount);
-        buffers_free_ = kBufferCount;
+        ::io_uring_buf_ring_advance(buf_ring_, buffer_count_);
+        buffers_free_ = buffer_count_;
         return 0;
     }
 
     void teardown() {
         if (buf_ring_) {
             ::io_uring_unregister_buf_ring(&ring_, kBufferGroup);
-            ::munmap(buf_ring_, kBufferCount * sizeof(io_uring_buf));
+            ::munmap(buf_ring_, buffer_count_ * sizeof(io_uring_buf));
             buf_ring_ = nullptr;
         }
         buffers_.reset();
@@ -402,7 +409,7 @@ class IoUringEngine final : public CompletionEngine {
     }
 
     void publish_gauges() {
-        buffers_free_.store(kBufferCount - buffers_out_, std::memory_order_relaxed);
+        buffers_free_.store(buffer_count_ - buffers_out_, std::memory_order_relaxed);
         connections_.store(slots_.size(), std::memory_order_relaxed);
     }
 
@@ -586,7 +593,7 @@ class IoUringEngine final : public CompletionEngine {
     // ---- provided buffers ----
 
     std::byte* buffer_at(unsigned bid) { return buffers_.get() + std::size_t{bid} * kBufferSize; }
-    static int buffer_mask() { return ::io_uring_buf_ring_mask(kBufferCount); }
+    int buffer_mask() const { return ::io_uring_buf_ring_mask(buffer_count_); }
 
     void recycle(unsigned bid) {
         ::io_uring_buf_ring_add(buf_ring_, buffer_at(bid), kBufferSize,
@@ -635,6 +642,7 @@ class IoUringEngine final : public CompletionEngine {
     __kernel_timespec retry_after_{};
     std::uint64_t wake_value_ = 0;
     io_uring_buf_ring* buf_ring_ = nullptr;
+    unsigned buffer_count_ = kBufferCount;
     std::unique_ptr<std::byte[]> buffers_;
     unsigned buffers_out_ = 0;  // taken by the kernel, not yet handed back
     unsigned recycled_ = 0;     // handed back, not yet published to the kernel
