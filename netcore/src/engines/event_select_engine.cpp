@@ -59,16 +59,14 @@ class EventSelectEngine final : public Engine, private WriteWaker {
         listener_ = listener;
         stop_event_ = ::WSACreateEvent();
         listen_event_ = ::WSACreateEvent();
-        try {
-            for (auto& conn : adopted) groups_.place(std::move(conn), false);
-            if (listener_ == kInvalidSocket) return;  // a client: connections come by adopt()
+        win::StopUnlessStarted guard(*this);
+        for (auto& conn : adopted) groups_.place(std::move(conn), false);
+        if (listener_ != kInvalidSocket) {  // a client has none: connections come by adopt()
             if (::WSAEventSelect(listener_, listen_event_, FD_ACCEPT) != 0)
                 throw std::runtime_error("event_select: WSAEventSelect on the listener failed");
             acceptor_ = std::thread([this] { accept_loop(); });
-        } catch (...) {
-            stop();  // the groups already running let go of their connections (Engine::start)
-            throw;
         }
+        guard.started();
     }
 
     std::vector<ConnectionPtr> stop() override {

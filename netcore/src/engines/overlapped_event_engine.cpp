@@ -55,13 +55,10 @@ class OverlappedEventEngine final : public CompletionEngine {
         listener_ = listener;
         start_posting();
         stop_event_ = ::WSACreateEvent();
-        try {
-            for (auto& conn : adopted) groups_.place(std::move(conn), false);
-            if (listener_ != kInvalidSocket) acceptor_ = std::thread([this] { accept_loop(); });
-        } catch (...) {
-            stop();  // the groups already running let go of their connections (Engine::start)
-            throw;
-        }
+        win::StopUnlessStarted guard(*this);
+        for (auto& conn : adopted) groups_.place(std::move(conn), false);
+        if (listener_ != kInvalidSocket) acceptor_ = std::thread([this] { accept_loop(); });
+        guard.started();
     }
 
     std::vector<ConnectionPtr> stop() override {

@@ -180,4 +180,22 @@ class WaitGroupList {
     std::vector<std::unique_ptr<WaitGroupBase>> groups_;
 };
 
+// For Engine::start of an engine with wait groups: unless started() was called, stops the
+// engine when it goes out of scope (a start that throws), so the groups already running let go
+// of their connections, as Engine::start promises of a failed start.
+class StopUnlessStarted {
+  public:
+    explicit StopUnlessStarted(Engine& engine) : engine_(engine) {}
+    ~StopUnlessStarted() {
+        if (!started_) engine_.stop();
+    }
+    StopUnlessStarted(const StopUnlessStarted&) = delete;
+    StopUnlessStarted& operator=(const StopUnlessStarted&) = delete;
+    void started() { started_ = true; }
+
+  private:
+    Engine& engine_;
+    bool started_ = false;
+};
+
 }  // namespace netcore::win
