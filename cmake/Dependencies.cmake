@@ -17,4 +17,9 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
   pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)
   # sd_notify for the systemd unit's Type=notify (packaging/netchat.service.in).
   pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+  if(NETCHAT_TOOLS)
+    # chat_server --metrics: the metric model and text format, and the HTTP side.
+    find_package(prometheus-cpp CONFIG REQUIRED COMPONENTS core)
+    pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+  endif()
 endif()

@@ -24,7 +24,7 @@ check() {  # check WHAT COMMAND...: runs it and says ok/FAILED
 
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
-for lib in libspdlog libsystemd0 liburing libhiredis libstdc++6; do
+for lib in libspdlog libsystemd0 liburing libhiredis libstdc++6 libprometheus-cpp-core libcpp-httplib; do
   check "depends on $lib" grep -q "$lib" <<<"$depends"
 done
 check "/etc/netchat/netchat.toml is a conffile" \

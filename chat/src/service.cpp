@@ -78,6 +78,7 @@ void ChatService::on_close(netcore::Connection& conn, netcore::CloseReason reaso
 }
 
 std::string ChatService::refusal(std::string_view why) {
+    core_->refused.by_engine.fetch_add(1, std::memory_order_relaxed);
     const Bytes frame = encode(Error{ErrorCode::ServerFull, 0, "server full: " + std::string(why)});
     return std::string(reinterpret_cast<const char*>(frame.data()), frame.size());
 }

@@ -73,7 +73,7 @@ void Server::stop() {
     listener_ = kInvalidSocket;
 }
 
-bool Server::switch_engine(std::string_view engine_name, std::string& error) {
+bool Server::switch_engine(std::string_view engine_name, std::string& error, EngineStats* retired) {
     auto next = create_engine(engine_name);
     if (!next) {
         error = "unknown engine '" + std::string(engine_name) +
@@ -93,6 +93,7 @@ bool Server::switch_engine(std::string_view engine_name, std::string& error) {
     }
     const std::string from(engine_->name());
     auto conns = engine_->stop();
+    if (retired) *retired = engine_->stats();  // all of its run: nothing counts after stop()
     const std::size_t count = conns.size();
     try {
         next->start(*this, listener_, conns);

@@ -63,6 +63,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::printf("%s\n", app.listening_line().c_str());
+    if (const std::string metrics = app.metrics_endpoint(); !metrics.empty())
+        std::printf("metrics on http://%s/metrics\n", metrics.c_str());
     std::fflush(stdout);
     service_manager::ready();
     spdlog::info("serving on {} with engine {} (netchat {})", app.endpoint(),

@@ -49,6 +49,7 @@ std::string effective_settings_text(const ServerCommandLine& cl) {
         {"history", std::to_string(cl.history)},
         {"history-memory", quoted(option_checks::format_bytes(cl.history_memory))},
         {"admin-socket", quoted(cl.admin_socket)},
+        {"metrics", quoted(cl.metrics)},
     };
     std::string out =
         "# effective settings (strongest first: command line, NETCHAT_* environment, "
@@ -68,7 +69,8 @@ std::string effective_settings_text(const ServerCommandLine& cl) {
         if ((key == "password-file" && cl.password_file.empty()) ||
             (key == "log-file" && cl.log_file.empty()) ||
             (key == "admin-socket" && cl.admin_socket.empty()) ||
-            (key == "cluster" && cl.cluster.empty()) || (key == "node" && cl.node.empty()))
+            (key == "cluster" && cl.cluster.empty()) || (key == "node" && cl.node.empty()) ||
+            (key == "metrics" && cl.metrics.empty()))
             continue;
         std::string line = key + " = " + value;
         if (line.size() < 40) line.resize(40, ' ');

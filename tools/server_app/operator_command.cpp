@@ -106,6 +106,7 @@ std::string format_stats(const StatsReport& report) {
         << " uptime_ms=" << t.uptime_ms << " refused_server_full=" << t.refused.server_full
         << " refused_per_address=" << t.refused.per_address
         << " refused_handshakes=" << t.refused.handshakes
+        << " refused_by_engine=" << t.refused.by_engine
         << " bad_passwords=" << t.refused.bad_password
         << " history_store=" << (report.history.shared ? "redis" : "memory")
         << " history_messages=" << report.history.messages

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "descriptor_limit.hpp"
+#include "listen_spec.hpp"
 #include "server_logging.hpp"
 
 ServerApp::ServerApp(const ServerCommandLine& cl)
@@ -41,8 +42,26 @@ void ServerApp::start() {
             throw;
         }
     }
+    if (!started_.metrics.empty()) {
+        std::string error;
+        const auto spec = parse_listen_spec(started_.metrics, error);  // checked at parse time
+        metrics_ = std::make_unique<MetricsEndpoint>(*this, spec ? spec->host : started_.metrics,
+                                                     spec && spec->port ? *spec->port : 0);
+        try {
+            metrics_->start();
+        } catch (...) {
+            metrics_.reset();
+            if (admin_) admin_->stop();
+            server_.stop();
+            throw;
+        }
+    }
     if (!node_.empty() || service_.config().cluster.size())
         service_.start_cluster(node_.empty() ? endpoint() : node_);
+}
+
+std::string ServerApp::metrics_endpoint() const {
+    return metrics_ ? metrics_->endpoint() : std::string();
 }
 
 std::string ServerApp::endpoint() const {
@@ -86,7 +105,22 @@ ops::CommandResult ServerApp::run(const ops::SwitchEngine& c) {
         return ops::CommandResult::success("engine " + server_.engine_name() +
                                            " (usage: /engine NAME)");
     std::string error;
-    if (!server_.switch_engine(c.engine, error)) return ops::CommandResult::failure(error);
+    bool ok;
+    {
+        std::lock_guard tallies(tallies_mutex_);
+        netcore::EngineStats retired;
+        const auto began = std::chrono::steady_clock::now();
+        ok = server_.switch_engine(c.engine, error, &retired);
+        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - began;
+        if (!retired.engine.empty()) {  // the old engine's run ended: keep its counts
+            EngineTotals& t = retired_[retired.engine];
+            t.wakeups += retired.wakeups;
+            t.events += retired.events;
+            t.syscalls += retired.syscalls;
+            if (metrics_) metrics_->engine_switched(retired.engine, c.engine, took.count(), ok);
+        }
+    }
+    if (!ok) return ops::CommandResult::failure(error);
     return ops::CommandResult::success("engine " + server_.engine_name());
 }
 
@@ -147,6 +181,7 @@ ops::CommandResult ServerApp::run(const ops::Rehash&) {
     restart("admin-socket", started_.admin_socket, fresh.admin_socket);
     restart("cluster", started_.cluster, fresh.cluster);
     restart("node", started_.node, fresh.node);
+    restart("metrics", started_.metrics, fresh.metrics);
     current_ = std::move(fresh);
     if (changes.empty()) {
         spdlog::info("reload: the settings are read again, nothing changed");
@@ -164,14 +199,43 @@ ops::StatsReport ServerApp::stats() const {
     return {service_.totals(), server_.engine_stats(), service_.history()};
 }
 
+std::map<std::string, ServerApp::EngineTotals> ServerApp::engine_totals() const {
+    std::lock_guard tallies(tallies_mutex_);
+    std::map<std::string, EngineTotals> totals = retired_;
+    const netcore::EngineStats now = server_.engine_stats();
+    if (!now.engine.empty()) {
+        EngineTotals& t = totals[now.engine];
+        t.wakeups += now.wakeups;
+        t.events += now.events;
+        t.syscalls += now.syscalls;
+    }
+    return totals;
+}
+
+std::uint64_t ServerApp::send_queue_bytes() const {
+    std::uint64_t bytes = 0;
+    for (const auto& conn : server_.connections()) bytes += conn->queued_bytes();
+    return bytes;
+}
+
+ServerApp::Health ServerApp::health() const {
+    if (shutting_down_.load()) return {false, "unavailable: shutting down"};
+    const std::string engine = server_.engine_name();
+    if (engine.empty()) return {false, "unavailable: no engine runs (see the log)"};
+    return {true,
+            "ok engine=" + engine + " sessions=" + std::to_string(service_.totals().sessions)};
+}
+
 void ServerApp::shutdown(std::chrono::milliseconds grace) {
     if (admin_) admin_->stop();  // first: its thread may be waiting for execute_mutex_
     std::lock_guard lock(execute_mutex_);
     if (shut_down_) return;
     shut_down_ = true;
+    shutting_down_ = true;  // /health says so from now on
     service_.shutdown("server shutting down");
     const auto deadline = std::chrono::steady_clock::now() + grace;
     while (server_.connection_count() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     server_.stop();
+    if (metrics_) metrics_->stop();  // last: a scrape during the grace still gets an answer
 }

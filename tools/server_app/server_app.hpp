@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -11,6 +12,7 @@
 
 #include "admin_socket.hpp"
 #include "chat/service.hpp"
+#include "metrics_endpoint.hpp"
 #include "netcore/server.hpp"
 #include "operator_command.hpp"
 #include "server_command_line.hpp"
@@ -20,8 +22,8 @@ class ServerApp {
     explicit ServerApp(const ServerCommandLine& cl);
     ~ServerApp();
 
-    // Listens, then opens the admin socket (if asked); throws std::runtime_error with a
-    // readable message.
+    // Listens, then opens the admin socket and the metrics endpoint (if asked); throws
+    // std::runtime_error with a readable message.
     void start();
     std::string listening_line() const;  // "listening on ADDR:PORT engine=NAME"
     std::string endpoint() const;        // "127.0.0.1:7777", "[::1]:7777"
@@ -41,6 +43,21 @@ class ServerApp {
     chat::ChatService& service() { return service_; }
     netcore::Server& server() { return server_; }
     ops::StatsReport stats() const;
+    std::string metrics_endpoint() const;  // "127.0.0.1:9464", or "" without --metrics
+
+    // What /metrics and /health tell (any thread).
+    struct EngineTotals {
+        std::uint64_t wakeups = 0, events = 0, syscalls = 0;
+    };
+    // Each engine's counters since the server started, every run of it added up (an engine's
+    // own counters start from zero each time it starts).
+    std::map<std::string, EngineTotals> engine_totals() const;
+    std::uint64_t send_queue_bytes() const;  // every session's unsent bytes together
+    struct Health {
+        bool serving = false;  // an engine runs and the server is not shutting down
+        std::string text;      // "ok engine=epoll sessions=3", or why not
+    };
+    Health health() const;
 
   private:
     ops::CommandResult run(const ops::SwitchEngine& c);
@@ -59,6 +76,10 @@ class ServerApp {
     std::size_t max_sessions_;
     std::string node_;  // --node ("": the listening address)
     std::unique_ptr<AdminSocket> admin_;
+    std::unique_ptr<MetricsEndpoint> metrics_;
+    mutable std::mutex tallies_mutex_;  // held across a switch: totals never seen half-moved
+    std::map<std::string, EngineTotals> retired_;  // engine runs that ended, by engine name
+    std::atomic<bool> shutting_down_{false};
     std::mutex execute_mutex_;  // one command at a time, and none during the shutdown
     std::atomic<bool> quit_{false};
     bool shut_down_ = false;  // under execute_mutex_

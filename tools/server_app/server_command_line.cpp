@@ -180,6 +180,10 @@ void define_options(CLI::App& app, ServerCommandLine& cl) {
                    "chat_server --cli talks to it); default: none, under systemd "
                    "$RUNTIME_DIRECTORY/admin.sock")
         ->type_name("PATH");
+    app.add_option("--metrics", cl.metrics,
+                   "serve Prometheus metrics on http://ADDR:PORT/metrics and a health check on "
+                   "/health (off by default; e.g. 127.0.0.1:9464, [::1]:9464; port 0 picks one)")
+        ->type_name("ADDR:PORT");
 
     for (CLI::Option* opt : app.get_options())
         if (opt->get_configurable() && !opt->get_lnames().empty())

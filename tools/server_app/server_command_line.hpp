@@ -40,6 +40,8 @@ struct ServerCommandLine {
     // The admin channel (admin_socket.hpp): "" none; under systemd (RUNTIME_DIRECTORY set) the
     // default is $RUNTIME_DIRECTORY/admin.sock.
     std::string admin_socket;
+    // --metrics ADDR:PORT: Prometheus text on /metrics and /health there ("": off).
+    std::string metrics;
 
     // What the program was asked to do besides serving.
     bool list_engines = false;

@@ -13,6 +13,7 @@
 #include "admin_socket.hpp"
 #include "chat/cluster_address.hpp"
 #include "listen_spec.hpp"
+#include "metrics_endpoint.hpp"
 #include "netcore/socket_ops.hpp"
 #include "option_checks.hpp"
 
@@ -106,6 +107,20 @@ std::string complete(ServerCommandLine& cl) {
             return "--admin-socket " + cl.admin_socket + ": " + why +
                    source_note(cl, "admin-socket");
     if (std::string why = cluster_problem(cl); !why.empty()) return why;
+
+    if (!cl.metrics.empty()) {
+        if (!MetricsEndpoint::available())
+            return "--metrics " + cl.metrics +
+                   ": not in this build (it was built without prometheus-cpp, as the Windows "
+                   "build is)" +
+                   source_note(cl, "metrics");
+        std::string why;
+        const auto where = parse_listen_spec(cl.metrics, why);
+        if (where && !where->port) why = "give the port too (ADDR:PORT, [IPV6]:PORT)";
+        if (where && why.empty()) why = netcore::check_listen_address(where->host);
+        if (!why.empty())
+            return "--metrics " + cl.metrics + ": " + why + source_note(cl, "metrics");
+    }
 
     std::string error;
     const auto spec = parse_listen_spec(cl.listen, error);

@@ -74,8 +74,11 @@ struct HistoryInfo {
 };
 
 // Connections turned away, by reason, and wrong passwords, since the service started.
+// by_engine: turned away by the engine before any session (out of descriptors, select's
+// FD_SETSIZE), answered with refusal().
 struct RefusalCounts {
     std::uint64_t server_full = 0, per_address = 0, handshakes = 0, bad_password = 0;
+    std::uint64_t by_engine = 0;
 };
 
 // The cluster as this node sees it (ChatService::cluster()); `enabled` false when alone.

@@ -39,6 +39,7 @@ namespace chat::detail {
 
 struct RefusalCounters {
     std::atomic<std::uint64_t> server_full{0}, per_address{0}, handshakes{0}, bad_password{0};
+    std::atomic<std::uint64_t> by_engine{0};  // turned away before a session (refusal())
 };
 
 class ServiceCore {

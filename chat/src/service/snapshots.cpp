@@ -51,6 +51,7 @@ ServiceTotals ServiceCore::totals() const {
     t.refused.per_address = refused.per_address.load(std::memory_order_relaxed);
     t.refused.handshakes = refused.handshakes.load(std::memory_order_relaxed);
     t.refused.bad_password = refused.bad_password.load(std::memory_order_relaxed);
+    t.refused.by_engine = refused.by_engine.load(std::memory_order_relaxed);
     return t;
 }
 

@@ -40,7 +40,10 @@ class Server final : private EngineHost {
     // Live switch; false with `error` set if the engine is unknown, cannot adopt, or fails to
     // start (then the old engine takes every connection back; if it cannot start again either,
     // no engine runs, every connection is closed, and the next switch starts one afresh).
-    bool switch_engine(std::string_view engine_name, std::string& error);
+    // `retired`, if given, receives the old engine's final counters when it was stopped (its
+    // `engine` stays empty when none was).
+    bool switch_engine(std::string_view engine_name, std::string& error,
+                       EngineStats* retired = nullptr);
 
     std::string engine_name() const;
     EngineStats engine_stats() const;
