@@ -28,7 +28,7 @@ void drop_closed(std::vector<ConnectionPtr>& conns) {
 }  // namespace
 
 Server::Server(ConnectionHandler& handler, ServerOptions options)
-    : handler_(handler), options_(std::move(options)) {
+    : handler_(handler), options_(std::move(options)), max_send_queue_(options_.max_send_queue) {
     init_sockets();
 }
 
@@ -182,7 +182,7 @@ std::vector<ConnectionPtr> Server::connections() const {
 
 ConnectionPtr Server::make_connection(socket_t s, std::string peer) {
     auto conn = std::make_shared<Connection>(next_id_.fetch_add(1), s, std::move(peer),
-                                             options_.max_send_queue);
+                                             max_send_queue_.load());
     std::lock_guard lock(registry_mutex_);
     registry_.emplace(conn->id(), conn);
     return conn;

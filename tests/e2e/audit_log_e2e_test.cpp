@@ -99,6 +99,47 @@ TEST(AuditLog, MessageTextOnlyAtTraceAndThePasswordNever) {
         EXPECT_EQ(text.find(secret), std::string::npos) << secret << " in the log:\n" << text;
 }
 
+// A hostile client cannot flood the log: protocol errors are logged at most 5 a second per
+// address, and what was held back is told in one line per address, with the count.
+TEST(AuditLog, ProtocolErrorsAreThrottledPerAddressWithTheSuppressedCount) {
+    if (kForeign) GTEST_SKIP() << "the log file's path is this machine's";
+    const std::string log = ::testing::TempDir() + "audit_flood.log";
+    std::remove(log.c_str());
+    ServerProcess server(kServer, with_prefix({"--port", "0", "--log-file", log}));
+    const std::uint16_t port = server.wait_listening();
+    ASSERT_NE(port, 0);
+    constexpr int kFlood = 300;
+    {
+        TestClient hostile(port);
+        std::string flood;
+        for (int i = 0; i < kFlood; ++i) flood += std::string("\x04\x00\x77\x77", 4);
+        hostile.send_raw(flood);  // 300 frames of an unknown type: each answered, none fatal
+        for (int i = 0; i < kFlood; ++i) hostile.expect_error(chat::ErrorCode::UnknownType);
+        hostile.send(chat::Ping{1});
+        EXPECT_EQ(hostile.expect<chat::Pong>().token, 1u);
+    }
+    // The held-back count is told once the address' second is over (the next sweep).
+    static const std::regex summary(
+        R"(protocol errors from 127\.0\.0\.1: (\d+) more suppressed \(at most 5 lines a second per address\))");
+    std::string text;
+    for (int i = 0; i < 60 && !std::regex_search(text, summary); ++i) {
+        std::this_thread::sleep_for(50ms);
+        text = file_text(log);
+    }
+    server.signal(kStopSignal);
+    EXPECT_EQ(server.wait_exit(), 0);
+    text = file_text(log);
+    std::size_t written = 0, suppressed = 0;
+    for (std::size_t at = 0;
+         (at = text.find("] protocol error 127.0.0.1 session", at)) != std::string::npos; ++at)
+        ++written;
+    for (std::sregex_iterator it(text.begin(), text.end(), summary), end; it != end; ++it)
+        suppressed += std::stoul((*it)[1]);
+    EXPECT_GE(written, 5u) << text;
+    EXPECT_LE(written, 15u) << "the flood reached the log:\n" << text;
+    EXPECT_EQ(written + suppressed, static_cast<std::size_t>(kFlood)) << text;
+}
+
 TEST(AuditLog, AnUnwritableLogFileIsAClearErrorAtStart) {
     if (kForeign) GTEST_SKIP() << "the log file's path is this machine's";
     std::string output;

@@ -113,6 +113,61 @@ TEST(Reload, RehashFromStdinDoesTheSame) {
         "reload_rehash");
 }
 
+// The limits and timeouts change live: who is in stays, the new ones rule from then on; what the
+// process cannot change (the listening address) is logged as waiting for a restart.
+TEST(Reload, LimitsAndTimeoutsChangeLiveAndNobodyIsDropped) {
+    if (kForeign) GTEST_SKIP() << "SIGHUP is POSIX's";
+    const std::string dir = ::testing::TempDir();
+    const std::string config = dir + "reload_limits.toml", log = dir + "reload_limits.log";
+    std::remove(log.c_str());
+    const std::string common = "log-file = \"" + log + "\"\n";
+    write_file(config, common + "max-sessions = 10\nhandshake-timeout = 60\n");
+    ServerProcess server(kServer, with_prefix({"--port", "0", "--config", config}));
+    const std::uint16_t port = server.wait_listening();
+    ASSERT_NE(port, 0);
+    TestClient ada(port), bob(port), silent(port);  // silent never says HELLO
+    ada.login("ada");
+    bob.login("bob");
+
+    write_file(config, common +
+                           "max-sessions = 3\nhandshake-timeout = 1\nmax-frame = 1024\n"
+                           "max-send-queue = \"1MiB\"\nlisten = \"127.0.0.1:0\"\n");
+    server.signal(SIGHUP);
+    ASSERT_TRUE(wait_for_text(log, "reload: max-frame")) << file_text(log);
+
+    // max-sessions 3: ada, bob and silent are in; the next is refused, naming the new limit.
+    TestClient fourth(port);
+    EXPECT_NE(fourth.expect_error(chat::ErrorCode::ServerFull)
+                  .detail.find("3 sessions already (--max-sessions)"),
+              std::string::npos);
+    // handshake-timeout 1 s: silent, connected under the old 60 s, goes now.
+    const auto before = std::chrono::steady_clock::now();
+    EXPECT_EQ(silent.expect_error(chat::ErrorCode::Timeout, 5s).detail, "no HELLO in time");
+    EXPECT_LT(std::chrono::steady_clock::now() - before, 2500ms);
+    EXPECT_TRUE(silent.wait_closed());
+    // max-frame 1024: a bigger frame now ends the session that sent it, and only that one.
+    ada.send(chat::Echo{std::string(2000, 'e')});
+    EXPECT_NE(ada.expect_error(chat::ErrorCode::BadFrame).detail.find("outside 4..1024"),
+              std::string::npos);
+    bob.send(chat::Ping{7});
+    EXPECT_EQ(bob.expect<chat::Pong>().token, 7u);
+
+    server.signal(kStopSignal);
+    EXPECT_EQ(server.wait_exit(), 0);
+    const std::string text = file_text(log);
+    for (const char* line :
+         {"reload: max-sessions 10 -> 3 (from the next connection; nobody is dropped)",
+          "reload: handshake-timeout 60 s -> 1 s (for every session, now)",
+          "reload: max-frame 65535 -> 1024 (for the frames to come)",
+          "reload: max-send-queue 8MiB -> 1MiB (for connections from now on",
+          "reload: listen changed: takes effect at the next restart"})
+        EXPECT_NE(text.find(line), std::string::npos) << line << " not in:\n" << text;
+    // bob was never dropped: his logout is the shutdown's.
+    const auto bob_out = text.find(" nick bob: ");
+    ASSERT_NE(bob_out, std::string::npos) << text;
+    EXPECT_GT(bob_out, text.find("shutting down")) << text;
+}
+
 TEST(Reload, ABadConfigFileIsRefusedAndTheRunningSettingsStay) {
     if (kForeign) GTEST_SKIP() << "the config file's path is this machine's";
     ReloadSetup setup("reload_bad");

@@ -7,6 +7,7 @@
 
 #include "descriptor_limit.hpp"
 #include "listen_spec.hpp"
+#include "option_checks.hpp"
 #include "server_logging.hpp"
 
 ServerApp::ServerApp(const ServerCommandLine& cl)
@@ -170,14 +171,28 @@ ops::CommandResult ServerApp::run(const ops::Rehash&) {
     } catch (const std::exception& e) {
         changes.push_back("log file not reopened: " + std::string(e.what()));
     }
+    if (fresh.log_max_size != current_.log_max_size ||
+        fresh.log_max_files != current_.log_max_files)
+        changes.push_back("log rotation " + option_checks::format_bytes(current_.log_max_size) +
+                          " x " + std::to_string(current_.log_max_files) + " -> " +
+                          option_checks::format_bytes(fresh.log_max_size) + " x " +
+                          std::to_string(fresh.log_max_files));
+    if (fresh.max_send_queue != current_.max_send_queue) {
+        server_.set_max_send_queue(fresh.max_send_queue);
+        changes.push_back("max-send-queue " + option_checks::format_bytes(current_.max_send_queue) +
+                          " -> " + option_checks::format_bytes(fresh.max_send_queue) +
+                          " (for connections from now on; those open keep theirs)");
+    }
+    // What the running process cannot take: said once per reload while it differs.
     const auto restart = [&](const char* name, const auto& before, const auto& after) {
         if (before != after)
             changes.push_back(std::string(name) + " changed: takes effect at the next restart");
     };
     restart("listen", started_.listen, fresh.listen);
     restart("port", started_.port, fresh.port);
-    restart("engine", started_.engine, fresh.engine);  // /engine switches it live
-    restart("max-send-queue", started_.max_send_queue, fresh.max_send_queue);
+    if (started_.engine != fresh.engine)
+        changes.push_back("engine changed: takes effect at the next restart (/engine " +
+                          fresh.engine + " switches now)");
     restart("admin-socket", started_.admin_socket, fresh.admin_socket);
     restart("cluster", started_.cluster, fresh.cluster);
     restart("node", started_.node, fresh.node);

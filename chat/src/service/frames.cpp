@@ -34,11 +34,13 @@ void count(ServiceCore& core, Session& s, Tally& tally) {
     tally = {};
 }
 
-// A frame the protocol does not allow: logged with who sent it, then answered.
+// A frame the protocol does not allow: logged with who sent it (a few lines a second per
+// address at most), then answered.
 void protocol_error(ServiceCore& core, Session& s, ErrorCode code, std::uint16_t type,
                     std::string detail) {
-    spdlog::info("protocol error {} session {} ({}): {}", s.address, s.conn->id(), error_name(code),
-                 detail);
+    if (core.protocol_errors.allow(s.address))
+        spdlog::info("protocol error {} session {} ({}): {}", s.address, s.conn->id(),
+                     error_name(code), detail);
     send_error(s, code, type, std::move(detail), core.traffic);
 }
 
@@ -92,14 +94,16 @@ std::size_t consume(ServiceCore& core, Session& s, std::span<const std::byte> da
     std::size_t used = 0;
     while (data.size() - used >= kHeaderSize) {
         const FrameHeader h = read_header(data.data() + used);
-        if (h.size < kHeaderSize || h.size > core.config.max_frame) {
+        const std::size_t limit = core.max_frame.load(std::memory_order_relaxed);
+        if (h.size < kHeaderSize || h.size > limit) {
             // The stream is out of step: nothing after this can be trusted.
             flush_replies(s);
-            const AnyMessage error = Error{ErrorCode::BadFrame, h.type,
-                                           "frame size " + std::to_string(h.size) + " outside 4.." +
-                                               std::to_string(core.config.max_frame)};
-            spdlog::info("protocol error {} session {} (bad_frame): frame size {}", s.address,
-                         conn.id(), h.size);
+            const AnyMessage error = Error{
+                ErrorCode::BadFrame, h.type,
+                "frame size " + std::to_string(h.size) + " outside 4.." + std::to_string(limit)};
+            if (core.protocol_errors.allow(s.address))
+                spdlog::info("protocol error {} session {} (bad_frame): frame size {}", s.address,
+                             conn.id(), h.size);
             const Lock lock(s.mutex);
             core.end_session(s, &error);
             used = data.size();

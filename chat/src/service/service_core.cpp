@@ -29,12 +29,18 @@ ServiceCore::ServiceCore(ServiceConfig c)
       order(cluster ? &cluster->order() : local_order.get()),
       passwords(config.password),
       rate_limit(config.rate_limit),
+      max_frame(config.max_frame),
+      handshake_timeout(Clock::duration(config.handshake_timeout).count()),
+      idle_timeout(Clock::duration(config.idle_timeout).count()),
       server_name_(config.server_name) {
-    // Timeouts are checked ten times per the shortest of them, between 20 ms and 0.5 s apart.
-    const auto shortest = std::min(config.handshake_timeout, config.idle_timeout);
-    const auto period = std::clamp<std::chrono::milliseconds>(
-        shortest / 10, std::chrono::milliseconds(20), std::chrono::milliseconds(500));
-    timers.start(period, [this](Clock::time_point now) { sweep(now); });
+    timers.start(sweep_period(config), [this](Clock::time_point now) { sweep(now); });
+}
+
+// Timeouts are checked ten times per the shortest of them, between 20 ms and 0.5 s apart.
+std::chrono::milliseconds ServiceCore::sweep_period(const ServiceConfig& c) {
+    const auto shortest = std::min(c.handshake_timeout, c.idle_timeout);
+    return std::clamp<std::chrono::milliseconds>(shortest / 10, std::chrono::milliseconds(20),
+                                                 std::chrono::milliseconds(500));
 }
 
 ServiceCore::~ServiceCore() {
@@ -90,17 +96,46 @@ std::vector<std::string> ServiceCore::reload(const ServiceConfig& fresh) {
                           number(fresh.rate_limit));
         rate_limit.store(fresh.rate_limit);
     }
+    // The admission limits: who is in stays; they rule the connections from now on.
+    const auto limit = [&](const char* name, std::size_t& current, std::size_t next) {
+        if (current == next) return;
+        changes.push_back(std::string(name) + " " + std::to_string(current) + " -> " +
+                          std::to_string(next) + " (from the next connection; nobody is dropped)");
+        current = next;
+    };
+    limit("max-sessions", live_.max_sessions, fresh.max_sessions);
+    limit("max-per-address", live_.max_per_address, fresh.max_per_address);
+    limit("max-handshakes", live_.max_handshakes, fresh.max_handshakes);
+    if (live_.limit_loopback != fresh.limit_loopback) {
+        changes.push_back(std::string("limit-loopback ") + (fresh.limit_loopback ? "on" : "off") +
+                          " (from the next connection)");
+        live_.limit_loopback = fresh.limit_loopback;
+    }
+    sessions.set_limits(live_);
+    if (fresh.max_frame != max_frame.load()) {
+        changes.push_back("max-frame " + std::to_string(max_frame.load()) + " -> " +
+                          std::to_string(fresh.max_frame) + " (for the frames to come)");
+        max_frame.store(fresh.max_frame);
+    }
+    const auto timeout = [&](const char* name, std::atomic<Clock::rep>& current,
+                             std::chrono::milliseconds next) {
+        const auto before =
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::duration(current.load()));
+        if (before == next) return;
+        changes.push_back(std::string(name) + " " + number(before.count() / 1000.0) + " s -> " +
+                          number(next.count() / 1000.0) + " s (for every session, now)");
+        current.store(Clock::duration(next).count());
+    };
+    timeout("handshake-timeout", handshake_timeout, fresh.handshake_timeout);
+    timeout("idle-timeout", idle_timeout, fresh.idle_timeout);
+    live_.handshake_timeout = fresh.handshake_timeout;
+    live_.idle_timeout = fresh.idle_timeout;
+    timers.set_period(sweep_period(live_));
+
     const auto restart = [&](const char* name, auto before, auto after) {
         if (before != after)
             changes.push_back(std::string(name) + " changed: takes effect at the next restart");
     };
-    restart("max-sessions", config.max_sessions, fresh.max_sessions);
-    restart("max-per-address", config.max_per_address, fresh.max_per_address);
-    restart("limit-loopback", config.limit_loopback, fresh.limit_loopback);
-    restart("max-handshakes", config.max_handshakes, fresh.max_handshakes);
-    restart("max-frame", config.max_frame, fresh.max_frame);
-    restart("handshake-timeout", config.handshake_timeout.count(), fresh.handshake_timeout.count());
-    restart("idle-timeout", config.idle_timeout.count(), fresh.idle_timeout.count());
     restart("history", config.history_per_room, fresh.history_per_room);
     restart("history-memory", config.history_memory, fresh.history_memory);
     return changes;

@@ -8,6 +8,7 @@
 //
 // Lock order (checked by RankedMutex in checked builds, see thread_checks.hpp):
 //   Session -> Room -> History | RoomDirectory | Nicks | SessionTable | Addresses | Timers | Hooks
+//   | LogThrottle
 // A thread holds at most one session lock and at most one room lock. The locks after Room are
 // leaves: nothing is taken while holding one. Connection::send (netcore's own lock) may be
 // called under any of them; netcore never calls back into the service from it.
@@ -24,6 +25,7 @@
 #include <memory>
 #include <string>
 
+#include "address_log_throttle.hpp"
 #include "chat/service.hpp"
 #include "cluster_seam.hpp"
 #include "delivery.hpp"
@@ -86,8 +88,8 @@ class ServiceCore {
     std::string engine_name() const;
     // --name: WELCOME's server name, which a reload may change.
     std::string server_name() const;
-    // A reload (SIGHUP, /rehash): takes what can change live (password, name, rate limit) and
-    // says what changed; a setting that needs a restart is named as such.
+    // A reload (SIGHUP, /rehash): takes what can change live (password, name, the limits and
+    // timeouts) and says what changed; a setting that needs a restart is named as such.
     std::vector<std::string> reload(const ServiceConfig& fresh);
 
     // ---- timeouts (timeouts.cpp), on the timer thread ----
@@ -105,15 +107,22 @@ class ServiceCore {
     std::unique_ptr<Cluster> cluster;        // a cluster's node, or null alone
     RoomOrder* order;                        // local_order's or cluster's
     PasswordGuard passwords;
-    std::atomic<double> rate_limit;  // --rate-limit, live
-    ServiceTimers timers;            // started last, stopped first
+    AddressLogThrottle protocol_errors{"protocol errors"};  // their log lines, per address
+    // What a reload changes while sessions run (the admission limits are the table's).
+    std::atomic<double> rate_limit;                           // --rate-limit
+    std::atomic<std::size_t> max_frame;                       // --max-frame
+    std::atomic<Clock::rep> handshake_timeout, idle_timeout;  // Clock::duration counts
+    ServiceTimers timers;                                     // started last, stopped first
 
   private:
     mutable RankedMutex hooks_mutex_{LockRank::Hooks};
     std::function<std::string()> engine_name_;
     std::string server_name_;  // under hooks_mutex_
+    static std::chrono::milliseconds sweep_period(const ServiceConfig& c);
+
     std::mutex reload_mutex_;  // one reload at a time; taken before any other lock
     std::string current_password_ = config.password;  // under reload_mutex_
+    ServiceConfig live_ = config;  // the limits as the last reload left them; under reload_mutex_
 };
 
 // The session a connection belongs to (null for one refused at open).

@@ -1,6 +1,7 @@
 #include "service_timers.hpp"
 
 #include <mutex>
+#include <utility>
 
 namespace chat::detail {
 
@@ -20,6 +21,15 @@ void ServiceTimers::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
+void ServiceTimers::set_period(std::chrono::milliseconds period) {
+    {
+        std::lock_guard lock(mutex_);
+        period_ = period;
+        period_changed_ = true;
+    }
+    cv_.notify_all();
+}
+
 void ServiceTimers::at(Clock::time_point due, std::function<void()> action) {
     {
         std::lock_guard lock(mutex_);
@@ -30,8 +40,8 @@ void ServiceTimers::at(Clock::time_point due, std::function<void()> action) {
 }
 
 void ServiceTimers::run() {
-    auto next_sweep = Clock::now() + period_;
     Lock lock(mutex_);
+    auto next_sweep = Clock::now() + period_;
     while (!stop_) {
         const auto wake = due_.empty() ? next_sweep : std::min(next_sweep, due_.top().due);
         cv_.wait_until(lock, wake);
@@ -42,6 +52,7 @@ void ServiceTimers::run() {
             ready.push_back(std::move(const_cast<Entry&>(due_.top()).action));
             due_.pop();
         }
+        if (std::exchange(period_changed_, false)) next_sweep = std::min(next_sweep, now + period_);
         const bool sweep = now >= next_sweep;
         if (sweep) next_sweep = now + period_;
         if (ready.empty() && !sweep) continue;

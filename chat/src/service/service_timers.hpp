@@ -28,6 +28,9 @@ class ServiceTimers {
     void start(std::chrono::milliseconds period, std::function<void(Clock::time_point)> sweep);
     // Joins the thread; actions not yet due are dropped.
     void stop();
+    // The sweep's period from now on (a reload changed the timeouts); the next sweep comes
+    // within the new period.
+    void set_period(std::chrono::milliseconds period);
     // Runs `action` on the timer thread at `due` (or at once if that has passed).
     void at(Clock::time_point due, std::function<void()> action);
 
@@ -49,6 +52,7 @@ class ServiceTimers {
     std::priority_queue<Entry, std::vector<Entry>, std::greater<>> due_;
     std::uint64_t serial_ = 0;
     bool stop_ = false;
+    bool period_changed_ = false;
     std::thread thread_;
 };
 

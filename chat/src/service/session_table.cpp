@@ -12,10 +12,19 @@ SessionTable::SessionTable(const ServiceConfig& config)
       max_handshakes_(config.max_handshakes),
       limit_loopback_(config.limit_loopback) {}
 
+void SessionTable::set_limits(const ServiceConfig& config) {
+    std::lock_guard lock(mutex_);
+    max_sessions_ = config.max_sessions;
+    max_per_address_ = config.max_per_address;
+    max_handshakes_ = config.max_handshakes;
+    limit_loopback_ = config.limit_loopback;
+}
+
 Admission SessionTable::admit(const netcore::ConnectionPtr& conn) {
     std::string host = peer_host(conn->peer());
-    const bool counted = max_per_address_ > 0 && (limit_loopback_ || !is_loopback(host));
+    const bool loopback = is_loopback(host);
     std::lock_guard lock(mutex_);
+    const bool counted = max_per_address_ > 0 && (limit_loopback_ || !loopback);
     if (shutting_down_) return {Verdict::ShuttingDown, nullptr, "server shutting down"};
     if (sessions_.size() >= max_sessions_)
         return {Verdict::ServerFull, nullptr,

@@ -26,6 +26,10 @@ class SessionTable {
   public:
     explicit SessionTable(const ServiceConfig& config);
 
+    // A reload: the admission limits from now on. Sessions already in stay, whatever the new
+    // limits say; a session counts against --max-per-address as it was admitted.
+    void set_limits(const ServiceConfig& config);
+
     // Creates and registers the session of a new connection, or says why it must be refused.
     Admission admit(const netcore::ConnectionPtr& conn);
     // The connection closed: forgets the session and frees its address slot.
@@ -47,10 +51,9 @@ class SessionTable {
     std::size_t size() const;
 
   private:
-    const std::size_t max_sessions_, max_per_address_, max_handshakes_;
-    const bool limit_loopback_;
-
     mutable RankedMutex mutex_{LockRank::SessionTable};
+    std::size_t max_sessions_, max_per_address_, max_handshakes_;  // under mutex_
+    bool limit_loopback_;
     std::unordered_map<std::uint64_t, SessionPtr> sessions_;
     std::unordered_map<std::string, std::size_t> per_address_;  // counted sessions by host
     std::size_t handshaking_ = 0;

@@ -51,6 +51,8 @@ const char* to_string(LockRank rank) {
             return "Timers";
         case LockRank::Hooks:
             return "Hooks";
+        case LockRank::LogThrottle:
+            return "LogThrottle";
     }
     return "?";
 }

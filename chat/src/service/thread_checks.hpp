@@ -33,6 +33,7 @@ enum class LockRank : std::uint8_t {
     Addresses,      // failed-password records
     Timers,         // answers held back by the timer thread
     Hooks,          // the engine-name source
+    LogThrottle,    // protocol-error log lines counted per address
 };
 const char* to_string(LockRank rank);
 

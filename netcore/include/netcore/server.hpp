@@ -45,6 +45,10 @@ class Server final : private EngineHost {
     bool switch_engine(std::string_view engine_name, std::string& error,
                        EngineStats* retired = nullptr);
 
+    // Any thread: the send-queue limit of the connections accepted from now on (a reload);
+    // those already open keep theirs.
+    void set_max_send_queue(std::size_t bytes) { max_send_queue_ = bytes; }
+
     std::string engine_name() const;
     EngineStats engine_stats() const;
     std::string address() const { return options_.listen_address; }
@@ -66,6 +70,7 @@ class Server final : private EngineHost {
 
     ConnectionHandler& handler_;
     ServerOptions options_;
+    std::atomic<std::size_t> max_send_queue_;
     socket_t listener_ = kInvalidSocket;
     std::uint16_t port_ = 0;
     std::atomic<std::uint64_t> next_id_{1};
