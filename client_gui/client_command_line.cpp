@@ -109,19 +109,4 @@ bool split_host_port(const std::string& text, std::string& host, std::uint16_t& 
     return true;
 }
 
-bool parse_geometry(const std::string& text, Geometry& out) {
-    int w = 0, h = 0, x = 0, y = 0;
-    char tail = 0;
-    if (std::sscanf(text.c_str(), "%dx%d+%d+%d%c", &w, &h, &x, &y, &tail) == 4) {
-        out.x = x;
-        out.y = y;
-    } else if (std::sscanf(text.c_str(), "%dx%d%c", &w, &h, &tail) != 2) {
-        return false;
-    }
-    if (w < 200 || h < 150 || w > 10000 || h > 10000) return false;
-    out.width = w;
-    out.height = h;
-    return true;
-}
-
 }  // namespace client_gui

@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "gui_common/window_geometry.hpp"
+
 namespace client_gui {
 
-struct Geometry {
-    int width = 1000, height = 720;
-    std::optional<int> x, y;
-};
+using Geometry = gui_common::WindowGeometry;
+using gui_common::parse_geometry;
 
 struct ClientCommandLine {
     std::string connect;  // HOST:PORT as given
@@ -23,7 +23,7 @@ struct ClientCommandLine {
     std::vector<std::string> rooms;  // joined after WELCOME, lobby first
     std::string engine;              // netcore's client-side engine
     std::string geometry;            // WxH or WxH+X+Y
-    Geometry window;
+    Geometry window{1000, 720, {}, {}};
     std::string log_level = "info";
 
     bool auto_connect() const { return !connect.empty() && !nick.empty(); }
@@ -39,6 +39,5 @@ std::string check_client_arguments(std::vector<std::string> args, ClientCommandL
 
 // "host:port", "[v6]:port"; false when it is not one.
 bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port);
-bool parse_geometry(const std::string& text, Geometry& out);
 
 }  // namespace client_gui

@@ -20,12 +20,14 @@ if [ ! -x build/bin/server_gui ] || [ ! -x build/bin/client_gui ]; then
   exec build/bin/chat_server --port "$port" "$@"
 fi
 
-# The clients keep trying until the server listens; closing the server window ends them.
+# The three windows fit a 1280x800 screen with room for title bars: the server across the
+# top, the two clients side by side below it. The clients keep trying until the server
+# listens; closing the server window ends them.
 build/bin/client_gui --connect "127.0.0.1:$port" --nick 민수 --room 보드게임 \
-  --geometry 760x720+40+60 &
+  --geometry 636x330+0+430 &
 minsu=$!
 build/bin/client_gui --connect "127.0.0.1:$port" --nick 지영 --room 보드게임 \
-  --geometry 760x720+820+60 &
+  --geometry 636x330+644+430 &
 jiyoung=$!
 trap 'kill "$minsu" "$jiyoung" 2>/dev/null || true' EXIT
-build/bin/server_gui --port "$port" "$@"
+build/bin/server_gui --port "$port" --geometry 1280x390+0+0 "$@"

@@ -9,10 +9,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "gui_common/app_window.hpp"
 #include "gui_common/font_loader.hpp"
 #include "gui_common/test_hooks.hpp"
+#include "gui_common/window_geometry.hpp"
 #include "gui_model.hpp"
 #include "log_sink.hpp"
 #include "server_command_line.hpp"
@@ -50,14 +52,48 @@ std::string window_title(const server_gui::Snapshot& snap) {
            snap.engine + ", " + std::to_string(snap.sessions.size()) + " sessions)";
 }
 
+// --geometry WxH[+X+Y] is the window's alone (chat_server has none): it is taken out of the
+// arguments before the shared settings read the rest. False, explained, when it is bad.
+bool take_geometry(std::vector<char*>& args, gui_common::WindowGeometry& geometry) {
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const std::string arg = args[i];
+        std::string value;
+        std::size_t taken = 1;
+        if (arg == "--geometry") {
+            value = i + 1 < args.size() ? args[i + 1] : "";
+            taken = 2;
+        } else if (arg.rfind("--geometry=", 0) == 0) {
+            value = arg.substr(std::string("--geometry=").size());
+        } else {
+            continue;
+        }
+        if (!gui_common::parse_geometry(value, geometry) || i + taken > args.size()) {
+            std::fprintf(stderr,
+                         "server_gui: --geometry: expected WxH or WxH+X+Y (e.g. 1280x440+0+0), "
+                         "got '%s'\n",
+                         value.c_str());
+            return false;
+        }
+        args.erase(args.begin() + static_cast<std::ptrdiff_t>(i),
+                   args.begin() + static_cast<std::ptrdiff_t>(i + taken));
+        --i;
+    }
+    return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    gui_common::WindowGeometry geometry{1280, 800, {}, {}};
+    std::vector<char*> args(argv, argv + argc);
+    if (!take_geometry(args, geometry)) return 2;
     ServerCommandLine options;
     const ProgramInfo program{
         "server_gui",
-        "server_gui: the chat server with its window (wire protocol v1, docs/protocol.md)"};
-    if (const auto exit_status = parse_server_command_line(argc, argv, program, options))
+        "server_gui: the chat server with its window (wire protocol v1, docs/protocol.md); "
+        "--geometry WxH[+X+Y] sizes and places the window (default 1280x800)"};
+    if (const auto exit_status =
+            parse_server_command_line(static_cast<int>(args.size()), args.data(), program, options))
         return *exit_status;
 
     std::shared_ptr<server_gui::LogRing> log_ring;
@@ -71,13 +107,16 @@ int main(int argc, char** argv) {
 
     gui_common::AppWindow window;
     std::string error;
-    if (!window.open("netchat server", 1280, 800, error)) {
+    if (!window.open("netchat server", geometry.width, geometry.height, error)) {
         std::fprintf(stderr, "server_gui: %s\n", error.c_str());
         return 1;
     }
     // A test finds widgets by the coordinates the hooks print; a pinned window keeps the
     // screenshot (of the whole virtual screen) exactly the window.
-    if (gui_common::test_hooks::enabled()) window.move_to(0, 0);
+    if (gui_common::test_hooks::enabled())
+        window.move_to(0, 0);
+    else if (geometry.x)
+        window.move_to(*geometry.x, *geometry.y);
     const auto font = gui_common::load_fonts(16.0f);
 
     server_gui::GuiModel model;
