@@ -46,6 +46,7 @@ ReadOutcome read_available(Connection& conn, ConnectionHandler& handler,
         if (err == EINTR) continue;
 #endif
         out.failed = true;
+        out.error = err;
         return out;
     }
     out.more = true;
@@ -75,6 +76,7 @@ WriteOutcome flush_output(Connection& conn, std::size_t budget) {
             if (err == EINTR) continue;
 #endif
             out.failed = true;
+            out.error = err;
             return out;
         }
         out.bytes += static_cast<std::size_t>(n);

@@ -56,10 +56,12 @@ void set_timeouts(socket_t s, int ms, bool send_too) {
 
 // A blocking call that ran into SO_RCVTIMEO / SO_SNDTIMEO: EAGAIN on POSIX (already "would
 // block" for stream_io), WSAETIMEDOUT on Windows, where it must not read as a dead peer.
-bool timed_out() {
+// `error` is the one stream_io read right after the call (the last error is gone by now).
+bool timed_out(int error) {
 #ifdef _WIN32
-    return last_socket_error() == WSAETIMEDOUT;
+    return error == WSAETIMEDOUT;
 #else
+    (void)error;
     return false;
 #endif
 }
@@ -193,7 +195,8 @@ class BlockingEngine final : public Engine, private WriteWaker {
         std::condition_variable drained;  // the writer made progress (for a waiting reader)
         bool signalled = false;           // output or a close requested, or the reader left
         bool read_failed = false;
-        bool stop = false;  // hand the connection back
+        bool stop = false;            // hand the connection back
+        bool writer_closing = false;  // the writer closes the socket: the reader must leave
     };
 
     // Makes the socket blocking and registers it; nothing reads until launch().
@@ -299,7 +302,7 @@ class BlockingEngine final : public Engine, private WriteWaker {
         for (;;) {
             {
                 std::lock_guard lock(p.mutex);
-                if (p.stop) break;
+                if (p.stop || p.writer_closing) break;
             }
             const auto phase = conn.phase();
             if (conn.peer_has_finished() || phase == Connection::Phase::Aborting ||
@@ -307,8 +310,10 @@ class BlockingEngine final : public Engine, private WriteWaker {
                 break;
             if (conn.output_backlogged()) {
                 // Backpressure: the writer is behind on this peer's own answers; read no more
-                // requests until it catches up (or the connection is handed back or closes).
+                // requests until it catches up (or the connection is handed back or closes:
+                // a writer that gave up on a dead peer drains nothing, and waits to join us).
                 std::unique_lock lock(p.mutex);
+                if (p.stop || p.writer_closing) break;
                 p.drained.wait_for(lock, std::chrono::milliseconds(kTimeoutMs));
                 continue;
             }
@@ -317,7 +322,7 @@ class BlockingEngine final : public Engine, private WriteWaker {
             counters_.wakeup();
             counters_.syscalls(r.calls);
             if (r.bytes > 0) counters_.events(1);
-            if (r.failed && !timed_out()) {
+            if (r.failed && !timed_out(r.error)) {
                 failed = true;
                 break;
             }
@@ -359,7 +364,7 @@ class BlockingEngine final : public Engine, private WriteWaker {
                 if (w.bytes > 0) p.drained.notify_one();
                 counters_.syscalls(w.calls);
                 if (w.bytes > 0) counters_.events(1);
-                if (w.failed && !timed_out()) {
+                if (w.failed && !timed_out(w.error)) {
                     observed = CloseReason::Reset;
                     finalize = true;
                     break;
@@ -373,7 +378,13 @@ class BlockingEngine final : public Engine, private WriteWaker {
             }
         }
         if (finalize) {
-            // The reader may sit in recv(): get it out before the socket is closed under it.
+            // The reader may sit in recv(), or wait for output that will never drain now: get
+            // it out before the socket is closed under it.
+            {
+                std::lock_guard lock(p.mutex);
+                p.writer_closing = true;
+            }
+            p.drained.notify_one();
             shutdown_reads(conn.socket());
             counters_.syscalls(2);
         }
