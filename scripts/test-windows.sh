@@ -27,13 +27,7 @@ wineserver -p >/dev/null 2>&1 </dev/null &
 trap 'wineserver -k >/dev/null 2>&1 || true' EXIT
 
 log="$root/build-win/ctest-windows.log"
-# An open defect, left out here only (it runs on Linux): under Wine with netcore's debug
-# checks on, the blocking engine stops answering a pipelining client that reads slowly for
-# 10 s (PipeliningClientThatReadsSlowlyIsHeldBackNotCutOff/blocking; half the runs since the
-# cluster commits, passes with the checks off). To be fixed, then this exclusion removed.
-# Under Wine a test gets a second try on a loaded machine; one that fails twice still fails.
-ctest --preset windows --timeout 300 --repeat until-pass:2 \
-  -E 'PipeliningClientThatReadsSlowlyIsHeldBackNotCutOff/blocking' 2>&1 | tee "$log"
+ctest --preset windows --timeout 300 2>&1 | tee "$log"
 suite_rc=${PIPESTATUS[0]}
 suite_line=$(grep -E "tests passed|tests failed" "$log" | tail -1)
 

@@ -1,6 +1,11 @@
 // One suite, run against every engine of this platform: real sockets on loopback.
 #include <gtest/gtest.h>
 
+#ifndef _WIN32
+#include <sys/socket.h>
+#include <sys/time.h>
+#endif
+
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -217,6 +222,40 @@ TEST_P(EngineConformance, PipeliningClientThatReadsSlowlyIsHeldBackNotCutOff) {
     EXPECT_TRUE(sent_all);
     EXPECT_EQ(good.load(), kFrames) << "an answer went missing or the client was cut off";
     EXPECT_EQ(server.server.connection_count(), 1u);
+}
+
+// A pipelining client that never reads and then resets, while the engine holds its requests
+// back for its backlogged answers: the engine must see the reset and close it, though the
+// backlog will never drain (blocking's writer once waited for its paused reader forever).
+TEST_P(EngineConformance, PipeliningClientThatResetsWhileHeldBackIsClosed) {
+    auto options = test_server_options();
+    options.max_send_queue = 1024 * 1024;
+    ServerUnderTest server(GetParam(), test_service_config(), options);
+    TestClient c(server.port(), 16 * 1024);  // never reads
+    // Our send() gives up once the server has taken nothing for half a second: it is holding
+    // our requests back (or the machine is that slow, and the test then proves less).
+#ifdef _WIN32
+    const DWORD give_up = 500;
+#else
+    const timeval give_up{0, 500'000};
+#endif
+    ::setsockopt(c.socket(), SOL_SOCKET, SO_SNDTIMEO, reinterpret_cast<const char*>(&give_up),
+                 sizeof give_up);
+    const std::string body = pattern(8000, 5);
+    bool held_back = false;
+    for (int i = 0; i < 8000 && !held_back; ++i) {  // 64 MB at most
+        try {
+            c.send(chat::Echo{body});
+        } catch (const std::exception&) {
+            held_back = true;
+        }
+    }
+    EXPECT_TRUE(held_back) << "64 MB of requests went in while no answer was read";
+    EXPECT_EQ(server.server.connection_count(), 1u);
+    c.reset();
+    EXPECT_TRUE(
+        ServerUnderTest::eventually([&] { return server.server.connection_count() == 0; }, 5s))
+        << "the reset connection was not closed while its answers were backlogged";
 }
 
 TEST_P(EngineConformance, GracefulShutdownFlushesQueuedFramesThenSaysBye) {
