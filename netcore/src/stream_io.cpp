@@ -76,7 +76,6 @@ WriteOutcome flush_output(Connection& conn, std::size_t budget) {
             if (err == EINTR) continue;
 #endif
             out.failed = true;
-            out.error = err;
             return out;
         }
         out.bytes += static_cast<std::size_t>(n);

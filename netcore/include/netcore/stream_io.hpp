@@ -16,7 +16,10 @@ struct ReadOutcome {
     bool more = false;    // stopped at the budget: the socket may still be readable
     bool paused = false;  // not read: the peer's own output is backlogged (backpressure)
     bool failed = false;  // a socket error: finalize with Reset
-    int error = 0;        // the socket error behind `failed` (see WriteOutcome::error)
+    // The socket error behind `failed`, read right after the call: the caller must not ask
+    // for the thread's last error later, as a lock, a thread_local or a thread id taken in
+    // between may reset it (on Windows TlsGetValue does).
+    int error = 0;
 };
 
 // When a read may stop. A recv that fills less than the scratch buffer has emptied the
@@ -40,10 +43,6 @@ struct WriteOutcome {
     bool blocked = false;  // output remains: wait for writability
     bool more = false;     // stopped at the budget with output left
     bool failed = false;
-    // The socket error behind `failed`, read right after the call: the thread's last error
-    // is gone by the time the caller looks (on Windows a lock, a thread_local or a thread id
-    // taken in between may reset it, as TlsGetValue does).
-    int error = 0;
 };
 
 // Writes queued output until drained, the socket would block, or `budget` bytes are out;

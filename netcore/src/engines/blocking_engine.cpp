@@ -24,6 +24,9 @@
 
 #include "engine_counters.hpp"
 #include "engine_slot.hpp"
+#ifdef _WIN32
+#include "win_overlapped.hpp"
+#endif
 #include "netcore/engine.hpp"
 #include "netcore/stream_io.hpp"
 #include "wake_inbox.hpp"
@@ -65,6 +68,96 @@ bool timed_out(int error) {
     return false;
 #endif
 }
+
+// The writer's one send of a turn. POSIX: one blocking send(), SO_SNDTIMEO bounding it.
+// Windows: a send() that runs into SO_SNDTIMEO fails with WSAETIMEDOUT after sending bytes it
+// does not count (the socket is then "indeterminate", says the documentation; Wine reports a
+// partial send as the error alone), and sending them again garbles the stream. So there the
+// writer posts an overlapped WSASend and sleeps on its event for up to the timeout: it learns
+// exactly what went out, also when a stop cancels it. One writer thread uses one Sender.
+#ifdef _WIN32
+class Sender {
+  public:
+    Sender() : event_(::WSACreateEvent()) {
+        // Low bit set: no completion reaches a port that an iocp engine bound the socket to.
+        if (event_ != WSA_INVALID_EVENT) ov_.hEvent = win::event_without_port(event_);
+    }
+    ~Sender() {
+        if (event_ != WSA_INVALID_EVENT) ::WSACloseEvent(event_);
+    }
+    Sender(const Sender&) = delete;
+    Sender& operator=(const Sender&) = delete;
+
+    // Posts the queued output unless a send is in flight, then waits for it up to kTimeoutMs:
+    // blocked while it is still in flight, drained (nothing set) once no output is left.
+    WriteOutcome send_some(Connection& conn) {
+        WriteOutcome out;
+        if (pending_ && conn.phase() == Connection::Phase::Aborting) {
+            settle(conn);  // dropping output: a peer that never reads must not hold the close
+            return out;
+        }
+        if (!pending_) {
+            const auto bytes = conn.begin_write();
+            if (bytes.empty()) {
+                conn.shutdown_if_drained();
+                return out;
+            }
+            ++out.calls;
+            if (event_ == WSA_INVALID_EVENT || !::WSAResetEvent(event_) ||
+                !win::start_send(conn.socket(), bytes, ov_)) {
+                out.failed = true;
+                conn.end_write(0);
+                return out;
+            }
+            pending_ = true;
+        }
+        if (::WSAWaitForMultipleEvents(1, &event_, FALSE, kTimeoutMs, FALSE) != WSA_WAIT_EVENT_0) {
+            out.blocked = true;
+            return out;
+        }
+        return collect(conn, out);
+    }
+
+    // Before the connection is handed back or closed: a send in flight is cancelled and what
+    // it sent is recorded (CancelIoEx completes it at once).
+    void settle(Connection& conn) {
+        if (!pending_) return;
+        ::CancelIoEx(reinterpret_cast<HANDLE>(conn.socket()), &ov_);
+        DWORD sent = 0, flags = 0;
+        ::WSAGetOverlappedResult(conn.socket(), &ov_, &sent, TRUE, &flags);
+        pending_ = false;
+        conn.end_write(sent);
+    }
+
+  private:
+    WriteOutcome collect(Connection& conn, WriteOutcome out) {
+        pending_ = false;
+        DWORD sent = 0;
+        ++out.calls;
+        if (!win::collect(conn.socket(), ov_, sent)) {
+            out.failed = true;
+            conn.end_write(0);
+            return out;
+        }
+        out.bytes = sent;
+        if (conn.end_write(sent))
+            out.more = true;
+        else
+            conn.shutdown_if_drained();
+        return out;
+    }
+
+    WSAEVENT event_;
+    OVERLAPPED ov_{};
+    bool pending_ = false;
+};
+#else
+class Sender {
+  public:
+    WriteOutcome send_some(Connection& conn) { return flush_output(conn, kOneCall); }
+    void settle(Connection&) {}
+};
+#endif
 
 void shutdown_reads(socket_t s) {
 #ifdef _WIN32
@@ -342,6 +435,7 @@ class BlockingEngine final : public Engine, private WriteWaker {
         Connection& conn = *p.conn;
         CloseReason observed = CloseReason::PeerClosed;
         bool finalize = false;
+        Sender sender;
         for (;;) {
             bool read_failed;
             {
@@ -358,18 +452,18 @@ class BlockingEngine final : public Engine, private WriteWaker {
                 break;
             }
             for (;;) {
-                // One send() per call: a peer that reads slowly but steadily would otherwise
+                // One send per call: a peer that reads slowly but steadily would otherwise
                 // keep one flush going (one partial send per timeout) past a stop request.
-                const auto w = flush_output(conn, kOneCall);
+                const auto w = sender.send_some(conn);
                 if (w.bytes > 0) p.drained.notify_one();
                 counters_.syscalls(w.calls);
                 if (w.bytes > 0) counters_.events(1);
-                if (w.failed && !timed_out(w.error)) {
+                if (w.failed) {  // (a timeout is blocked, not failed)
                     observed = CloseReason::Reset;
                     finalize = true;
                     break;
                 }
-                // blocked: SO_SNDTIMEO ran out with output left. Keep at it unless handing over.
+                // blocked: the timeout ran out with output left. Keep at it unless handing over.
                 if ((!w.blocked && !w.failed && !w.more) || stopping_requested(p)) break;
             }
             if (finalize || conn.must_finalize()) {
@@ -377,6 +471,7 @@ class BlockingEngine final : public Engine, private WriteWaker {
                 break;
             }
         }
+        sender.settle(conn);
         if (finalize) {
             // The reader may sit in recv(), or wait for output that will never drain now: get
             // it out before the socket is closed under it.
