@@ -4,8 +4,9 @@
 // that never reads stalls only its own writer. Every blocking call has a ~100 ms timeout
 // (SO_RCVTIMEO / SO_SNDTIMEO) and every thread makes one socket call at a time and then
 // looks at its stop request, so an engine switch takes the sockets back, without closing
-// them, within about two timeouts whatever the peers send. Two threads per connection cost
-// memory and scheduling: the engine serves at most kMaxConnections and turns the rest away.
+// them, within about two timeouts whatever the peers send. (On Windows the writer waits for
+// an overlapped send instead: see Sender.) Two threads per connection cost memory and
+// scheduling: the engine serves at most kMaxConnections and turns the rest away.
 #ifndef _WIN32
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -57,9 +58,9 @@ void set_timeouts(socket_t s, int ms, bool send_too) {
     if (send_too) ::setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, value, sizeof t);
 }
 
-// A blocking call that ran into SO_RCVTIMEO / SO_SNDTIMEO: EAGAIN on POSIX (already "would
-// block" for stream_io), WSAETIMEDOUT on Windows, where it must not read as a dead peer.
-// `error` is the one stream_io read right after the call (the last error is gone by now).
+// A recv() that ran into SO_RCVTIMEO: EAGAIN on POSIX (already "would block" for stream_io),
+// WSAETIMEDOUT on Windows, where it must not read as a dead peer. `error` is the one stream_io
+// read right after the call (asked again now, the thread's last error may have been reset).
 bool timed_out(int error) {
 #ifdef _WIN32
     return error == WSAETIMEDOUT;
@@ -111,7 +112,7 @@ class Sender {
             }
             pending_ = true;
         }
-        if (::WSAWaitForMultipleEvents(1, &event_, FALSE, kTimeoutMs, FALSE) != WSA_WAIT_EVENT_0) {
+        if (::WSAWaitForMultipleEvents(1, &event_, FALSE, kTimeoutMs, FALSE) == WSA_WAIT_TIMEOUT) {
             out.blocked = true;
             return out;
         }
