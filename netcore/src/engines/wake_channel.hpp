@@ -22,7 +22,9 @@ class WakeChannel {
 
   private:
     socket_t in_ = kInvalidSocket;
-    socket_t out_ = kInvalidSocket;  // Windows: the other end of the pair
+#ifdef _WIN32
+    socket_t out_ = kInvalidSocket;  // the other end of the pair
+#endif
 };
 
 }  // namespace netcore
