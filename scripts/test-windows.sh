@@ -27,7 +27,12 @@ wineserver -p >/dev/null 2>&1 </dev/null &
 trap 'wineserver -k >/dev/null 2>&1 || true' EXIT
 
 log="$root/build-win/ctest-windows.log"
-ctest --preset windows --timeout 300 2>&1 | tee "$log"
+# A test that fails under Wine gets one more try, and the failed try stays in the log: Wine now
+# and then fails to start a test process at all (seen once: FrameAboveMaxFrame... ended in 0.01 s
+# with no output, passing alone and in later runs), and the 1 s switch bounds of the completion
+# engines were exceeded under heavy load (3 of 61 runs with two busy loops beside). A test
+# that fails twice fails the phase, so a real defect still shows.
+ctest --preset windows --timeout 300 --repeat until-pass:2 2>&1 | tee "$log"
 suite_rc=${PIPESTATUS[0]}
 suite_line=$(grep -E "tests passed|tests failed" "$log" | tail -1)
 
