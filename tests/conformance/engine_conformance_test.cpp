@@ -6,6 +6,7 @@
 #include <sys/time.h>
 #endif
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -360,6 +361,73 @@ TEST(EngineSwitch, RequestRightAfterEachSwitchIsAnswered) {
             ASSERT_TRUE(f && as_string(f->body) == "on " + engine)
                 << "round " << round << ": no answer right after the switch to " << engine;
         }
+    }
+}
+
+// A client that reads its answers slowly keeps a send of the completion engine in flight at
+// every stop; the stop cancels it after its grace, often part-way through (on Windows a
+// WSASend of up to 1 MiB). What it had sent is counted, and the next engine sends the rest:
+// the client must get every byte exactly once, in order (a byte sent twice or lost breaks the
+// framing or an ECHO's pattern).
+TEST(EngineSwitch, SlowReaderGetsEveryByteOnceAcrossSwitchesFromACompletionEngine) {
+    const std::vector<std::string> all = engine_list();
+    for (const char* home : {"io_uring", "iocp", "overlapped_event", "overlapped_callback"}) {
+        if (std::find(all.begin(), all.end(), home) == all.end()) continue;
+        SCOPED_TRACE(home);
+        auto options = test_server_options();
+        options.max_send_queue = 1024 * 1024;  // held back, not cut off (see above)
+        ServerUnderTest server(home, test_service_config(), options);
+        TestClient c(server.port(), 8 * 1024);
+        constexpr int kFrames = 400;
+        constexpr std::size_t kBody = 8000;  // 3.2 MB of answers, read at ~1.6 MB/s
+
+        std::atomic<int> good{0};
+        std::atomic<bool> done{false};
+        std::string error;
+        std::thread reader([&] {
+            for (int i = 0; i < kFrames; ++i) {
+                auto f = c.read_frame(10s);
+                if (!f) {
+                    error = "stream ended at answer " + std::to_string(i);
+                    break;
+                }
+                if (as_string(f->body) != pattern(kBody, static_cast<unsigned>(i))) {
+                    error = "answer " + std::to_string(i) + " is not its request's body";
+                    break;
+                }
+                ++good;
+                std::this_thread::sleep_for(5ms);  // far slower than the server sends
+            }
+            done = true;
+            if (good != kFrames) c.shutdown_write();  // the sender may be stuck in send()
+        });
+        std::thread sender([&] {
+            try {
+                for (int i = 0; i < kFrames; ++i)
+                    c.send(chat::Echo{pattern(kBody, static_cast<unsigned>(i))});
+            } catch (const std::exception&) {
+            }
+        });
+        int switches = 0;
+        std::string why;
+        while (!done && why.empty()) {
+            for (const std::string& other : all) {
+                if (other == home || done || !why.empty()) continue;
+                if (!server.server.switch_engine(other, why)) break;
+                std::this_thread::sleep_for(30ms);
+                if (!server.server.switch_engine(home, why)) break;
+                switches += 2;
+                std::this_thread::sleep_for(30ms);  // the send in flight is the home engine's
+            }
+        }
+        if (!why.empty()) c.shutdown_write();  // ends the reader and the sender early
+        sender.join();
+        reader.join();
+        EXPECT_EQ(why, "") << "a switch failed";
+        EXPECT_EQ(error, "");
+        EXPECT_EQ(good.load(), kFrames);
+        EXPECT_GE(switches, 2) << "the answers were all read before any switch";
+        EXPECT_EQ(server.server.connection_count(), 1u);
     }
 }
 

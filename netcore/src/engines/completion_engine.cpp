@@ -66,7 +66,7 @@ void CompletionEngine::peer_finished(CompletionConn& c) {
 void CompletionEngine::sent(CompletionConn& c, std::size_t bytes, bool failed) {
     c.sending = false;
     op_done();
-    c.conn->end_write(bytes);
+    c.conn->end_write(std::min(bytes, c.send_size));  // never more than was handed over
     if (failed && !stopping()) {
         begin_close(c, CloseReason::Reset);
     } else {
@@ -98,6 +98,28 @@ void CompletionEngine::drain(CompletionConn& c, bool sends_too) {
     deliver_held(c, true);
     if (c.receiving || (sends_too && c.sending))
         cancel(c, sends_too ? Cancel::Both : Cancel::Receive);
+}
+
+void CompletionEngine::abandon(CompletionConn& c) {
+    const int ops = int{c.receiving} + int{c.sending};
+    abandoned_.fetch_add(1, std::memory_order_relaxed);
+    abandoned_ops_.fetch_add(ops, std::memory_order_relaxed);
+    for (int i = 0; i < ops; ++i) op_done();  // they never report: the engine ignores them
+    c.receiving = c.sending = false;
+    c.closing = c.finished = true;
+    c.held.clear();
+    finalize_connection(*c.conn, *host_, CloseReason::Reset);  // after it, wake() is never called
+}
+
+void CompletionEngine::report_abandoned() {
+    const std::size_t conns = abandoned_.load(std::memory_order_relaxed);
+    if (conns == 0) return;
+    spdlog::error(
+        "{}: stop gave up on {} operation(s) of {} connection(s) whose completion did not come "
+        "{} ms after they were cancelled; those connections are closed and their operation "
+        "buffers leaked (the system may still write into them)",
+        name_, abandoned_ops_.load(std::memory_order_relaxed), conns,
+        StopClock::kCancelWait.count());
 }
 
 EngineStats CompletionEngine::base_stats(std::uint64_t threads) const {
@@ -133,6 +155,7 @@ void CompletionEngine::post_send(CompletionConn& c) {
         return;
     }
     c.sending = true;
+    c.send_size = bytes.size();
     op_posted();
     if (const int error = submit_send(c, bytes); error != 0) {
         c.sending = false;

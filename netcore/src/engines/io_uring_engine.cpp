@@ -284,6 +284,11 @@ class IoUringEngine final : public CompletionEngine {
     }
 
     void teardown() {
+        if (leak_buffers_) {  // a stop gave up on receives that may still fill them
+            (void)buffers_.release();
+            buf_ring_ = nullptr;
+            leak_buffers_ = false;
+        }
         if (buf_ring_) {
             ::io_uring_unregister_buf_ring(&ring_, kBufferGroup);
             ::munmap(buf_ring_, buffer_count_ * sizeof(io_uring_buf));
@@ -311,10 +316,14 @@ class IoUringEngine final : public CompletionEngine {
             });
             if (stopping() && !draining_) begin_drain();
             if (draining_ && ops_in_flight() == 0 && backlog_.empty()) break;
+            if (draining_ && backlog_.empty() && stop_clock_.given_up()) {
+                give_up();
+                break;
+            }
             publish_gauges();
             // Left-over completions from a budget-limited batch: submit, but do not wait.
             if (backlog_.empty()) {
-                submit(true);
+                submit(true, draining_);
                 count_wakeup();
             } else {
                 submit(false);
@@ -327,8 +336,16 @@ class IoUringEngine final : public CompletionEngine {
         teardown();
     }
 
-    void submit(bool wait) {
-        const int n = wait ? ::io_uring_submit_and_wait(&ring_, 1) : ::io_uring_submit(&ring_);
+    // While draining, a wait lasts 20 ms at most: the stop clock must get to look.
+    void submit(bool wait, bool briefly = false) {
+        int n;
+        if (wait && briefly) {
+            __kernel_timespec limit{0, 20'000'000};
+            io_uring_cqe* cqe = nullptr;
+            n = ::io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &limit, nullptr);
+        } else {
+            n = wait ? ::io_uring_submit_and_wait(&ring_, 1) : ::io_uring_submit(&ring_);
+        }
         if (wait || n > 0) submits_.fetch_add(1, std::memory_order_relaxed);
         if (n > 0) sqes_.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
     }
@@ -583,11 +600,30 @@ class IoUringEngine final : public CompletionEngine {
     // completion is in, delivering what receives still bring.
     void begin_drain() {
         draining_ = true;
+        stop_clock_ = {};
+        stop_clock_.given_up();  // starts it
         rearm_.clear();
         if (accept_armed_) cancel_op(tag(Op::Accept));
         if (accept_retry_armed_) cancel_op(tag(Op::AcceptRetry));
         if (wake_armed_) cancel_op(tag(Op::Wake));
         for (auto& [id, s] : slots_) drain(*s, true);  // a cancelled send reports what went out
+    }
+
+    // The clock gave up: connections with operations still out are closed and leaked (with
+    // the provided buffers, below), the rest handed back. The ring's exit then cancels what
+    // is left.
+    void give_up() {
+        for (auto it = slots_.begin(); it != slots_.end();) {
+            if (!it->second->in_flight()) {
+                ++it;
+                continue;
+            }
+            abandon(*it->second);
+            (void)it->second.release();  // deliberately leaked: see abandon()
+            it = slots_.erase(it);
+        }
+        leak_buffers_ = true;
+        report_abandoned();
     }
 
     // ---- provided buffers ----
@@ -633,6 +669,8 @@ class IoUringEngine final : public CompletionEngine {
 
     // Loop thread only (and start/stop around it).
     bool draining_ = false;
+    StopClock stop_clock_;
+    bool leak_buffers_ = false;
     bool accept_armed_ = false;
     bool accept_retry_armed_ = false;
     bool accept_has_address_ = false;

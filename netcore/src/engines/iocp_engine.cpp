@@ -18,7 +18,7 @@
 // - An OVERLAPPED is never freed before its completion was dequeued: the state counts the
 //   operations and packets that name it, and goes with the last of them.
 // - stop(): receives are cancelled at once, sends get a moment to finish, then are cancelled;
-//   the workers keep serving completions until none is in flight.
+//   the workers keep serving completions until none is in flight (bounded: StopClock).
 // - stop() unbinds every socket from the port where the system can
 //   (FileReplaceCompletionInformation, Windows 8.1+; Wine 8 cannot). A socket left bound keeps
 //   working with every other engine: readiness calls never touch the port, overlapped_event
@@ -100,7 +100,9 @@ struct IoOp {
     OVERLAPPED ov{};  // first member: the OVERLAPPED* from the port is the IoOp*
     OpKind kind;
     void* owner;
-    IocpEngine* engine;  // the port and its workers serve every iocp engine of the process
+    // The port and its workers serve every iocp engine of the process. Null once a stop gave
+    // up on the operation: its late packet, if any, is dropped.
+    std::atomic<IocpEngine*> engine;
 };
 
 struct ConnState : CompletionConn {
@@ -221,13 +223,17 @@ class IocpEngine final : public CompletionEngine {
 
     std::vector<ConnectionPtr> stop() override {
         stop_posting();
-        SendGrace grace;
+        StopClock clock;
         for (;;) {
             // Again each round: a worker may have posted an AcceptEx just before it saw the stop.
             if (listener_ != kInvalidSocket)
                 ::CancelIoEx(reinterpret_cast<HANDLE>(listener_), nullptr);
-            drain_all(grace.over());
+            drain_all(clock.sends_due());
             if (wait_idle()) break;
+            if (clock.given_up()) {
+                give_up();
+                break;
+            }
         }
         std::vector<ConnectionPtr> out;
         {
@@ -306,8 +312,8 @@ class IocpEngine final : public CompletionEngine {
                 const DWORD bytes = e.dwNumberOfBytesTransferred;
                 if (op->kind == OpKind::Recv)
                     serve(c, [&] { receive_ready(c, ok); });
-                else
-                    serve(c, [&] { sent(c, ok ? bytes : 0, !ok); });
+                else  // a cancelled send reports what it sent before (the packet's count)
+                    serve(c, [&] { sent(c, bytes, !ok); });
             }
         }
         if (--active_ == 0 && stopping()) {
@@ -447,6 +453,37 @@ class IocpEngine final : public CompletionEngine {
         for (ConnState* c : all) serve(*c, [&] { drain(*c, sends_too); });
     }
 
+    // The stop clock gave up: operations still out are disowned (a late packet is dropped),
+    // their connections closed, and what they point into leaked (see abandon()); a
+    // ConnState is kept by its operations' references, never dropped now.
+    void give_up() {
+        std::vector<ConnState*> all;
+        {
+            std::lock_guard lock(mutex_);
+            for (auto& [id, c] : conns_) {
+                c->refs.fetch_add(1, std::memory_order_relaxed);
+                all.push_back(c);
+            }
+        }
+        for (ConnState* c : all)
+            serve(*c, [&] {
+                if (!c->in_flight()) return;
+                // First: a worker that dequeues the completion now must not count it again.
+                if (c->receiving) c->recv_op.engine = nullptr;
+                if (c->sending) c->send_op.engine = nullptr;
+                abandon(*c);
+                std::lock_guard lock(mutex_);
+                conns_.erase(c->conn->id());  // serve() lets go of the table's reference
+            });
+        for (auto& a : accepts_) {
+            if (win::completed(a->op.ov)) continue;  // its packet is queued: a worker takes it
+            a->op.engine = nullptr;
+            op_done();
+            (void)a.release();  // deliberately leaked: the system may still fill it
+        }
+        report_abandoned();
+    }
+
     // Nothing in flight and no worker in this engine's code (20 ms at most per call).
     bool wait_idle() {
         std::unique_lock lock(idle_mutex_);
@@ -478,7 +515,10 @@ void dispatch(const OVERLAPPED_ENTRY& e) {
         engine = reinterpret_cast<ConnState*>(e.lpOverlapped)->engine;
     else
         engine = CONTAINING_RECORD(e.lpOverlapped, IoOp, ov)->engine;
-    engine->on_packet(e);
+    if (engine)
+        engine->on_packet(e);
+    else
+        pool().strays.fetch_add(1, std::memory_order_relaxed);  // a stop gave up on it
 }
 
 }  // namespace

@@ -21,13 +21,13 @@
 //   event (as every overlapped call resets its event), which can swallow the signal of another
 //   socket's operation that had just finished: after posting, the thread looks before it waits.
 // - stop(): receives are cancelled at once, sends get a moment and are then cancelled; the
-//   thread keeps waiting alertably until every routine has run, then hands the connections back.
+//   thread keeps waiting alertably until every routine has run (bounded: StopClock), then
+//   hands the connections back.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <future>
 #include <memory>
-#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -130,7 +130,7 @@ class OverlappedCallbackEngine final : public CompletionEngine {
         auto* c = static_cast<CbConn*>(ov->hEvent);
         auto* engine = c->engine;
         engine->ran_routine();
-        engine->sent(*c, error == 0 ? bytes : 0, error != 0);  // may free c
+        engine->sent(*c, bytes, error != 0);  // cancelled: what went out before; may free c
         engine->serve_woken();
     }
 
@@ -138,20 +138,20 @@ class OverlappedCallbackEngine final : public CompletionEngine {
         t_loop = this;
         bound_event_ = ::WSACreateEvent();  // before any I/O: port-bound sockets need it
         for (auto& conn : adopted) take(conn, false);
-        std::optional<win::EventAccepts> accepts;
+        std::unique_ptr<win::EventAccepts> accepts;
         std::vector<WSAEVENT> events;
         if (listener_ != kInvalidSocket) {  // a client has none
-            accepts.emplace(listener_);
+            accepts = std::make_unique<win::EventAccepts>(listener_);
             events = accepts->events();
             count_syscalls(accepts->post_all());
         }
         events.push_back(bound_event_);
         const DWORD bound_index = static_cast<DWORD>(events.size() - 1);
-        SendGrace grace;
+        StopClock clock;
         for (;;) {
             take_adopted();
             serve_woken();
-            if (quit_ && drained(accepts, grace)) break;
+            if (quit_ && drained(accepts, clock)) break;
             // Every overlapped call resets the event it is given, so a post on the shared event
             // may have swallowed the signal of a bound operation that had just finished.
             while (bound_posted_) {
@@ -184,7 +184,7 @@ class OverlappedCallbackEngine final : public CompletionEngine {
         }
         accepts.reset();
         take_adopted();  // what an APC brought in the last wait: opened, then handed back
-        ::WSACloseEvent(bound_event_);
+        if (!bound_event_leaked_) ::WSACloseEvent(bound_event_);
         for (auto& [id, c] : conns_) {
             EngineSlot::detach(*c->conn);
             handed_back_.push_back(std::move(c->conn));
@@ -204,19 +204,47 @@ class OverlappedCallbackEngine final : public CompletionEngine {
     }
 
     // Stopping: receives and accepts are cancelled now, sends after a grace. True once nothing
-    // is in flight any more.
-    bool drained(std::optional<win::EventAccepts>& accepts, SendGrace& grace) {
+    // is in flight any more, or once the clock gave up on what is.
+    bool drained(std::unique_ptr<win::EventAccepts>& accepts, StopClock& clock) {
         if (!stopping()) {
             stop_posting();
             if (accepts) accepts->cancel();
         }
-        const bool sends_too = grace.over();
+        const bool sends_too = clock.sends_due();
         bool busy = accepts && accepts->posted() > 0;
         for (auto& [id, c] : conns_) {
             drain(*c, sends_too);
             busy = busy || c->in_flight();
         }
+        if (busy && clock.given_up()) {
+            give_up(accepts);
+            busy = false;
+        }
         return !busy;
+    }
+
+    // The clock gave up: connections with operations still out are closed, and leaked with
+    // their OVERLAPPEDs (see abandon()); so are accepts still posted, and the shared event a
+    // bound socket's operation may still signal. Their routines can never run: this thread
+    // ends without another alertable wait.
+    void give_up(std::unique_ptr<win::EventAccepts>& accepts) {
+        for (auto it = conns_.begin(); it != conns_.end();) {
+            CbConn& c = *it->second;
+            if (!c.in_flight()) {
+                ++it;
+                continue;
+            }
+            abandon(c);
+            if (c.bound) {
+                --bound_count_;
+                bound_event_leaked_ = true;
+            }
+            --count_;
+            (void)it->second.release();  // deliberately leaked: see abandon()
+            it = conns_.erase(it);
+        }
+        if (accepts && accepts->posted() > 0) (void)accepts.release();
+        report_abandoned();
     }
 
     void take(const ConnectionPtr& conn, bool needs_open) {
@@ -309,7 +337,7 @@ class OverlappedCallbackEngine final : public CompletionEngine {
                 if (recv)
                     receive_ready(c, ok);
                 else
-                    sent(c, ok ? bytes : 0, !ok);
+                    sent(c, bytes, !ok);  // cancelled: what went out before
                 serve_woken();
             }
         }
@@ -327,7 +355,8 @@ class OverlappedCallbackEngine final : public CompletionEngine {
     HANDLE thread_handle_ = nullptr;
     bool quit_ = false;  // set by an APC on the engine thread
     WSAEVENT bound_event_ = WSA_INVALID_EVENT;
-    bool bound_posted_ = false;  // posted on bound_event_ since the last collect_bound
+    bool bound_posted_ = false;        // posted on bound_event_ since the last collect_bound
+    bool bound_event_leaked_ = false;  // a stop gave up on an operation that may signal it
 
     std::unordered_map<std::uint64_t, std::unique_ptr<CbConn>> conns_;  // engine thread only
     std::vector<std::uint64_t> dirty_;  // woken for output, on the engine thread

@@ -17,7 +17,8 @@
 // - hEvent carries its low bit set, so nothing reaches the completion port a socket may be
 //   bound to from an earlier iocp engine.
 // - stop(): receives are cancelled at once, sends get a moment and are then cancelled; the
-//   groups keep collecting completions until none is in flight, then hand the connections back.
+//   groups keep collecting completions until none is in flight (bounded: StopClock), then
+//   hand the connections back.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -26,6 +27,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "completion_engine.hpp"
 #include "win_event_accepts.hpp"
@@ -110,7 +113,8 @@ class OverlappedEventEngine final : public CompletionEngine {
     // ---- acceptor thread ----
 
     void accept_loop() {
-        win::EventAccepts accepts(listener_);
+        auto owned = std::make_unique<win::EventAccepts>(listener_);
+        win::EventAccepts& accepts = *owned;
         std::vector<WSAEVENT> events{stop_event_};
         events.insert(events.end(), accepts.events().begin(), accepts.events().end());
         auto accepted = [this](SOCKET s, std::string peer) {
@@ -126,14 +130,22 @@ class OverlappedEventEngine final : public CompletionEngine {
             count_events(accepts.collect(true, accepted));
             count_syscalls(accepts.post_all());
         }
-        // Stopping: what is posted is cancelled, and each completion awaited before it goes.
-        accepts.cancel_and_wait(accepted);
+        // Stopping: what is posted is cancelled, and each completion awaited before it goes;
+        // one that never comes (StopClock's wait) leaves the accepts leaked, never freed.
+        if (!accepts.cancel_and_wait(accepted,
+                                     static_cast<DWORD>(StopClock::kCancelWait.count()))) {
+            spdlog::error(
+                "overlapped_event: a cancelled AcceptEx did not complete in {} ms; its "
+                "buffers are leaked (the system may still write into them)",
+                StopClock::kCancelWait.count());
+            (void)owned.release();
+        }
     }
 
     // ---- group threads ----
 
     void group_loop(Group& g) {
-        SendGrace grace;
+        StopClock clock;
         for (;;) {
             auto inbox = g.take_inbox();
             for (auto& [conn, needs_open] : inbox.incoming) take(g, std::move(conn), needs_open);
@@ -143,12 +155,16 @@ class OverlappedEventEngine final : public CompletionEngine {
 
             if (inbox.quit) {
                 // Drain: no new posts; receives cancelled now, sends after a grace.
-                const bool sends_too = grace.over();
+                const bool sends_too = clock.sends_due();
                 bool busy = false;
                 for (std::size_t i = 1; i < g.size(); ++i) {
                     OvConn& c = g.at(i);
                     drain(c, sends_too);
                     busy = busy || c.in_flight();
+                }
+                if (busy && clock.given_up()) {
+                    give_up(g);
+                    busy = false;
                 }
                 if (!busy) return g.release_all([](OvConn&) {});  // nothing in flight any more
             }
@@ -160,6 +176,18 @@ class OverlappedEventEngine final : public CompletionEngine {
             count_syscalls(1);
             if (r == WSA_WAIT_FAILED) ::Sleep(1);
         }
+    }
+
+    // The stop clock gave up: connections with operations still out are closed, and leaked
+    // with their OVERLAPPEDs and event (see abandon()); the others are handed back.
+    void give_up(Group& g) {
+        for (std::size_t i = 1; i < g.size(); ++i)
+            if (OvConn& c = g.at(i); c.in_flight()) {
+                abandon(c);
+                g.abandon(c);
+            }
+        g.compact();
+        report_abandoned();
     }
 
     void take(Group& g, ConnectionPtr conn, bool needs_open) {
@@ -193,7 +221,7 @@ class OverlappedEventEngine final : public CompletionEngine {
                 if (!c.dead && c.sending && win::completed(c.send_ov)) {
                     DWORD bytes = 0;
                     const bool ok = collect(c, c.send_ov, &bytes);
-                    sent(c, ok ? bytes : 0, !ok);
+                    sent(c, bytes, !ok);  // cancelled: what went out before
                 }
             }
         }

@@ -43,17 +43,23 @@ class EventAccepts {
     }
     // Cancels every accept in flight (their completions still come: collect them).
     void cancel();
-    // Cancels, then waits for each completion; what was accepted all the same goes to
-    // `accepted` (the connection is handed over with the others).
+    // Cancels, then waits (`limit` in all) for each completion; what was accepted all the
+    // same goes to `accepted` (the connection is handed over with the others). False when a
+    // cancelled accept never completed: the system may still write into this object, which
+    // the caller must then leak rather than destroy.
     template <class Accepted>
-    void cancel_and_wait(Accepted&& accepted) {
+    bool cancel_and_wait(Accepted&& accepted, DWORD limit_ms) {
         cancel();
+        const ULONGLONG deadline = ::GetTickCount64() + limit_ms;
         for (auto& a : slots_) {
             if (!a.posted) continue;
-            ::WaitForSingleObject(a.event, INFINITE);  // bounded: the accept was cancelled
+            const ULONGLONG now = ::GetTickCount64();
+            const DWORD left = now < deadline ? static_cast<DWORD>(deadline - now) : 0;
+            if (::WaitForSingleObject(a.event, left) != WAIT_OBJECT_0) return false;
             std::string peer;
             if (const SOCKET s = take(a, peer); s != INVALID_SOCKET) accepted(s, std::move(peer));
         }
+        return true;
     }
     std::size_t posted() const;
 

@@ -120,10 +120,17 @@ class WaitGroup : public WaitGroupBase {
         by_id_.erase(m.conn->id());
         --load_;
     }
+    // A stop gave up on the member's operations: dropped, and never freed (the system may
+    // still write into it).
+    void abandon(Member& m) {
+        drop(m);
+        for (auto& owned : members_)
+            if (owned.get() == &m) (void)owned.release();
+    }
     void compact() {
         std::size_t out = 1;
         for (std::size_t i = 1; i < members_.size(); ++i) {
-            if (members_[i]->dead) continue;
+            if (!members_[i] || members_[i]->dead) continue;
             members_[out] = std::move(members_[i]);
             events[out] = events[i];
             ++out;
