@@ -383,16 +383,30 @@ TEST(EngineSwitch, SlowReaderGetsEveryByteOnceAcrossSwitchesFromACompletionEngin
 
         std::atomic<int> good{0};
         std::atomic<bool> done{false};
+        std::atomic<int> switches{0};
+        std::atomic<const std::string*> serving{nullptr};  // the engine switched to last
         std::string error;
+        // Where a failure happened, to tell a lost or repeated answer from bytes sent twice.
+        auto context = [&](int i, const std::string& body) {
+            std::string what = " (" + std::to_string(body.size()) + " bytes";
+            for (int j = std::max(0, i - 8); j < std::min(kFrames, i + 8); ++j)
+                if (j != i && body == pattern(kBody, static_cast<unsigned>(j)))
+                    what += ", request " + std::to_string(j) + "'s body";
+            const std::string* on = serving.load();
+            return what + "; after " + std::to_string(switches.load()) + " switches, on " +
+                   (on ? *on : std::string(home)) + ")";
+        };
         std::thread reader([&] {
             for (int i = 0; i < kFrames; ++i) {
                 auto f = c.read_frame(10s);
                 if (!f) {
-                    error = "stream ended at answer " + std::to_string(i);
+                    error = "stream ended at answer " + std::to_string(i) + context(i, "");
                     break;
                 }
-                if (as_string(f->body) != pattern(kBody, static_cast<unsigned>(i))) {
-                    error = "answer " + std::to_string(i) + " is not its request's body";
+                if (const std::string body = as_string(f->body);
+                    body != pattern(kBody, static_cast<unsigned>(i))) {
+                    error = "answer " + std::to_string(i) + " is not its request's body" +
+                            context(i, body);
                     break;
                 }
                 ++good;
@@ -408,15 +422,18 @@ TEST(EngineSwitch, SlowReaderGetsEveryByteOnceAcrossSwitchesFromACompletionEngin
             } catch (const std::exception&) {
             }
         });
-        int switches = 0;
         std::string why;
+        const auto at_home = std::find(all.begin(), all.end(), home);
         while (!done && why.empty()) {
             for (const std::string& other : all) {
                 if (other == home || done || !why.empty()) continue;
                 if (!server.server.switch_engine(other, why)) break;
+                serving = &other;
+                ++switches;
                 std::this_thread::sleep_for(30ms);
                 if (!server.server.switch_engine(home, why)) break;
-                switches += 2;
+                serving = &*at_home;
+                ++switches;
                 std::this_thread::sleep_for(30ms);  // the send in flight is the home engine's
             }
         }
@@ -426,7 +443,7 @@ TEST(EngineSwitch, SlowReaderGetsEveryByteOnceAcrossSwitchesFromACompletionEngin
         EXPECT_EQ(why, "") << "a switch failed";
         EXPECT_EQ(error, "");
         EXPECT_EQ(good.load(), kFrames);
-        EXPECT_GE(switches, 2) << "the answers were all read before any switch";
+        EXPECT_GE(switches.load(), 2) << "the answers were all read before any switch";
         EXPECT_EQ(server.server.connection_count(), 1u);
     }
 }
