@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
 
-    server_gui::ServerWindow ui(options.listen, options.port, options.password, log_ring,
+    server_gui::ServerWindow ui(options.listen.front(), options.port, options.password, log_ring,
                                 font.name);
     std::vector<server_gui::Command> commands;
     std::string title;

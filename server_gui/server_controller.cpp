@@ -55,7 +55,7 @@ bool ServerController::start_server(const ServerCommandLine& options) {
     start_error_.clear();
     app_ = std::move(app);
     options_ = options;
-    announce_(app_->listening_line());
+    for (const std::string& line : app_->listening_lines()) announce_(line);
     spdlog::info("serving on {} with engine {} (netchat {})", app_->endpoint(),
                  app_->server().engine_name(), netchat_version());
     return true;
@@ -91,7 +91,7 @@ void ServerController::execute(const Command& command) {
             if constexpr (std::is_same_v<T, StartServer>) {
                 if (app_) return ops::CommandResult::failure("already running");
                 ServerCommandLine options = options_;
-                options.listen = c.listen;
+                options.listen = {c.listen};
                 options.port = c.port;
                 options.password = c.password;
                 if (!c.engine.empty()) options.engine = c.engine;
@@ -131,7 +131,7 @@ void ServerController::sample() {
     snap->running = app_ != nullptr;
     snap->last_result = last_result_;
     snap->start_error = start_error_;
-    snap->address = options_.listen;
+    snap->address = options_.listen.front();
     snap->port = options_.port;
     snap->engine = options_.engine;
     if (app_) {

@@ -23,7 +23,7 @@ void Client::start(std::string_view engine_name) {
                                  "' (this platform has: " + engine_names() + ")");
     std::lock_guard lock(engine_mutex_);
     engine_ = std::move(engine);
-    engine_->start(*this, kInvalidSocket, {});
+    engine_->start(*this, {}, {});
 }
 
 void Client::stop() {

@@ -41,13 +41,27 @@ void Server::start(std::string_view engine_name) {
     if (!engine)
         throw std::runtime_error("unknown engine '" + std::string(engine_name) +
                                  "' (this platform has: " + engine_names() + ")");
-    listener_ = listen_tcp(options_.listen_address, options_.port);
-    port_ = local_port(listener_);
+    std::vector<ListenAddress> wanted{{options_.listen_address, options_.port}};
+    wanted.insert(wanted.end(), options_.more_listeners.begin(), options_.more_listeners.end());
+    if (wanted.size() > kMaxListeners)
+        throw std::runtime_error("at most " + std::to_string(kMaxListeners) +
+                                 " listening addresses (" + std::to_string(wanted.size()) +
+                                 " given)");
+    try {
+        for (const ListenAddress& where : wanted) {
+            listeners_.push_back(listen_tcp(where.host, where.port));
+            bound_.push_back({where.host, local_port(listeners_.back())});
+        }
+    } catch (...) {
+        close_listeners();  // those already open: the caller may try another address
+        throw;
+    }
+    port_ = bound_.front().port;
     {
         std::lock_guard lock(engine_mutex_);
         engine_ = std::move(engine);
         set_engine_name();
-        engine_->start(*this, listener_, {});
+        engine_->start(*this, listeners_, {});
     }
     housekeeping_ = std::thread([this] { housekeeping_loop(); });
 }
@@ -69,8 +83,7 @@ void Server::stop() {
     }
     for (auto& conn : remaining)
         connection_closed(*conn, conn->finalize(CloseReason::ServerStopped));
-    if (listener_ != kInvalidSocket) close_socket(listener_);
-    listener_ = kInvalidSocket;
+    close_listeners();
 }
 
 bool Server::switch_engine(std::string_view engine_name, std::string& error, EngineStats* retired) {
@@ -81,7 +94,7 @@ bool Server::switch_engine(std::string_view engine_name, std::string& error, Eng
         return false;
     }
     std::lock_guard lock(engine_mutex_);
-    if (listener_ == kInvalidSocket) {
+    if (listeners_.empty()) {
         error = "server is not running";
         return false;
     }
@@ -96,7 +109,7 @@ bool Server::switch_engine(std::string_view engine_name, std::string& error, Eng
     if (retired) *retired = engine_->stats();  // all of its run: nothing counts after stop()
     const std::size_t count = conns.size();
     try {
-        next->start(*this, listener_, conns);
+        next->start(*this, listeners_, conns);
     } catch (const std::exception& e) {
         // The new engine could not start (resources, a sandbox): the old model takes back
         // everything it handed over, so nobody is lost.
@@ -122,7 +135,7 @@ void Server::roll_back(const std::string& from, std::vector<ConnectionPtr> conns
     drop_closed(conns);
     engine_ = create_engine(from);
     try {
-        engine_->start(*this, listener_, conns);
+        engine_->start(*this, listeners_, conns);
         return;
     } catch (const std::exception& e) {
         drop_closed(conns);
@@ -140,7 +153,7 @@ void Server::roll_back(const std::string& from, std::vector<ConnectionPtr> conns
 
 bool Server::start_afresh(std::unique_ptr<Engine> next, std::string& error) {
     try {
-        next->start(*this, listener_, {});
+        next->start(*this, listeners_, {});
     } catch (const std::exception& e) {
         error = std::string(next->name()) + " failed to start: " + e.what() + "; no engine runs";
         spdlog::error("engine start {} failed: {}", next->name(), e.what());
@@ -150,6 +163,12 @@ bool Server::start_afresh(std::unique_ptr<Engine> next, std::string& error) {
     set_engine_name();
     spdlog::info("engine {} started (no engine ran)", engine_->name());
     return true;
+}
+
+void Server::close_listeners() {
+    for (socket_t s : listeners_) close_socket(s);
+    listeners_.clear();
+    bound_.clear();
 }
 
 std::string Server::engine_name() const {

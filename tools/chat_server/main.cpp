@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "chat_server: %s\n", e.what());
         return 1;
     }
-    std::printf("%s\n", app.listening_line().c_str());
+    for (const std::string& line : app.listening_lines()) std::printf("%s\n", line.c_str());
     if (const std::string metrics = app.metrics_endpoint(); !metrics.empty())
         std::printf("metrics on http://%s/metrics\n", metrics.c_str());
     std::fflush(stdout);

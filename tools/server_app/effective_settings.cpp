@@ -16,6 +16,13 @@ std::string quoted(const std::string& s) {
     return q + s + q;
 }
 
+// A TOML array of strings: ["127.0.0.1:7777", "[::1]:7777"].
+std::string quoted_list(const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (const auto& item : items) out += (out.size() > 1 ? ", " : "") + quoted(item);
+    return out + "]";
+}
+
 std::string number(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g", v);
@@ -27,7 +34,7 @@ std::string number(double v) {
 std::string effective_settings_text(const ServerCommandLine& cl) {
     std::vector<std::pair<std::string, std::string>> rows = {
         {"engine", quoted(cl.engine)},
-        {"listen", quoted(cl.listen)},
+        {"listen", cl.listen.size() == 1 ? quoted(cl.listen.front()) : quoted_list(cl.listen)},
         {"port", std::to_string(cl.port)},
         {"password-file", quoted(cl.password_file)},
         {"max-sessions", std::to_string(cl.max_sessions)},

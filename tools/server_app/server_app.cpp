@@ -65,14 +65,23 @@ std::string ServerApp::metrics_endpoint() const {
     return metrics_ ? metrics_->endpoint() : std::string();
 }
 
-std::string ServerApp::endpoint() const {
-    std::string host = server_.address();
+namespace {
+std::string shown(const netcore::ListenAddress& where) {
+    std::string host = where.host;
     if (host.find(':') != std::string::npos) host = "[" + host + "]";  // IPv6
-    return host + ":" + std::to_string(server_.port());
+    return host + ":" + std::to_string(where.port);
+}
+}  // namespace
+
+std::string ServerApp::endpoint() const {
+    return shown({server_.address(), server_.port()});
 }
 
-std::string ServerApp::listening_line() const {
-    return "listening on " + endpoint() + " engine=" + server_.engine_name();
+std::vector<std::string> ServerApp::listening_lines() const {
+    std::vector<std::string> lines;
+    for (const auto& where : server_.listening())
+        lines.push_back("listening on " + shown(where) + " engine=" + server_.engine_name());
+    return lines;
 }
 
 ops::CommandResult ServerApp::execute(const ops::Command& command) {

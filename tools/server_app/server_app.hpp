@@ -25,8 +25,9 @@ class ServerApp {
     // Listens, then opens the admin socket and the metrics endpoint (if asked); throws
     // std::runtime_error with a readable message.
     void start();
-    std::string listening_line() const;  // "listening on ADDR:PORT engine=NAME"
-    std::string endpoint() const;        // "127.0.0.1:7777", "[::1]:7777"
+    // "listening on ADDR:PORT engine=NAME", one per listener, the first first.
+    std::vector<std::string> listening_lines() const;
+    std::string endpoint() const;  // the first listener's: "127.0.0.1:7777", "[::1]:7777"
 
     // Carries out one operator command (any thread; one at a time); Quit sets
     // quit_requested(), the caller shuts down.

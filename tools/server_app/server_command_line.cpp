@@ -101,7 +101,9 @@ void define_options(CLI::App& app, ServerCommandLine& cl) {
         ->check(CLI::IsMember(names))
         ->capture_default_str();
     app.add_option("--listen", cl.listen,
-                   "address to listen on: ADDR, ADDR:PORT, [IPV6], [IPV6]:PORT")
+                   "address to listen on: ADDR, ADDR:PORT, [IPV6], [IPV6]:PORT; give it again "
+                   "(or a comma-separated list) to listen on several, up to 8")
+        ->delimiter(',')
         ->capture_default_str();
     app.add_option("--port", cl.port, "TCP port for a --listen without one; 0 picks a free port")
         ->check(whole(0, 65535))
@@ -402,10 +404,19 @@ chat::ServiceConfig ServerCommandLine::service_config() const {
 
 netcore::ServerOptions ServerCommandLine::server_options() const {
     netcore::ServerOptions o;
-    std::string error;
-    const auto spec = parse_listen_spec(listen, error);
-    o.listen_address = spec ? spec->host : listen;  // a bad spec fails at listen(), explained
-    o.port = spec && spec->port ? *spec->port : port;
+    for (std::size_t i = 0; i < listen.size(); ++i) {
+        std::string error;
+        const auto spec = parse_listen_spec(listen[i], error);
+        // A bad spec (checked at parse time already) fails at listen(), explained.
+        const netcore::ListenAddress where{spec ? spec->host : listen[i],
+                                           spec && spec->port ? *spec->port : port};
+        if (i == 0) {
+            o.listen_address = where.host;
+            o.port = where.port;
+        } else {
+            o.more_listeners.push_back(where);
+        }
+    }
     o.max_send_queue = max_send_queue;
     return o;
 }

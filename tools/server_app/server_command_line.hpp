@@ -14,9 +14,11 @@
 
 struct ServerCommandLine {
     std::string engine;
-    std::string listen = "127.0.0.1";  // ADDR, ADDR:PORT, [IPV6] or [IPV6]:PORT
-    std::uint16_t port = 7777;         // for a --listen without a port
-    std::string password;              // from --password or read from --password-file
+    // Each ADDR, ADDR:PORT, [IPV6] or [IPV6]:PORT; several listen on each (the first is the
+    // one "listening on" names first, and the cluster's node name by default).
+    std::vector<std::string> listen = {"127.0.0.1"};
+    std::uint16_t port = 7777;  // for a --listen without a port
+    std::string password;       // from --password or read from --password-file
     std::string password_file;
     std::size_t max_sessions = 10000;
     std::size_t max_per_address = 64;

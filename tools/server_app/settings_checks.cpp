@@ -14,6 +14,7 @@
 #include "chat/cluster_address.hpp"
 #include "listen_spec.hpp"
 #include "metrics_endpoint.hpp"
+#include "netcore/engine.hpp"
 #include "netcore/socket_ops.hpp"
 #include "option_checks.hpp"
 
@@ -122,11 +123,17 @@ std::string complete(ServerCommandLine& cl) {
             return "--metrics " + cl.metrics + ": " + why + source_note(cl, "metrics");
     }
 
-    std::string error;
-    const auto spec = parse_listen_spec(cl.listen, error);
-    if (!spec) return "--listen " + cl.listen + ": " + error + source_note(cl, "listen");
-    if (std::string why = netcore::check_listen_address(spec->host); !why.empty())
-        return "--listen " + cl.listen + ": " + why + source_note(cl, "listen");
+    if (cl.listen.empty()) return "--listen: give at least one address" + source_note(cl, "listen");
+    if (cl.listen.size() > netcore::kMaxListeners)
+        return "--listen: at most " + std::to_string(netcore::kMaxListeners) + " addresses (" +
+               std::to_string(cl.listen.size()) + " given)" + source_note(cl, "listen");
+    for (const std::string& where : cl.listen) {
+        std::string error;
+        const auto spec = parse_listen_spec(where, error);
+        if (!spec) return "--listen " + where + ": " + error + source_note(cl, "listen");
+        if (std::string why = netcore::check_listen_address(spec->host); !why.empty())
+            return "--listen " + where + ": " + why + source_note(cl, "listen");
+    }
     return {};
 }
 

@@ -42,6 +42,11 @@ struct EngineStats {
     std::vector<std::pair<std::string, std::string>> details;  // model-specific facts
 };
 
+// The listening sockets an engine accepts on: none (a client), one, or several (a server
+// listening on more than one address); every engine serves them all, with its own model.
+using Listeners = std::vector<socket_t>;
+inline constexpr std::size_t kMaxListeners = 8;
+
 // Each engine is also the WriteWaker (connection.hpp) of the connections it attaches, or
 // gives them one of its own (a loop, a group).
 class Engine {
@@ -56,12 +61,13 @@ class Engine {
         return {};
     }
 
-    // Starts serving the listening socket (kInvalidSocket: none, a client) and the adopted
-    // connections (from an earlier engine). Throws std::exception when it cannot (out of
+    // Starts serving the listening sockets (none: a client) and the adopted connections (from
+    // an earlier engine). Throws std::exception when it cannot (out of
     // descriptors or threads, a sandbox); it has then given back what it opened, runs no
     // thread, and leaves no adopted connection attached to it. One it had to close meanwhile
     // (Phase::Closed, the host told) is not the caller's to hand on or close again.
-    virtual void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) = 0;
+    virtual void start(EngineHost& host, const Listeners& listeners,
+                       std::vector<ConnectionPtr> adopted) = 0;
 
     // Takes over a socket connected while the engine runs (any thread); the engine calls
     // host.connection_opened() for it from its own thread before any of its data.

@@ -18,9 +18,16 @@
 
 namespace netcore {
 
+struct ListenAddress {
+    std::string host;        // "127.0.0.1", "::1", a name
+    std::uint16_t port = 0;  // 0 picks a free port
+};
+
 struct ServerOptions {
     std::string listen_address = "127.0.0.1";
     std::uint16_t port = 7777;  // 0 picks a free port
+    // Listeners besides listen_address:port (kMaxListeners in all): every engine serves each.
+    std::vector<ListenAddress> more_listeners;
     std::size_t max_send_queue = 8u << 20;
     std::chrono::milliseconds linger_timeout{2000};  // how long a graceful close may take
 };
@@ -32,9 +39,10 @@ class Server final : private EngineHost {
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Binds, listens and starts the engine; throws std::runtime_error with a clear message.
+    // Binds, listens (on every listener) and starts the engine; throws std::runtime_error with
+    // a clear message.
     void start(std::string_view engine_name);
-    // Closes every remaining connection (the handler sees ServerStopped) and the listener.
+    // Closes every remaining connection (the handler sees ServerStopped) and the listeners.
     void stop();
 
     // Live switch; false with `error` set if the engine is unknown, cannot adopt, or fails to
@@ -51,8 +59,10 @@ class Server final : private EngineHost {
 
     std::string engine_name() const;
     EngineStats engine_stats() const;
-    std::string address() const { return options_.listen_address; }
+    std::string address() const { return options_.listen_address; }  // the first listener's
     std::uint16_t port() const { return port_; }
+    // Every listener as bound (a port 0 asked for is the one picked), the first first.
+    const std::vector<ListenAddress>& listening() const { return bound_; }
     std::size_t connection_count() const;
     std::vector<ConnectionPtr> connections() const;
 
@@ -67,11 +77,13 @@ class Server final : private EngineHost {
     void roll_back(const std::string& from, std::vector<ConnectionPtr> conns, std::string& error);
     bool start_afresh(std::unique_ptr<Engine> next, std::string& error);
     void set_engine_name();  // call with engine_mutex_ held
+    void close_listeners();
 
     ConnectionHandler& handler_;
     ServerOptions options_;
     std::atomic<std::size_t> max_send_queue_;
-    socket_t listener_ = kInvalidSocket;
+    Listeners listeners_;
+    std::vector<ListenAddress> bound_;
     std::uint16_t port_ = 0;
     std::atomic<std::uint64_t> next_id_{1};
 

@@ -70,12 +70,12 @@ class AsyncSelectPoller final : public Poller {
     }
 
     int watch(socket_t s, std::uint32_t key, Interest) override {
-        const long events = key == kListenerKey ? FD_ACCEPT : kSocketEvents;
+        const long events = is_listener_key(key) ? FD_ACCEPT : kSocketEvents;
         if (::WSAAsyncSelect(s, hwnd_.load(), kSocketMessage, events) != 0)
             return ::WSAGetLastError();
         keys_[s] = key;
         // A reset that came before the registration posts nothing: look once.
-        if (key != kListenerKey)
+        if (!is_listener_key(key))
             ::PostMessageW(hwnd_.load(), kSocketMessage, s, WSAMAKESELECTREPLY(FD_READ, 0));
         return 0;
     }

@@ -1,12 +1,12 @@
 // blocking: the first server everyone writes. Blocking sockets and threads that sleep in
-// them: an acceptor in accept(), and per connection a reader in recv() and a writer that
-// sleeps on a condition variable until output is queued and then sits in send(). A client
-// that never reads stalls only its own writer. Every blocking call has a ~100 ms timeout
-// (SO_RCVTIMEO / SO_SNDTIMEO) and every thread makes one socket call at a time and then
-// looks at its stop request, so an engine switch takes the sockets back, without closing
-// them, within about two timeouts whatever the peers send. (On Windows the writer waits for
-// an overlapped send instead: see Sender.) Two threads per connection cost memory and
-// scheduling: the engine serves at most kMaxConnections and turns the rest away.
+// them: an acceptor in accept() (one per listening socket), and per connection a reader in
+// recv() and a writer that sleeps on a condition variable until output is queued and then
+// sits in send(). A client that never reads stalls only its own writer. Every blocking call
+// has a ~100 ms timeout (SO_RCVTIMEO / SO_SNDTIMEO) and every thread makes one socket call at
+// a time and then looks at its stop request, so an engine switch takes the sockets back,
+// without closing them, within about two timeouts whatever the peers send. (On Windows the
+// writer waits for an overlapped send instead: see Sender.) Two threads per connection cost
+// memory and scheduling: the engine serves at most kMaxConnections and turns the rest away.
 #ifndef _WIN32
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -177,21 +177,29 @@ class BlockingEngine final : public Engine, private WriteWaker {
         return std::string(kTooMany) + "; " + std::to_string(conns.size()) + " are open";
     }
 
-    void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
+    void start(EngineHost& host, const Listeners& listeners,
+               std::vector<ConnectionPtr> adopted) override {
         host_ = &host;
-        listener_ = listener;
+        listeners_ = listeners;
         stopping_ = false;
         // accept() blocks from now on, but wakes every kTimeoutMs to look at stopping_.
         // (On Windows the listener stays non-blocking: see wait_for_listener.)
 #ifndef _WIN32
-        if (listener_ != kInvalidSocket) {
-            set_nonblocking(listener_, false);
-            set_timeouts(listener_, kTimeoutMs, false);
+        for (socket_t listener : listeners_) {
+            set_nonblocking(listener, false);
+            set_timeouts(listener, kTimeoutMs, false);
         }
 #endif
         for (auto& conn : adopted) launch(add(conn));
         try {
-            acceptor_ = std::thread([this] { accept_loop(); });
+            // An acceptor asleep in accept() per listener, as the model goes; the first one
+            // also takes adopted connections and reaps finished ones (a client's does only that).
+            if (listeners_.empty()) {
+                acceptors_.emplace_back([this] { accept_loop(kInvalidSocket, true); });
+            }
+            for (std::size_t i = 0; i < listeners_.size(); ++i)
+                acceptors_.emplace_back(
+                    [this, i] { accept_loop(listeners_[i], /*keeps_house=*/i == 0); });
         } catch (...) {
             // Out of threads: the connections' threads, already running, are stopped and
             // joined, and every connection detached (a joinable thread must not be destroyed
@@ -209,10 +217,12 @@ class BlockingEngine final : public Engine, private WriteWaker {
             std::lock_guard lock(peers_mutex_);
             for (auto& [id, p] : peers_) request_stop(*p);
         }
-        if (acceptor_.joinable()) acceptor_.join();
-        if (listener_ != kInvalidSocket) {
-            set_timeouts(listener_, 0, false);
-            set_nonblocking(listener_, true);
+        for (auto& acceptor : acceptors_)
+            if (acceptor.joinable()) acceptor.join();
+        acceptors_.clear();
+        for (socket_t listener : listeners_) {
+            set_timeouts(listener, 0, false);
+            set_nonblocking(listener, true);
         }
 
         std::unordered_map<std::uint64_t, std::unique_ptr<Peer>> peers;
@@ -335,30 +345,35 @@ class BlockingEngine final : public Engine, private WriteWaker {
 
     // Windows' accept() ignores SO_RCVTIMEO, so there the acceptor sleeps in a select() on the
     // listener alone, bounded by the same timeout, and accepts only once one is pending.
-    bool wait_for_listener() {
+    bool wait_for_listener(socket_t listener) {
 #ifdef _WIN32
         fd_set readable;
         FD_ZERO(&readable);
-        FD_SET(listener_, &readable);
+        FD_SET(listener, &readable);
         timeval t{0, kTimeoutMs * 1000};  // Winsock takes it non-const
         return ::select(0, &readable, nullptr, nullptr, &t) == 1;
 #else
+        (void)listener;
         return true;
 #endif
     }
 
-    void accept_loop() {
+    // `keeps_house`: this acceptor also takes adopted connections and reaps finished ones.
+    void accept_loop(socket_t listener, bool keeps_house) {
         live_threads_.fetch_add(1, std::memory_order_relaxed);
+        const auto tidy = [&] {
+            if (keeps_house) reap();
+        };
         while (!stopping_) {
-            take_adopted();
-            if (listener_ == kInvalidSocket) {  // a client: nothing to accept, only to adopt
+            if (keeps_house) take_adopted();
+            if (listener == kInvalidSocket) {  // a client: nothing to accept, only to adopt
                 std::unique_lock lock(adopt_mutex_);
                 adopt_cv_.wait_for(lock, std::chrono::milliseconds(kTimeoutMs));
-                reap();
+                tidy();
                 continue;
             }
-            if (!wait_for_listener()) {
-                reap();
+            if (!wait_for_listener(listener)) {
+                tidy();
                 continue;
             }
             Peer* fresh = nullptr;
@@ -370,21 +385,21 @@ class BlockingEngine final : public Engine, private WriteWaker {
             };
             // One at a time: the new connection's threads start before the next accept().
             const auto a =
-                accept_pending(listener_, *host_, 1, why_not,
+                accept_pending(listener, *host_, 1, why_not,
                                [this, &fresh](const ConnectionPtr& c) { fresh = &add(c); });
             const int err = last_socket_error();
             counters_.wakeup();
             counters_.syscalls(a.calls);
             counters_.events(a.accepted);
             if (fresh) launch(*fresh);
-            reap();
+            tidy();
             // A failing accept() that is not the timeout (no descriptors left) must not spin.
             // A connection reset before we accepted it is no such failure: the next one may be
             // waiting right behind it (a burst of them cost 100 ms each here).
             if (a.accepted == 0 && !is_would_block(err) && !is_transient_accept_error(err))
                 std::this_thread::sleep_for(std::chrono::milliseconds(kTimeoutMs));
         }
-        reap();
+        tidy();
         live_threads_.fetch_sub(1, std::memory_order_relaxed);
     }
 
@@ -535,9 +550,9 @@ class BlockingEngine final : public Engine, private WriteWaker {
     }
 
     EngineHost* host_ = nullptr;
-    socket_t listener_ = kInvalidSocket;
+    Listeners listeners_;
     std::atomic<bool> stopping_{false};
-    std::thread acceptor_;
+    std::vector<std::thread> acceptors_;  // one per listener (one for a client)
     WakeInbox inbox_;  // connections adopted from other threads, started by the acceptor
     std::mutex adopt_mutex_;
     std::condition_variable adopt_cv_;

@@ -5,7 +5,7 @@
 // - One wait covers at most 64 handles (WSA_MAXIMUM_WAIT_EVENTS). Sockets are spread over
 //   groups of up to 63, each with its own waiting thread and one wake-up event (index 0).
 //   A group's thread owns its sockets: only it reads, writes, opens and closes them, so the
-//   handler calls of one connection never overlap. An acceptor thread waits on the listener.
+//   handler calls of one connection never overlap. An acceptor thread waits on the listeners.
 // - The wait reports the lowest signalled index only. After it returns i, every event after
 //   i is tested too (a zero-timeout wait each), so high indexes are not starved.
 // - FD_READ and FD_WRITE are re-enabled only by recv and send. Reads go until WSAEWOULDBLOCK
@@ -54,16 +54,20 @@ class EventSelectEngine final : public Engine, private WriteWaker {
   public:
     std::string_view name() const override { return "event_select"; }
 
-    void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
+    void start(EngineHost& host, const Listeners& listeners,
+               std::vector<ConnectionPtr> adopted) override {
         host_ = &host;
-        listener_ = listener;
+        listeners_ = listeners;
         stop_event_ = ::WSACreateEvent();
         listen_event_ = ::WSACreateEvent();
         win::StopUnlessStarted guard(*this);
         for (auto& conn : adopted) groups_.place(std::move(conn), false);
-        if (listener_ != kInvalidSocket) {  // a client has none: connections come by adopt()
-            if (::WSAEventSelect(listener_, listen_event_, FD_ACCEPT) != 0)
-                throw std::runtime_error("event_select: WSAEventSelect on the listener failed");
+        if (!listeners_.empty()) {  // a client has none: connections come by adopt()
+            // One event for every listener (an event may stand for several sockets): the
+            // acceptor asks each which has FD_ACCEPT.
+            for (socket_t listener : listeners_)
+                if (::WSAEventSelect(listener, listen_event_, FD_ACCEPT) != 0)
+                    throw std::runtime_error("event_select: WSAEventSelect on a listener failed");
             acceptor_ = std::thread([this] { accept_loop(); });
         }
         guard.started();
@@ -72,7 +76,7 @@ class EventSelectEngine final : public Engine, private WriteWaker {
     std::vector<ConnectionPtr> stop() override {
         ::WSASetEvent(stop_event_);
         if (acceptor_.joinable()) acceptor_.join();
-        if (listener_ != kInvalidSocket) ::WSAEventSelect(listener_, nullptr, 0);
+        for (socket_t listener : listeners_) ::WSAEventSelect(listener, nullptr, 0);
         ::WSACloseEvent(listen_event_);
         ::WSACloseEvent(stop_event_);
         return groups_.stop(*host_);
@@ -93,33 +97,40 @@ class EventSelectEngine final : public Engine, private WriteWaker {
 
     void accept_loop() {
         WSAEVENT events[2] = {stop_event_, listen_event_};
-        bool more = false;  // the last batch stopped at its limit: accept again without waiting
+        // Per listener: its last batch stopped at its limit, accept again without waiting.
+        std::vector<bool> more(listeners_.size(), false);
         for (;;) {
             // Never an endless wait: under connection churn Wine 8 can leave FD_ACCEPT off
             // after accept() said WSAEWOULDBLOCK, and the listener would go deaf. A quiet
             // period re-checks with one accept() (WSAEWOULDBLOCK when nothing waits).
+            const bool busy = std::find(more.begin(), more.end(), true) != more.end();
             const DWORD r =
-                ::WSAWaitForMultipleEvents(2, events, FALSE, more ? 0 : kAcceptRecheckMs, FALSE);
+                ::WSAWaitForMultipleEvents(2, events, FALSE, busy ? 0 : kAcceptRecheckMs, FALSE);
             counters_.wakeup();
             if (r == WSA_WAIT_EVENT_0 || r == WSA_WAIT_FAILED) return;
-            WSANETWORKEVENTS ne{};
-            ::WSAEnumNetworkEvents(listener_, listen_event_, &ne);
-            counters_.syscalls(2);
-            if (more || r == WSA_WAIT_TIMEOUT || (ne.lNetworkEvents & FD_ACCEPT))
-                more = accept_some();
+            // The event stands for every listener: reset it once, then ask each (its FD_ACCEPT
+            // is recorded per socket); one that comes meanwhile sets the event again.
+            ::WSAResetEvent(listen_event_);
+            counters_.syscalls(1 + listeners_.size());
+            for (std::size_t i = 0; i < listeners_.size(); ++i) {
+                WSANETWORKEVENTS ne{};
+                ::WSAEnumNetworkEvents(listeners_[i], nullptr, &ne);
+                if (more[i] || r == WSA_WAIT_TIMEOUT || (ne.lNetworkEvents & FD_ACCEPT))
+                    more[i] = accept_some(listeners_[i]);
+            }
         }
     }
 
     // FD_ACCEPT is re-enabled by accept(): take what is pending, up to a batch. True when the
     // batch was full (more may wait: do not count on a new FD_ACCEPT for them).
-    bool accept_some() {
+    bool accept_some(socket_t listener) {
         for (int i = 0; i < 256; ++i) {
             std::string peer;
-            const socket_t s = accept_nonblocking(listener_, peer);
+            const socket_t s = accept_nonblocking(listener, peer);
             counters_.syscalls(1);
             if (s == kInvalidSocket) {
                 const int err = last_socket_error();
-                if (is_out_of_descriptors(err) && shed_pending_connection(listener_, *host_))
+                if (is_out_of_descriptors(err) && shed_pending_connection(listener, *host_))
                     continue;
                 if (is_transient_accept_error(err)) continue;
                 return false;
@@ -238,7 +249,7 @@ class EventSelectEngine final : public Engine, private WriteWaker {
     }
 
     EngineHost* host_ = nullptr;
-    socket_t listener_ = kInvalidSocket;
+    Listeners listeners_;
     WSAEVENT stop_event_ = WSA_INVALID_EVENT;
     WSAEVENT listen_event_ = WSA_INVALID_EVENT;
     std::thread acceptor_;

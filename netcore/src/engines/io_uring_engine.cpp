@@ -62,6 +62,16 @@ bool is_retry(int res) {
     return res == -ECANCELED || res == -EINTR || res == -EAGAIN;
 }
 
+// A listener and its accept operation's state (the loop thread's).
+struct Acceptor {
+    socket_t listener = kInvalidSocket;
+    bool armed = false, retry_armed = false;
+    bool has_address = false;  // single-shot: the kernel fills addr
+    sockaddr_storage addr{};
+    socklen_t len = 0;
+    __kernel_timespec retry_after{};
+};
+
 struct Completion {
     std::uint64_t user_data;
     std::int32_t res;
@@ -84,9 +94,11 @@ class IoUringEngine final : public CompletionEngine {
         return {};
     }
 
-    void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
+    void start(EngineHost& host, const Listeners& listeners,
+               std::vector<ConnectionPtr> adopted) override {
         host_ = &host;
-        listener_ = listener;
+        acceptors_.assign(listeners.size(), Acceptor{});  // never resized while ops are out
+        for (std::size_t i = 0; i < listeners.size(); ++i) acceptors_[i].listener = listeners[i];
         wakefd_ = ::eventfd(0, EFD_CLOEXEC);  // blocking: the ring waits on it, not a thread
         if (wakefd_ < 0) throw std::runtime_error("io_uring: cannot create eventfd");
         start_posting();
@@ -307,7 +319,7 @@ class IoUringEngine final : public CompletionEngine {
         ready_.set_value({});
         t_loop = this;
         arm_wake();
-        if (listener_ != kInvalidSocket) arm_accept();  // none on a client
+        for (std::size_t i = 0; i < acceptors_.size(); ++i) arm_accept(i);  // none on a client
         for (auto& conn : adopting_) add(conn, false);
         adopting_.clear();
         for (;;) {
@@ -389,11 +401,11 @@ class IoUringEngine final : public CompletionEngine {
         const std::uint64_t id = id_of(c.user_data);
         switch (op_of(c.user_data)) {
             case Op::Accept:
-                return on_accept(c.res, final);
+                return on_accept(id, c.res, final);
             case Op::AcceptRetry:
                 op_done();
-                accept_retry_armed_ = false;
-                if (!draining_ && !accept_armed_) arm_accept();
+                acceptors_[id].retry_armed = false;
+                if (!draining_ && !acceptors_[id].armed) arm_accept(id);
                 return;
             case Op::Wake:
                 return on_wake();
@@ -442,31 +454,35 @@ class IoUringEngine final : public CompletionEngine {
         return sqe;
     }
 
-    void arm_accept() {
+    // One accept operation per listener: multishot (one SQE, a CQE per connection) or one
+    // at a time. The listener's index is the tag's id.
+    void arm_accept(std::size_t i) {
+        Acceptor& a = acceptors_[i];
         io_uring_sqe* sqe = next_sqe();
         if (multishot_accept_) {
             // No address: one buffer shared by every accept of a multishot op would race.
-            ::io_uring_prep_multishot_accept(sqe, listener_, nullptr, nullptr, kAcceptFlags);
+            ::io_uring_prep_multishot_accept(sqe, a.listener, nullptr, nullptr, kAcceptFlags);
         } else {
-            accept_len_ = sizeof accept_addr_;
-            ::io_uring_prep_accept(sqe, listener_, reinterpret_cast<sockaddr*>(&accept_addr_),
-                                   &accept_len_, kAcceptFlags);
+            a.len = sizeof a.addr;
+            ::io_uring_prep_accept(sqe, a.listener, reinterpret_cast<sockaddr*>(&a.addr), &a.len,
+                                   kAcceptFlags);
         }
-        ::io_uring_sqe_set_data64(sqe, tag(Op::Accept));
+        ::io_uring_sqe_set_data64(sqe, tag(Op::Accept, i));
         op_posted();
-        accept_armed_ = true;
-        accept_has_address_ = !multishot_accept_;
+        a.armed = true;
+        a.has_address = !multishot_accept_;
     }
 
     // After an accept error that re-arming at once would only repeat.
-    void arm_accept_later() {
-        retry_after_.tv_sec = 0;
-        retry_after_.tv_nsec = 100'000'000;
+    void arm_accept_later(std::size_t i) {
+        Acceptor& a = acceptors_[i];
+        a.retry_after.tv_sec = 0;
+        a.retry_after.tv_nsec = 100'000'000;
         io_uring_sqe* sqe = next_sqe();
-        ::io_uring_prep_timeout(sqe, &retry_after_, 0, 0);
-        ::io_uring_sqe_set_data64(sqe, tag(Op::AcceptRetry));
+        ::io_uring_prep_timeout(sqe, &a.retry_after, 0, 0);
+        ::io_uring_sqe_set_data64(sqe, tag(Op::AcceptRetry, i));
         op_posted();
-        accept_retry_armed_ = true;
+        a.retry_armed = true;
     }
 
     void arm_wake() {
@@ -506,32 +522,33 @@ class IoUringEngine final : public CompletionEngine {
 
     // ---- completions ----
 
-    void on_accept(int res, bool final) {
+    void on_accept(std::size_t i, int res, bool final) {
+        Acceptor& a = acceptors_[i];
         if (final) {
             op_done();
-            accept_armed_ = false;
+            a.armed = false;
         }
         if (res >= 0) {
-            accepted(res);
+            accepted(a, res);
         } else if (res == -EINVAL && multishot_accept_) {
             spdlog::info("io_uring: multishot accept refused, falling back to single-shot");
             multishot_accept_ = false;
         } else if (is_out_of_descriptors(-res)) {
             // Drop the pending connection rather than fail on it forever; if none was shed,
             // wait a little instead of spinning.
-            if (!shed_pending_connection(listener_, *host_) && !draining_) arm_accept_later();
+            if (!shed_pending_connection(a.listener, *host_) && !draining_) arm_accept_later(i);
         } else if (res != -ECANCELED && !is_transient_accept_error(-res) && !draining_) {
             spdlog::warn("io_uring: accept failed: {}", socket_error_text(-res));
-            arm_accept_later();
+            arm_accept_later(i);
         }
-        if (final && !draining_ && !accept_retry_armed_) arm_accept();
+        if (final && !draining_ && !a.retry_armed) arm_accept(i);
     }
 
-    void accepted(socket_t s) {
+    void accepted(const Acceptor& a, socket_t s) {
         set_nodelay(s);
         std::string peer;
-        if (accept_has_address_) {
-            peer = format_address(reinterpret_cast<const sockaddr*>(&accept_addr_));
+        if (a.has_address) {
+            peer = format_address(reinterpret_cast<const sockaddr*>(&a.addr));
         } else {
             sockaddr_storage ss{};
             socklen_t len = sizeof ss;
@@ -603,8 +620,10 @@ class IoUringEngine final : public CompletionEngine {
         stop_clock_ = {};
         stop_clock_.given_up();  // starts it
         rearm_.clear();
-        if (accept_armed_) cancel_op(tag(Op::Accept));
-        if (accept_retry_armed_) cancel_op(tag(Op::AcceptRetry));
+        for (std::size_t i = 0; i < acceptors_.size(); ++i) {
+            if (acceptors_[i].armed) cancel_op(tag(Op::Accept, i));
+            if (acceptors_[i].retry_armed) cancel_op(tag(Op::AcceptRetry, i));
+        }
         if (wake_armed_) cancel_op(tag(Op::Wake));
         for (auto& [id, s] : slots_) drain(*s, true);  // a cancelled send reports what went out
     }
@@ -643,9 +662,9 @@ class IoUringEngine final : public CompletionEngine {
     std::string path() const {
         const bool accept = multishot_accept_.load(std::memory_order_relaxed);
         const bool recv = multishot_recv_.load(std::memory_order_relaxed);
-        const char* accepts = listener_ == kInvalidSocket ? "no listener"
-                              : accept                    ? "multishot accept"
-                                                          : "single-shot accept";
+        const char* accepts = acceptors_.empty() ? "no listener"
+                              : accept           ? "multishot accept"
+                                                 : "single-shot accept";
         return std::string(accepts) + (recv ? ", multishot recv" : ", single-shot recv") +
                " on a provided buffer ring";
     }
@@ -658,7 +677,7 @@ class IoUringEngine final : public CompletionEngine {
 
     static thread_local IoUringEngine* t_loop;
 
-    socket_t listener_ = kInvalidSocket;
+    std::vector<Acceptor> acceptors_;  // one per listener, none on a client
     io_uring ring_{};
     bool ring_ready_ = false;
     unsigned setup_flags_ = 0;
@@ -671,13 +690,7 @@ class IoUringEngine final : public CompletionEngine {
     bool draining_ = false;
     StopClock stop_clock_;
     bool leak_buffers_ = false;
-    bool accept_armed_ = false;
-    bool accept_retry_armed_ = false;
-    bool accept_has_address_ = false;
     bool wake_armed_ = false;
-    sockaddr_storage accept_addr_{};
-    socklen_t accept_len_ = 0;
-    __kernel_timespec retry_after_{};
     std::uint64_t wake_value_ = 0;
     io_uring_buf_ring* buf_ring_ = nullptr;
     unsigned buffer_count_ = kBufferCount;

@@ -117,8 +117,13 @@ struct ConnState : CompletionConn {
 };
 
 struct AcceptState {
-    explicit AcceptState(IocpEngine* e) : op{{}, OpKind::Accept, this, e} {}
+    AcceptState(IocpEngine* e, SOCKET listener)
+        : op{{}, OpKind::Accept, this, e},
+          listener(listener),
+          family(win::socket_family(listener)) {}
     IoOp op;
+    SOCKET listener;  // the one this AcceptEx is posted on
+    int family;
     win::AcceptSlot slot;
 };
 
@@ -204,21 +209,21 @@ class IocpEngine final : public CompletionEngine {
   public:
     IocpEngine() : CompletionEngine("iocp") {}
 
-    void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
+    void start(EngineHost& host, const Listeners& listeners,
+               std::vector<ConnectionPtr> adopted) override {
         host_ = &host;
-        listener_ = listener;
+        listeners_ = listeners;
         start_posting();
         if (!process_port()) throw std::runtime_error("iocp: CreateIoCompletionPort failed");
         pool().acquire();
-        if (listener_ != kInvalidSocket) {
-            family_ = win::socket_family(listener);
-            associate(listener_);
-        }
+        for (socket_t listener : listeners_) associate(listener);
         for (auto& conn : adopted) take(conn, false);
-        for (int i = 0; listener_ != kInvalidSocket && i < kAcceptsPosted; ++i) {
-            accepts_.push_back(std::make_unique<AcceptState>(this));
-            post_accept(*accepts_.back());
-        }
+        accepts_wanted_ = kAcceptsPosted * static_cast<int>(listeners_.size());
+        for (socket_t listener : listeners_)  // kAcceptsPosted on each
+            for (int i = 0; i < kAcceptsPosted; ++i) {
+                accepts_.push_back(std::make_unique<AcceptState>(this, listener));
+                post_accept(*accepts_.back());
+            }
     }
 
     std::vector<ConnectionPtr> stop() override {
@@ -226,8 +231,8 @@ class IocpEngine final : public CompletionEngine {
         StopClock clock;
         for (;;) {
             // Again each round: a worker may have posted an AcceptEx just before it saw the stop.
-            if (listener_ != kInvalidSocket)
-                ::CancelIoEx(reinterpret_cast<HANDLE>(listener_), nullptr);
+            for (socket_t listener : listeners_)
+                ::CancelIoEx(reinterpret_cast<HANDLE>(listener), nullptr);
             drain_all(clock.sends_due());
             if (wait_idle()) break;
             if (clock.given_up()) {
@@ -238,7 +243,7 @@ class IocpEngine final : public CompletionEngine {
         std::vector<ConnectionPtr> out;
         {
             std::lock_guard lock(mutex_);
-            if (listener_ != kInvalidSocket) dissociate(listener_);
+            for (socket_t listener : listeners_) dissociate(listener);
             for (auto& [id, c] : conns_) {
                 if (!dissociate(c->conn->socket())) ++left_bound_;
                 EngineSlot::detach(*c->conn);  // waits out a wake() running now: the last one
@@ -280,7 +285,7 @@ class IocpEngine final : public CompletionEngine {
         s.details.insert(s.details.end(),
                          {{"worker threads (shared pool)", std::to_string(workers)},
                           {"connections", std::to_string(conns)},
-                          {"accepts posted", std::to_string(kAcceptsPosted)},
+                          {"accepts posted", std::to_string(kAcceptsPosted) + " per listener"},
                           {"receives", "zero-byte (no buffer until data is there)"},
                           {"completions per wakeup", ratio},
                           {"stray completions drained", std::to_string(pool().strays.load())},
@@ -418,18 +423,18 @@ class IocpEngine final : public CompletionEngine {
         op_posted();
         int error = 0;
         count_syscalls(1);
-        if (!win::post_accept(listener_, family_, a.slot, a.op.ov, error)) {
+        if (!win::post_accept(a.listener, a.family, a.slot, a.op.ov, error)) {
             op_done();
-            const auto posted = kAcceptsPosted - ++accept_failures_;
+            const auto posted = accepts_wanted_ - ++accept_failures_;
             spdlog::error("iocp: cannot post AcceptEx: {}; {} of {} accepts stay posted",
-                          socket_error_text(error), posted, kAcceptsPosted);
+                          socket_error_text(error), posted, accepts_wanted_);
         }
     }
 
     void on_accept(AcceptState& a, bool ok) {
         if (ok) {  // even while stopping: the connection is handed back with the others
             std::string peer;
-            const SOCKET s = win::finish_accept(listener_, a.slot, peer);
+            const SOCKET s = win::finish_accept(a.listener, a.slot, peer);
             if (ConnectionPtr conn = host_->make_connection(s, std::move(peer))) take(conn, true);
         } else if (a.slot.s != INVALID_SOCKET) {
             ::closesocket(a.slot.s);
@@ -491,8 +496,8 @@ class IocpEngine final : public CompletionEngine {
                                  [this] { return ops_in_flight() == 0 && active_.load() == 0; });
     }
 
-    socket_t listener_ = kInvalidSocket;
-    int family_ = AF_INET;
+    Listeners listeners_;
+    int accepts_wanted_ = 0;  // set in start(), before any accept is posted
     std::vector<std::unique_ptr<AcceptState>> accepts_;
 
     mutable std::mutex mutex_;  // guards conns_; taken under a connection's lock, never around one

@@ -20,9 +20,10 @@ class NonblockingEngine final : public Engine, private WriteWaker {
   public:
     std::string_view name() const override { return "nonblocking"; }
 
-    void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
+    void start(EngineHost& host, const Listeners& listeners,
+               std::vector<ConnectionPtr> adopted) override {
         host_ = &host;
-        listener_ = listener;
+        listeners_ = listeners;
         for (auto& conn : adopted) add(conn);
         stopping_ = false;
         try {
@@ -98,8 +99,8 @@ class NonblockingEngine final : public Engine, private WriteWaker {
         t_loop = this;
         while (!stopping_) {
             std::uint64_t calls = 0, events = 0;
-            if (listener_ != kInvalidSocket) {
-                const auto a = accept_pending(listener_, *host_, 64,
+            for (socket_t listener : listeners_) {
+                const auto a = accept_pending(listener, *host_, 64,
                                               [this](const ConnectionPtr& c) { add(c); });
                 calls += a.calls;
                 events += a.accepted;
@@ -171,7 +172,7 @@ class NonblockingEngine final : public Engine, private WriteWaker {
     static inline thread_local const NonblockingEngine* t_loop = nullptr;
 
     EngineHost* host_ = nullptr;
-    socket_t listener_ = kInvalidSocket;
+    Listeners listeners_;
     std::atomic<bool> stopping_{false};
     WakeInbox inbox_;  // connections adopted from other threads
     std::atomic<bool> adopt_pending_{false};

@@ -53,9 +53,10 @@ class OverlappedCallbackEngine final : public CompletionEngine {
   public:
     OverlappedCallbackEngine() : CompletionEngine("overlapped_callback") {}
 
-    void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
+    void start(EngineHost& host, const Listeners& listeners,
+               std::vector<ConnectionPtr> adopted) override {
         host_ = &host;
-        listener_ = listener;
+        listeners_ = listeners;
         quit_ = false;
         start_posting();
         std::promise<HANDLE> ready;
@@ -92,7 +93,7 @@ class OverlappedCallbackEngine final : public CompletionEngine {
              {"completion routines run", std::to_string(routines_.load())},
              {"wake-up APCs", std::to_string(apcs_.load())},
              {"port-bound sockets (shared event)", std::to_string(bound_count_.load())},
-             {"accepts posted", std::to_string(win::EventAccepts::kPosted)}});
+             {"accepts posted", std::to_string(win::EventAccepts::kPosted) + " per listener"}});
         return s;
     }
 
@@ -140,8 +141,8 @@ class OverlappedCallbackEngine final : public CompletionEngine {
         for (auto& conn : adopted) take(conn, false);
         std::unique_ptr<win::EventAccepts> accepts;
         std::vector<WSAEVENT> events;
-        if (listener_ != kInvalidSocket) {  // a client has none
-            accepts = std::make_unique<win::EventAccepts>(listener_);
+        if (!listeners_.empty()) {  // a client has none
+            accepts = std::make_unique<win::EventAccepts>(listeners_);
             events = accepts->events();
             count_syscalls(accepts->post_all());
         }
@@ -350,7 +351,7 @@ class OverlappedCallbackEngine final : public CompletionEngine {
 
     static thread_local OverlappedCallbackEngine* t_loop;
 
-    socket_t listener_ = kInvalidSocket;
+    Listeners listeners_;
     std::thread thread_;
     HANDLE thread_handle_ = nullptr;
     bool quit_ = false;  // set by an APC on the engine thread

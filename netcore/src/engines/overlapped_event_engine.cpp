@@ -53,14 +53,15 @@ class OverlappedEventEngine final : public CompletionEngine {
   public:
     OverlappedEventEngine() : CompletionEngine("overlapped_event") {}
 
-    void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
+    void start(EngineHost& host, const Listeners& listeners,
+               std::vector<ConnectionPtr> adopted) override {
         host_ = &host;
-        listener_ = listener;
+        listeners_ = listeners;
         start_posting();
         stop_event_ = ::WSACreateEvent();
         win::StopUnlessStarted guard(*this);
         for (auto& conn : adopted) groups_.place(std::move(conn), false);
-        if (listener_ != kInvalidSocket) acceptor_ = std::thread([this] { accept_loop(); });
+        if (!listeners_.empty()) acceptor_ = std::thread([this] { accept_loop(); });
         guard.started();
     }
 
@@ -78,7 +79,8 @@ class OverlappedEventEngine final : public CompletionEngine {
         EngineStats s = base_stats(1);  // the acceptor, and a thread per group:
         groups_.describe(s);
         s.details.emplace_back("receives", "zero-byte (no buffer until data is there)");
-        s.details.emplace_back("accepts posted", std::to_string(win::EventAccepts::kPosted));
+        s.details.emplace_back("accepts posted",
+                               std::to_string(win::EventAccepts::kPosted) + " per listener");
         return s;
     }
 
@@ -113,7 +115,7 @@ class OverlappedEventEngine final : public CompletionEngine {
     // ---- acceptor thread ----
 
     void accept_loop() {
-        auto owned = std::make_unique<win::EventAccepts>(listener_);
+        auto owned = std::make_unique<win::EventAccepts>(listeners_);
         win::EventAccepts& accepts = *owned;
         std::vector<WSAEVENT> events{stop_event_};
         events.insert(events.end(), accepts.events().begin(), accepts.events().end());
@@ -237,7 +239,7 @@ class OverlappedEventEngine final : public CompletionEngine {
         return ok;
     }
 
-    socket_t listener_ = kInvalidSocket;
+    Listeners listeners_;
     WSAEVENT stop_event_ = WSA_INVALID_EVENT;
     std::thread acceptor_;
 

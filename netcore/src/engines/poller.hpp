@@ -19,10 +19,14 @@ struct Interest {
     bool operator==(const Interest&) const = default;
 };
 
-// Keys name a registration in what fired: the listener, the wake-up, then connections.
-inline constexpr std::uint32_t kListenerKey = 0;
-inline constexpr std::uint32_t kWakeKey = 1;
-inline constexpr std::uint32_t kFirstConnectionKey = 2;
+// Keys name a registration in what fired: the wake-up, the listeners, then connections.
+inline constexpr std::uint32_t kWakeKey = 0;
+inline constexpr std::uint32_t kFirstListenerKey = 1;  // the i-th listener is key 1 + i
+inline constexpr std::uint32_t kFirstConnectionKey =
+    kFirstListenerKey + static_cast<std::uint32_t>(kMaxListeners);
+inline constexpr bool is_listener_key(std::uint32_t key) {
+    return key >= kFirstListenerKey && key < kFirstConnectionKey;
+}
 
 struct Fired {
     std::uint32_t key = 0;

@@ -70,9 +70,10 @@ std::string ReadinessLoop::cannot_adopt(const std::vector<ConnectionPtr>& conns)
     return {};
 }
 
-void ReadinessLoop::start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) {
+void ReadinessLoop::start(EngineHost& host, const Listeners& listeners,
+                          std::vector<ConnectionPtr> adopted) {
     host_ = &host;
-    listener_ = listener;
+    listeners_ = listeners;
     stopping_ = false;
     load_ = adopted.size();
     ready_ = {};
@@ -166,10 +167,12 @@ std::string ReadinessLoop::open_poller() {
         poller_->close();  // what it did open is given back now: the next engine may need it
         return e.what();
     }
-    if (listener_ == kInvalidSocket) return {};
-    if (const int error = poller_->watch(listener_, kListenerKey, {true, false}); error != 0) {
-        poller_->close();
-        return "cannot watch the listening socket: " + socket_error_text(error);
+    for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
+        const int error = poller_->watch(listeners_[i], kFirstListenerKey + i, {true, false});
+        if (error != 0) {
+            poller_->close();
+            return "cannot watch the listening socket: " + socket_error_text(error);
+        }
     }
     return {};
 }
@@ -186,7 +189,7 @@ void ReadinessLoop::turn(std::vector<Fired>& fired) {
     if (r.error != 0) on_wait_error(r.error);
     bool accept_now = std::exchange(accept_again_, false);
     for (const Fired& f : fired) {
-        if (f.key == kListenerKey) {
+        if (is_listener_key(f.key)) {
             accept_now = true;
         } else if (f.key == kWakeKey) {
             take_inbox();
@@ -198,7 +201,7 @@ void ReadinessLoop::turn(std::vector<Fired>& fired) {
         }
     }
     events_.fetch_add(fired.size(), std::memory_order_relaxed);
-    if (accept_now && listener_ != kInvalidSocket) accept();
+    if (accept_now) accept();
     serve_carried();
     serve_dirty();
     syscalls_.fetch_add(calls_, std::memory_order_relaxed);
@@ -248,15 +251,19 @@ void ReadinessLoop::accept() {
     };
     // accept_pending opens each connection after handing it over: it is watched once the
     // handler has heard of it, so a connection that cannot be watched closes after on_open.
-    const auto a =
-        accept_pending(listener_, *host_, kAcceptBatch, gate, [this](const ConnectionPtr& conn) {
-            load_.fetch_add(1, std::memory_order_relaxed);
-            accepted_.push_back(conn);
-        });
-    calls_ += a.calls;
-    accept_again_ = a.more;  // an edge-triggered listener would not say so again
-    for (auto& conn : accepted_) add(conn, false);
-    accepted_.clear();
+    // Every listener is asked (one accept() that would block costs little next to knowing
+    // which one fired on every model).
+    for (socket_t listener : listeners_) {
+        const auto a =
+            accept_pending(listener, *host_, kAcceptBatch, gate, [this](const ConnectionPtr& conn) {
+                load_.fetch_add(1, std::memory_order_relaxed);
+                accepted_.push_back(conn);
+            });
+        calls_ += a.calls;
+        accept_again_ = accept_again_ || a.more;  // edge-triggered, it would not say so again
+        for (auto& conn : accepted_) add(conn, false);
+        accepted_.clear();
+    }
 }
 
 bool ReadinessLoop::add(const ConnectionPtr& conn, bool open) {
@@ -400,7 +407,8 @@ void ReadinessLoop::release_all() {
         if (entries_[i].conn)
             poller_->forget(entries_[i].conn->socket(),
                             static_cast<std::uint32_t>(i) + kFirstConnectionKey);
-    if (listener_ != kInvalidSocket) poller_->forget(listener_, kListenerKey);
+    for (std::uint32_t i = 0; i < listeners_.size(); ++i)
+        poller_->forget(listeners_[i], kFirstListenerKey + i);
 }
 
 // ---- an engine that is one loop ----
@@ -415,8 +423,9 @@ class ReadinessEngine final : public Engine {
     std::string cannot_adopt(const std::vector<ConnectionPtr>& conns) const override {
         return loop_.cannot_adopt(conns);
     }
-    void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted) override {
-        loop_.start(host, listener, std::move(adopted));
+    void start(EngineHost& host, const Listeners& listeners,
+               std::vector<ConnectionPtr> adopted) override {
+        loop_.start(host, listeners, std::move(adopted));
     }
     void adopt(ConnectionPtr conn) override { loop_.adopt(std::move(conn)); }
     std::vector<ConnectionPtr> stop() override { return loop_.stop(); }

@@ -36,9 +36,9 @@ class ReadinessLoop final : private WriteWaker {
 
     // Empty, or why the poller cannot watch one of these connections (Engine::cannot_adopt).
     std::string cannot_adopt(const std::vector<ConnectionPtr>& conns) const;
-    // Opens the poller on the loop thread, watches `listener` (kInvalidSocket: none) and
+    // Opens the poller on the loop thread, watches the listeners (none on a client) and
     // registers `adopted` (opened by an earlier engine); throws what the poller could not do.
-    void start(EngineHost& host, socket_t listener, std::vector<ConnectionPtr> adopted);
+    void start(EngineHost& host, const Listeners& listeners, std::vector<ConnectionPtr> adopted);
     // Any thread: the loop registers the connection and opens it (Engine::adopt).
     void adopt(ConnectionPtr conn);
     // Ends the loop after its current turn and hands back every connection (Engine::stop).
@@ -90,7 +90,7 @@ class ReadinessLoop final : private WriteWaker {
 
     const std::unique_ptr<Poller> poller_;
     EngineHost* host_ = nullptr;
-    socket_t listener_ = kInvalidSocket;
+    Listeners listeners_;
     std::thread thread_;
     std::promise<std::string> ready_;  // the loop thread's setup: empty, or what failed
     std::atomic<bool> stopping_{false};

@@ -33,13 +33,13 @@ constexpr PollerTraits kSelect{
     .ceiling = "FD_SETSIZE",
 };
 
-// Whether one more socket fits an fd_set that already holds `count` connections (plus the
-// listener and the wake-up). POSIX sets are bitmaps indexed by descriptor; Windows sets are
-// arrays of up to FD_SETSIZE handles.
+// Whether one more socket fits an fd_set that already holds `count` sockets (connections, and
+// the wake-up and the listeners). POSIX sets are bitmaps indexed by descriptor; Windows sets
+// are arrays of up to FD_SETSIZE handles.
 bool fits_fd_set(socket_t s, std::size_t count) {
 #ifdef _WIN32
     (void)s;
-    return count + 2 < FD_SETSIZE;
+    return count < FD_SETSIZE;
 #else
     (void)count;
     return s >= 0 && s < FD_SETSIZE;
@@ -53,7 +53,9 @@ class SelectPoller final : public Poller {
     std::string_view refuses(socket_t s, std::size_t count) const override {
         static const std::string why =
             "select serves at most FD_SETSIZE (" + std::to_string(FD_SETSIZE) + ") sockets";
-        return fits_fd_set(s, count) ? std::string_view{} : std::string_view{why};
+        // Before open() (a switch asking), the wake-up and one listener are counted at least.
+        const std::size_t others = std::max<std::size_t>(reserved_.load(), 2);
+        return fits_fd_set(s, count + others) ? std::string_view{} : std::string_view{why};
     }
 
     void open() override {
@@ -61,18 +63,25 @@ class SelectPoller final : public Poller {
             throw std::runtime_error("the wake-up channel: " + socket_error_text(error));
         watch(wake_.handle(), kWakeKey, {true, false});
     }
-    void close() override { table_.clear(); }
+    void close() override {
+        table_.clear();
+        reserved_ = 0;
+    }
 
     int watch(socket_t s, std::uint32_t key, Interest interest) override {
         if (key >= table_.size()) table_.resize(key + 1);
         table_[key] = {s, interest};
+        if (key < kFirstConnectionKey) ++reserved_;
         return 0;
     }
     int modify(socket_t, std::uint32_t key, Interest interest) override {
         table_[key].interest = interest;
         return 0;
     }
-    void forget(socket_t, std::uint32_t key) override { table_[key] = {}; }
+    void forget(socket_t, std::uint32_t key) override {
+        table_[key] = {};
+        if (key < kFirstConnectionKey) --reserved_;
+    }
 
     WaitResult wait(std::vector<Fired>& fired, int timeout_ms) override {
         // select() overwrites its sets with the result: build them anew every time. The
@@ -129,7 +138,8 @@ class SelectPoller final : public Poller {
     };
 
     WakeChannel wake_;
-    std::vector<Slot> table_;  // by key
+    std::vector<Slot> table_;               // by key
+    std::atomic<std::size_t> reserved_{0};  // the wake-up and the listeners watched
     std::atomic<std::uint64_t> scanned_{0};
 };
 

@@ -6,9 +6,12 @@
 
 namespace netcore::win {
 
-EventAccepts::EventAccepts(SOCKET listener, int count)
-    : listener_(listener), family_(socket_family(listener)), slots_(count) {
-    for (auto& a : slots_) {
+EventAccepts::EventAccepts(const Listeners& listeners, int per_listener)
+    : slots_(listeners.size() * static_cast<std::size_t>(per_listener)) {
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+        Slot& a = slots_[i];
+        a.listener = listeners[i / static_cast<std::size_t>(per_listener)];
+        a.family = socket_family(a.listener);
         a.event = ::WSACreateEvent();
         a.ov.hEvent = event_without_port(a.event);  // nothing to a port the listener may know
         events_.push_back(a.event);
@@ -31,7 +34,7 @@ std::size_t EventAccepts::post_all() {
 
 bool EventAccepts::post(Slot& a) {
     int error = 0;
-    a.posted = post_accept(listener_, family_, a.slot, a.ov, error);
+    a.posted = post_accept(a.listener, a.family, a.slot, a.ov, error);
     if (!a.posted)
         spdlog::error("cannot post AcceptEx: {}; {} of {} accepts stay posted",
                       socket_error_text(error), posted(), slots_.size());
@@ -42,17 +45,17 @@ SOCKET EventAccepts::take(Slot& a, std::string& peer) {
     ::WSAResetEvent(a.event);
     a.posted = false;
     DWORD bytes = 0;
-    if (!win::collect(listener_, a.ov, bytes)) {
+    if (!win::collect(a.listener, a.ov, bytes)) {
         ::closesocket(a.slot.s);
         a.slot.s = INVALID_SOCKET;
         return INVALID_SOCKET;
     }
-    return finish_accept(listener_, a.slot, peer);
+    return finish_accept(a.listener, a.slot, peer);
 }
 
 void EventAccepts::cancel() {
     for (auto& a : slots_)
-        if (a.posted) ::CancelIoEx(reinterpret_cast<HANDLE>(listener_), &a.ov);
+        if (a.posted) ::CancelIoEx(reinterpret_cast<HANDLE>(a.listener), &a.ov);
 }
 
 std::size_t EventAccepts::posted() const {

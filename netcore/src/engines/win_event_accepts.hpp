@@ -1,22 +1,24 @@
 // AcceptEx for the engines that wait on event objects (overlapped_event's acceptor thread,
 // overlapped_callback's alertable wait): a few accepts always posted, each with its own event
-// in its OVERLAPPED, so one wait on those events covers them all. iocp posts its accepts to
-// its port instead.
+// in its OVERLAPPED, so one wait on those events covers them all; kPosted on every listener
+// (kMaxListeners of them: 32 events, within a wait's 64). iocp posts its accepts to its port
+// instead.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <vector>
 
+#include "netcore/engine.hpp"
 #include "win_overlapped.hpp"
 
 namespace netcore::win {
 
 class EventAccepts {
   public:
-    static constexpr int kPosted = 4;  // accepts kept posted
+    static constexpr int kPosted = 4;  // accepts kept posted on each listener
 
-    explicit EventAccepts(SOCKET listener, int count = kPosted);
+    explicit EventAccepts(const Listeners& listeners, int per_listener = kPosted);
     ~EventAccepts();  // after cancel() and every completion: no AcceptEx may be in flight
     EventAccepts(const EventAccepts&) = delete;
     EventAccepts& operator=(const EventAccepts&) = delete;
@@ -65,6 +67,8 @@ class EventAccepts {
 
   private:
     struct Slot {
+        SOCKET listener = INVALID_SOCKET;  // the one this accept is posted on
+        int family = AF_INET;
         AcceptSlot slot;
         OVERLAPPED ov{};
         WSAEVENT event = WSA_INVALID_EVENT;
@@ -73,8 +77,6 @@ class EventAccepts {
     bool post(Slot& a);
     SOCKET take(Slot& a, std::string& peer);  // INVALID_SOCKET when the accept failed
 
-    SOCKET listener_;
-    int family_;
     std::vector<Slot> slots_;
     std::vector<WSAEVENT> events_;
 };
