@@ -97,7 +97,8 @@ class RunningServer:
         except OSError:
             return {}
         line = _read_line(self.proc.stdout, timeout, lambda l: "syscalls=" in l)
-        return {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", line or "")}
+        # Numbers only: the line also has words and dotted versions (version=0.1.0).
+        return {k: float(v) for k, v in re.findall(r"(\w+)=(\d+(?:\.\d+)?)(?=\s|$)", line or "")}
 
     def stop(self):
         if self.alive():

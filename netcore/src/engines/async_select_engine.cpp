@@ -1,7 +1,6 @@
 // async_select: WSAAsyncSelect turns socket events into window messages. A Poller under the
-// readiness loop (readiness_loop.hpp): on the loop thread it creates a message-only window
-// (HWND_MESSAGE: never shown, no desktop needed), and its wait pumps that thread's message
-// queue. One thread, no handle limit, but every event goes through the queue.
+// readiness loop: its wait pumps the loop thread's queue for a message-only window (HWND_MESSAGE:
+// never shown, no desktop needed). One thread, no handle limit, every event through the queue.
 //
 // - FD_READ and FD_WRITE are re-enabled only by recv and send, so to the loop the model is
 //   edge-triggered: it reads until a short read, carries a connection past its read budget,
@@ -39,6 +38,7 @@ constexpr PollerTraits kAsyncSelect{
     .edge_triggered = true,
     .interest_in_kernel = true,
     .trigger = "edge (messages to a message-only window; FD_READ re-enabled by recv)",
+    .ceiling = {},
 };
 
 class AsyncSelectPoller final : public Poller {

@@ -1,9 +1,8 @@
-// select: the oldest readiness call. The fd_sets are in/out parameters, so they are rebuilt
-// from the interest table before every call and every socket is tested after it: O(n) per
-// wakeup on both sides of the kernel. An fd_set holds FD_SETSIZE entries (descriptors below
-// 1024 on Linux, 64 sockets by default on Windows); sockets past that are turned away.
-// Level-triggered; the write set holds only sockets whose output is stuck. Other threads
-// wake the loop through a descriptor in the read set. One file for both platforms.
+// select: the oldest readiness call. The fd_sets are in/out parameters, rebuilt from the
+// interest table before every call, every socket tested after it: O(n) per wakeup on both sides
+// of the kernel. An fd_set holds FD_SETSIZE entries (descriptors below 1024 on Linux, 64 sockets
+// by default on Windows); sockets past that are turned away. Level-triggered; the write set
+// holds only stuck output; other threads wake the loop through the read set. Both platforms.
 #ifdef _WIN32
 // Winsock's fd_set is an array of FD_SETSIZE handles, 64 unless defined before winsock2.h:
 // raised here (only this file uses fd_set) so one set serves well past 64 sockets.
@@ -33,9 +32,8 @@ constexpr PollerTraits kSelect{
     .ceiling = "FD_SETSIZE",
 };
 
-// Whether one more socket fits an fd_set that already holds `count` sockets (connections, and
-// the wake-up and the listeners). POSIX sets are bitmaps indexed by descriptor; Windows sets
-// are arrays of up to FD_SETSIZE handles.
+// Whether one more socket fits an fd_set already holding `count` (connections, wake-up,
+// listeners): POSIX sets are bitmaps by descriptor, Windows sets arrays of FD_SETSIZE handles.
 bool fits_fd_set(socket_t s, std::size_t count) {
 #ifdef _WIN32
     (void)s;
