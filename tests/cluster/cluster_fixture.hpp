@@ -36,7 +36,7 @@ class ClusterTest : public ::testing::Test {
     virtual std::vector<std::string> node_arguments() const { return {}; }
 
     void SetUp() override {
-        if (!RedisServer::available()) GTEST_SKIP() << "redis-server is not installed";
+        NETCHAT_SKIP_WITHOUT_REDIS();
         redis_ = std::make_unique<RedisServer>(redis_arguments());
         for (int i = 1; i <= 3; ++i) start_node(i);
         for (auto& node : nodes_) wait_ready(node);

@@ -239,7 +239,7 @@ TEST(ServerGui, EngineDropdownSwitchesLiveWhileClientsChat) {
 // both nodes (with their sessions and heartbeats), the Redis link with its round trip, and the
 // shared room with its epoch and seq; the sessions table says its sessions are this node's.
 TEST(ServerGui, ClusterPanelShowsTheNodesTheRedisLinkAndTheRooms) {
-    if (!RedisServer::available()) GTEST_SKIP() << "redis-server is not installed";
+    NETCHAT_SKIP_WITHOUT_REDIS();
     RedisServer redis;
     GuiProcess gui({"--port", "0", "--cluster", redis.url(), "--node", "gui-node"},
                    "server_gui_cluster.log");

@@ -79,7 +79,7 @@ std::string resp(std::uint16_t port, const std::vector<std::string>& args,
         const long n = std::atol(in.c_str() + 1);
         return n < 0 ? std::string() : in.substr(eol + 2, static_cast<std::size_t>(n));
     }
-    return in.substr(in[0] == '-' ? 1 : 1, eol - 1);
+    return in.substr(1, eol - 1);  // past the type byte ('+', '-' or ':')
 }
 
 }  // namespace

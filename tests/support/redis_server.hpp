@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,9 +24,11 @@ class RedisServer {
     // One command; the reply as text (a simple string, an integer, a bulk string, or
     // "ERR..."); arrays are not decoded ("*N"). Throws if Redis does not answer in 5 s.
     std::string command(const std::vector<std::string>& args);
-    void stop();              // SIGKILL, waited for
-    void start();             // again on the same port, empty
-    static bool available();  // redis-server is installed
+    void stop();   // SIGKILL, waited for
+    void start();  // again on the same port, empty
+    // redis-server is installed. Where it must be (NETCHAT_REQUIRE_REDIS set, as scripts/test.sh
+    // does after installing it), its absence fails the test instead of skipping it.
+    static bool available();
     const std::string& log_path() const { return log_path_; }
 
   private:
@@ -37,3 +40,11 @@ class RedisServer {
 };
 
 }  // namespace testing_support
+
+// Skips the test without redis-server, or fails it where Redis is required.
+#define NETCHAT_SKIP_WITHOUT_REDIS()                                                         \
+    do {                                                                                     \
+        if (::testing_support::RedisServer::available()) break;                              \
+        if (std::getenv("NETCHAT_REQUIRE_REDIS")) FAIL() << "redis-server is not installed"; \
+        GTEST_SKIP() << "redis-server is not installed";                                     \
+    } while (false)
