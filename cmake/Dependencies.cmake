@@ -12,6 +12,11 @@ else()
   endif()
 endif()
 
+if(NOT WIN32)
+  # netcore's TLS (src/tls/tls_openssl.cpp); Windows uses Schannel.
+  find_package(OpenSSL 3 REQUIRED)
+endif()
+
 if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)

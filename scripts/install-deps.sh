@@ -9,11 +9,12 @@ SUDO=""
 
 # The compiler, the libraries of netcore/chat/tools and the test frameworks; hiredis for
 # clustering (--cluster) and redis-server, which the cluster tests start; prometheus-cpp and
-# cpp-httplib for --metrics, and curl, which scrapes /metrics in the end-to-end tests.
+# cpp-httplib for --metrics, and curl, which scrapes /metrics in the end-to-end tests; OpenSSL
+# for TLS (the openssl command remakes the test certificates: tests/data/tls).
 CORE=(
   build-essential cmake ninja-build pkg-config clang-format python3
   libspdlog-dev libfmt-dev libcli11-dev liburing-dev libsystemd-dev libutf8proc-dev
-  libhiredis-dev redis-server prometheus-cpp-dev libcpp-httplib-dev
+  libhiredis-dev redis-server prometheus-cpp-dev libcpp-httplib-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev curl
 )
 # server_gui and client_gui (Dear ImGui, GLFW, OpenGL), and their headless tests: Xvfb,

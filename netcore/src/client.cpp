@@ -46,10 +46,23 @@ void Client::stop() {
 }
 
 ConnectionPtr Client::connect(const std::string& host, std::uint16_t port, std::string& error,
-                              std::chrono::milliseconds timeout, const std::string& bind_address) {
+                              std::chrono::milliseconds timeout, const std::string& bind_address,
+                              std::shared_ptr<TlsContext> tls) {
+    if (tls && tls->is_server()) {
+        error = "the TLS context given to connect is a server's";
+        return nullptr;
+    }
     const socket_t s = connect_tcp(host, port, timeout, bind_address, error);
     if (s == kInvalidSocket) return nullptr;
     auto conn = make_connection(s, host + ":" + std::to_string(port));
+    if (tls) {
+        try {
+            conn->use_tls(*tls, host);
+        } catch (const std::exception& e) {
+            error = std::string("TLS: ") + e.what();
+            return nullptr;  // the connection closes its socket
+        }
+    }
     std::lock_guard lock(engine_mutex_);
     if (!engine_) {
         error = "client is not running";

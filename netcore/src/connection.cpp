@@ -22,6 +22,8 @@ const char* to_string(CloseReason reason) {
             return "close timed out";
         case CloseReason::ServerStopped:
             return "server stopped";
+        case CloseReason::TlsFailed:
+            return "TLS failed";
     }
     return "unknown";
 }
@@ -62,14 +64,48 @@ Connection::~Connection() {
 bool Connection::send(std::span<const std::byte> bytes) {
     Lock lock(*this);
     if (phase() != Phase::Open) return false;
-    const std::size_t queued = pending_.size() + inflight_.size();
-    if (queued + bytes.size() > max_send_queue_) {
+    if (queued_locked() + bytes.size() > max_send_queue_) {
         request_phase(Phase::Aborting, CloseReason::SendQueueOverflow);
         return false;
     }
-    pending_.append(bytes);
-    if (queued == 0 && waker_) waker_->wake(*this);
+    const bool was_idle = pending_.empty() && inflight_.empty();
+    if (!tls_) {
+        pending_.append(bytes);
+    } else if (tls_->send(bytes, pending_) == TlsSession::Status::Failed) {
+        tls_failed_locked();
+        return false;
+    }
+    if (was_idle && !pending_.empty() && waker_) waker_->wake(*this);
     return true;
+}
+
+std::size_t Connection::queued_locked() const {
+    return pending_.size() + inflight_.size() + (tls_ ? tls_->held_bytes() : 0);
+}
+
+void Connection::use_tls(TlsContext& context, std::string_view host) {
+    auto session = context.new_session(host);
+    Lock lock(*this);
+    tls_server_ = context.is_server();
+    tls_ = std::move(session);
+    tls_->start(pending_);  // a client's ClientHello: the engine sends it once attached
+}
+
+std::optional<TlsInfo> Connection::tls_info() const {
+    Lock lock(*this);
+    if (!tls_) return std::nullopt;
+    return tls_->info();
+}
+
+std::string Connection::tls_error() const {
+    Lock lock(*this);
+    return tls_error_;
+}
+
+void Connection::tls_failed_locked() {
+    tls_error_ = tls_->error();
+    // Gracefully, so the alert the session wrote (the peer's reason) goes out before the FIN.
+    if (phase() == Phase::Open) request_phase(Phase::Draining, CloseReason::TlsFailed);
 }
 
 void Connection::close() {
@@ -90,13 +126,15 @@ void Connection::request_phase(Phase next, CloseReason reason) {
         close_requested_at_ = std::chrono::steady_clock::now();
     }
     phase_.store(next, std::memory_order_release);
+    // A graceful close of a TLS session ends with our close_notify (none before a handshake).
+    if (next == Phase::Draining && tls_) tls_->close(pending_);
     if (next == Phase::Aborting) pending_.clear();  // inflight_ may be in the kernel's hands
     if (waker_) waker_->wake(*this);
 }
 
 std::size_t Connection::queued_bytes() const {
     Lock lock(*this);
-    return pending_.size() + inflight_.size();
+    return queued_locked();
 }
 
 std::chrono::steady_clock::time_point Connection::close_requested_at() const {
@@ -168,7 +206,14 @@ void Connection::peer_finished() {
     Lock lock(*this);
     check_io_thread();
     peer_finished_.store(true, std::memory_order_release);
-    if (phase() == Phase::Open) request_phase(Phase::Draining, CloseReason::PeerClosed);
+    if (phase() != Phase::Open) return;
+    if (tls_ && !tls_->handshake_done()) {
+        // Not TLS at the other end (or it gave up): the session never started.
+        tls_error_ = "the peer closed the connection during the TLS handshake";
+        request_phase(Phase::Draining, CloseReason::TlsFailed);
+        return;
+    }
+    request_phase(Phase::Draining, CloseReason::PeerClosed);
 }
 
 void Connection::deliver(std::span<const std::byte> data, ConnectionHandler& handler) {
@@ -178,8 +223,9 @@ void Connection::deliver(std::span<const std::byte> data, ConnectionHandler& han
         check_io_thread();
     }
 #endif
-    bytes_in_.fetch_add(data.size(), std::memory_order_relaxed);
+    const bool first_bytes = bytes_in_.fetch_add(data.size(), std::memory_order_relaxed) == 0;
     if (phase() != Phase::Open) return;  // closing: input is no longer wanted
+    if (tls_) return deliver_tls(data, first_bytes, handler);
     if (input_.empty()) {
         const std::size_t used = handler.on_data(*this, data);
         if (used < data.size()) input_.append(data.subspan(used));
@@ -189,6 +235,42 @@ void Connection::deliver(std::span<const std::byte> data, ConnectionHandler& han
     const std::size_t used = handler.on_data(*this, input_.readable());
     input_.consume(used);
     if (input_.empty()) input_.release_if_empty();
+}
+
+// Ciphertext in: decrypted into input_ under the lock (the session's answer, a handshake
+// flight, is queued like a send), then the plaintext goes to the handler outside it, as above.
+void Connection::deliver_tls(std::span<const std::byte> data, bool first_bytes,
+                             ConnectionHandler& handler) {
+    if (data.empty()) return;
+    if (first_bytes && tls_server_ && data[0] != std::byte{0x16}) {
+        // Not a TLS handshake record: someone typing into telnet learns why, in clear.
+        const std::string refusal = handler.refusal("this port speaks TLS");
+        Lock lock(*this);
+        if (phase() != Phase::Open) return;
+        tls_error_ = "a client spoke plaintext on a TLS port";
+        pending_.append(std::as_bytes(std::span(refusal)));
+        request_phase(Phase::Draining, CloseReason::TlsFailed);
+        return;
+    }
+    TlsSession::Status status;
+    {
+        Lock lock(*this);
+        if (phase() != Phase::Open) return;
+        const bool was_idle = pending_.empty() && inflight_.empty();
+        status = tls_->receive(data, input_, pending_);
+        if (status == TlsSession::Status::Failed) return tls_failed_locked();
+        if (was_idle && !pending_.empty() && waker_) waker_->wake(*this);
+    }
+    if (!input_.empty()) {
+        const std::size_t used = handler.on_data(*this, input_.readable());
+        input_.consume(used);
+        if (input_.empty()) input_.release_if_empty();
+    }
+    if (status == TlsSession::Status::Closed) {
+        // The peer's close_notify: its answers go out, then ours and the FIN (a half-close).
+        Lock lock(*this);
+        if (phase() == Phase::Open) request_phase(Phase::Draining, CloseReason::PeerClosed);
+    }
 }
 
 CloseReason Connection::finalize(CloseReason observed) {

@@ -41,8 +41,15 @@ void Server::start(std::string_view engine_name) {
     if (!engine)
         throw std::runtime_error("unknown engine '" + std::string(engine_name) +
                                  "' (this platform has: " + engine_names() + ")");
-    std::vector<ListenAddress> wanted{{options_.listen_address, options_.port}};
+    std::vector<ListenAddress> wanted{
+        {options_.listen_address, options_.port, options_.listen_tls}};
     wanted.insert(wanted.end(), options_.more_listeners.begin(), options_.more_listeners.end());
+    for (const ListenAddress& where : wanted)
+        if (where.tls && !options_.tls)
+            throw std::runtime_error("listener " + where.host + ":" + std::to_string(where.port) +
+                                     " speaks TLS but no TLS context (certificate) was given");
+        else if (where.tls && !options_.tls->is_server())
+            throw std::runtime_error("the TLS context given to the server is a client's");
     if (wanted.size() > kMaxListeners)
         throw std::runtime_error("at most " + std::to_string(kMaxListeners) +
                                  " listening addresses (" + std::to_string(wanted.size()) +
@@ -50,7 +57,8 @@ void Server::start(std::string_view engine_name) {
     try {
         for (const ListenAddress& where : wanted) {
             listeners_.push_back(listen_tcp(where.host, where.port));
-            bound_.push_back({where.host, local_port(listeners_.back())});
+            bound_.push_back({where.host, local_port(listeners_.back()), where.tls});
+            if (where.tls) tls_listeners_.push_back(listeners_.back());
         }
     } catch (...) {
         close_listeners();  // those already open: the caller may try another address
@@ -169,6 +177,7 @@ void Server::close_listeners() {
     for (socket_t s : listeners_) close_socket(s);
     listeners_.clear();
     bound_.clear();
+    tls_listeners_.clear();
 }
 
 std::string Server::engine_name() const {
@@ -202,6 +211,17 @@ std::vector<ConnectionPtr> Server::connections() const {
 ConnectionPtr Server::make_connection(socket_t s, std::string peer) {
     auto conn = std::make_shared<Connection>(next_id_.fetch_add(1), s, std::move(peer),
                                              max_send_queue_.load());
+    // Engines accept without knowing which listener speaks TLS: the socket's own address says.
+    for (socket_t listener : tls_listeners_) {
+        if (!accepted_through(s, listener)) continue;
+        try {
+            conn->use_tls(*options_.tls);
+        } catch (const std::exception& e) {
+            spdlog::error("connection {}: no TLS session: {}", conn->id(), e.what());
+            conn->abort(CloseReason::TlsFailed);
+        }
+        break;
+    }
     std::lock_guard lock(registry_mutex_);
     registry_.emplace(conn->id(), conn);
     return conn;

@@ -1,6 +1,7 @@
 // The parts of socket_ops.hpp and connect_tcp that are the same on every platform: address
 // resolution and the try-each-address loops. The steps that differ are in
 // socket_ops_platform.hpp.
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -121,6 +122,27 @@ std::uint16_t local_port(socket_t s) {
     if (::getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
     if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
     return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+bool accepted_through(socket_t accepted, socket_t listener) {
+    sockaddr_storage a{}, l{};
+    socklen_t alen = sizeof a, llen = sizeof l;
+    if (::getsockname(accepted, reinterpret_cast<sockaddr*>(&a), &alen) != 0 ||
+        ::getsockname(listener, reinterpret_cast<sockaddr*>(&l), &llen) != 0 ||
+        a.ss_family != l.ss_family)
+        return false;
+    if (a.ss_family == AF_INET6) {
+        const auto& a6 = reinterpret_cast<const sockaddr_in6&>(a);
+        const auto& l6 = reinterpret_cast<const sockaddr_in6&>(l);
+        static const in6_addr any = IN6ADDR_ANY_INIT;
+        return a6.sin6_port == l6.sin6_port &&
+               (std::memcmp(&l6.sin6_addr, &any, sizeof any) == 0 ||
+                std::memcmp(&l6.sin6_addr, &a6.sin6_addr, sizeof any) == 0);
+    }
+    const auto& a4 = reinterpret_cast<const sockaddr_in&>(a);
+    const auto& l4 = reinterpret_cast<const sockaddr_in&>(l);
+    return a4.sin_port == l4.sin_port &&
+           (l4.sin_addr.s_addr == htonl(INADDR_ANY) || l4.sin_addr.s_addr == a4.sin_addr.s_addr);
 }
 
 std::string format_address(const sockaddr* sa) {

@@ -16,6 +16,7 @@
 #include "netcore/engine_registry.hpp"
 #include "server_under_test.hpp"
 #include "test_client.hpp"
+#include "transport.hpp"
 
 using namespace testing_support;
 using namespace std::chrono_literals;
@@ -87,20 +88,32 @@ class RoomListener {
 };
 
 class EngineConformance : public ::testing::TestWithParam<std::string> {};
+// The same tests once more over TLS (the bodies below take the transport).
+class EngineConformanceTls : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(EngineConformance, WelcomeAndInfoNameTheEngine) {
-    ServerUnderTest server(GetParam());
-    TestClient c(server.port());
-    EXPECT_EQ(c.login("ada").engine, GetParam());
+void welcome_and_info_name_the_engine(const Transport& t) {
+    ServerUnderTest server(t.engine, test_service_config(), t.options());
+    TestClient c = t.client(server.port());
+    EXPECT_EQ(c.login("ada").engine, t.engine);
     c.send(chat::InfoReq{});
     const auto info = c.expect<chat::Info>();
-    EXPECT_EQ(info.engine, GetParam());
+    EXPECT_EQ(info.engine, t.engine);
     EXPECT_EQ(info.sessions, 1u);
+    const auto conns = server.server.connections();
+    ASSERT_EQ(conns.size(), 1u);
+    EXPECT_EQ(conns[0]->is_tls(), t.tls);
+    if (t.tls) {
+        EXPECT_EQ(conns[0]->tls_info()->version, c.tls_info()->version);
+        EXPECT_FALSE(conns[0]->tls_info()->cipher.empty());
+    }
+}
+TEST_P(EngineConformance, WelcomeAndInfoNameTheEngine) {
+    welcome_and_info_name_the_engine(Transport::plain(GetParam()));
 }
 
-TEST_P(EngineConformance, EchoesEveryBodySizeFromEmptyToLargest) {
-    ServerUnderTest server(GetParam());
-    TestClient c(server.port());
+void echoes_every_body_size(const Transport& t) {
+    ServerUnderTest server(t.engine, test_service_config(), t.options());
+    TestClient c = t.client(server.port());
     for (std::size_t size : {0, 1, 2, 3, 255, 1000, 4096, 16384, 65530, 65531}) {
         const std::string body = pattern(size, static_cast<unsigned>(size));
         c.send(chat::Echo{body});
@@ -108,6 +121,9 @@ TEST_P(EngineConformance, EchoesEveryBodySizeFromEmptyToLargest) {
         ASSERT_EQ(echo.body.size(), size);
         EXPECT_EQ(echo.body, body) << "body of " << size << " bytes came back different";
     }
+}
+TEST_P(EngineConformance, EchoesEveryBodySizeFromEmptyToLargest) {
+    echoes_every_body_size(Transport::plain(GetParam()));
 }
 
 TEST_P(EngineConformance, ServesFiveHundredConcurrentClients) {
@@ -126,29 +142,35 @@ TEST_P(EngineConformance, ServesFiveHundredConcurrentClients) {
     EXPECT_EQ(clients[0].expect<chat::Info>().sessions, static_cast<std::uint32_t>(kClients));
 }
 
-TEST_P(EngineConformance, HalfClosedClientGetsEveryAnswerThenTheClose) {
-    ServerUnderTest server(GetParam());
-    TestClient c(server.port());
+void half_closed_client_gets_every_answer(const Transport& t) {
+    ServerUnderTest server(t.engine, test_service_config(), t.options());
+    TestClient c = t.client(server.port());
     constexpr int kFrames = 50;
     for (int i = 0; i < kFrames; ++i) c.send(chat::Echo{pattern(2000, i)});
     c.shutdown_write();
     for (int i = 0; i < kFrames; ++i) ASSERT_EQ(c.expect<chat::Echo>().body, pattern(2000, i)) << i;
     EXPECT_TRUE(c.wait_closed());
+    if (t.tls) {
+        EXPECT_TRUE(c.got_close_notify()) << "the server's FIN came without close_notify";
+    }
     EXPECT_TRUE(ServerUnderTest::eventually([&] { return server.server.connection_count() == 0; }));
 }
+TEST_P(EngineConformance, HalfClosedClientGetsEveryAnswerThenTheClose) {
+    half_closed_client_gets_every_answer(Transport::plain(GetParam()));
+}
 
-TEST_P(EngineConformance, AbruptResetMidFrameAffectsNobodyElse) {
-    ServerUnderTest server(GetParam());
-    TestClient stayer(server.port());
+void abrupt_reset_mid_frame_affects_nobody_else(const Transport& t) {
+    ServerUnderTest server(t.engine, test_service_config(), t.options());
+    TestClient stayer = t.client(server.port());
     stayer.login("stayer");
     stayer.join("lobby");
     {
-        TestClient leaver(server.port());
+        TestClient leaver = t.client(server.port());
         leaver.login("leaver");
         leaver.join("lobby");
         ASSERT_EQ(stayer.expect<chat::RoomEvent>().kind, chat::RoomEventKind::Joined);
         const auto frame = chat::encode(chat::Say{"lobby", "this frame never ends"});
-        leaver.send_raw(std::span(frame).first(frame.size() / 2));
+        leaver.send_cut(frame);  // half the frame, or half its TLS record
         std::this_thread::sleep_for(20ms);
         leaver.reset();
     }
@@ -159,16 +181,19 @@ TEST_P(EngineConformance, AbruptResetMidFrameAffectsNobodyElse) {
     EXPECT_EQ(stayer.expect<chat::Echo>().body, "still here");
     EXPECT_TRUE(ServerUnderTest::eventually([&] { return server.server.connection_count() == 1; }));
 }
+TEST_P(EngineConformance, AbruptResetMidFrameAffectsNobodyElse) {
+    abrupt_reset_mid_frame_affects_nobody_else(Transport::plain(GetParam()));
+}
 
-TEST_P(EngineConformance, ClientThatNeverReadsIsCutOffWhileOthersGetEverything) {
-    auto options = test_server_options();
+void client_that_never_reads_is_cut_off(const Transport& t) {
+    auto options = t.options();
     options.max_send_queue = 1024 * 1024;  // above one read batch (256 KiB) of own output
-    ServerUnderTest server(GetParam(), test_service_config(), options);
+    ServerUnderTest server(t.engine, test_service_config(), options);
 
-    TestClient sloth(server.port(), 4096);  // never reads
+    TestClient sloth = t.client(server.port(), 4096);  // never reads
     sloth.login("sloth");
     sloth.join("flood");
-    TestClient talker(server.port());
+    TestClient talker = t.client(server.port());
     talker.login("talker");
     const auto joined = talker.join("flood");
 
@@ -186,6 +211,9 @@ TEST_P(EngineConformance, ClientThatNeverReadsIsCutOffWhileOthersGetEverything) 
         ServerUnderTest::eventually([&] { return server.server.connection_count() == 1; }, 10s))
         << "the client that never reads was not cut off";
     EXPECT_TRUE(sloth.wait_closed(10s));
+}
+TEST_P(EngineConformance, ClientThatNeverReadsIsCutOffWhileOthersGetEverything) {
+    client_that_never_reads_is_cut_off(Transport::plain(GetParam()));
 }
 
 // A client that pipelines far more than max_send_queue of requests and reads the answers
@@ -280,9 +308,9 @@ TEST_P(EngineConformance, GracefulShutdownFlushesQueuedFramesThenSaysBye) {
                                             1500ms));
 }
 
-TEST_P(EngineConformance, LiveSwitchToEveryOtherEngineMidBurstKeepsEverySeqAndByte) {
-    ServerUnderTest server(GetParam());
-    const std::string home = GetParam();
+void live_switch_to_every_other_engine_mid_burst(const Transport& t) {
+    ServerUnderTest server(t.engine, test_service_config(), t.options());
+    const std::string home = t.engine;
 
     for (const std::string& other : engine_list()) {
         if (other == home) continue;
@@ -292,7 +320,7 @@ TEST_P(EngineConformance, LiveSwitchToEveryOtherEngineMidBurstKeepsEverySeqAndBy
         std::vector<TestClient> members;
         std::vector<std::unique_ptr<RoomListener>> listeners;
         for (int i = 0; i < kMembers; ++i) {
-            members.emplace_back(server.port());
+            members.push_back(t.client(server.port()));
             members.back().login(other + "-m" + std::to_string(i));
         }
         std::uint64_t first_seq = 0;
@@ -305,7 +333,7 @@ TEST_P(EngineConformance, LiveSwitchToEveryOtherEngineMidBurstKeepsEverySeqAndBy
             listeners.push_back(std::make_unique<RoomListener>(members[i], first_seq));
             listeners.back()->expect_total(kTalkers * kPerTalker);
         }
-        TestClient echoer(server.port());
+        TestClient echoer = t.client(server.port());
 
         std::atomic<bool> echo_ok{true};
         std::vector<std::thread> talkers;
@@ -343,6 +371,34 @@ TEST_P(EngineConformance, LiveSwitchToEveryOtherEngineMidBurstKeepsEverySeqAndBy
         EXPECT_EQ(server.server.connection_count(), static_cast<std::size_t>(kMembers + 1));
     }
 }
+TEST_P(EngineConformance, LiveSwitchToEveryOtherEngineMidBurstKeepsEverySeqAndByte) {
+    live_switch_to_every_other_engine_mid_burst(Transport::plain(GetParam()));
+}
+
+#if NETCORE_TLS_AVAILABLE
+// Once more over TLS on every engine: the session sits in the connection, so every engine
+// carries it without knowing, and it moves with its connection across a live switch.
+TEST_P(EngineConformanceTls, WelcomeAndInfoNameTheEngine) {
+    welcome_and_info_name_the_engine(Transport::secure(GetParam()));
+}
+TEST_P(EngineConformanceTls, EchoesEveryBodySizeFromEmptyToLargest) {
+    echoes_every_body_size(Transport::secure(GetParam()));
+}
+TEST_P(EngineConformanceTls, HalfClosedClientGetsEveryAnswerThenTheClose) {
+    half_closed_client_gets_every_answer(Transport::secure(GetParam()));
+}
+TEST_P(EngineConformanceTls, AbruptResetMidRecordAffectsNobodyElse) {
+    abrupt_reset_mid_frame_affects_nobody_else(Transport::secure(GetParam()));
+}
+TEST_P(EngineConformanceTls, ClientThatNeverReadsIsCutOffWhileOthersGetEverything) {
+    client_that_never_reads_is_cut_off(Transport::secure(GetParam()));
+}
+TEST_P(EngineConformanceTls, LiveSwitchToEveryOtherEngineMidBurstKeepsEverySeqAndByte) {
+    live_switch_to_every_other_engine_mid_burst(Transport::secure(GetParam()));
+}
+INSTANTIATE_TEST_SUITE_P(AllEngines, EngineConformanceTls, ::testing::ValuesIn(engine_list()),
+                         [](const auto& info) { return info.param; });
+#endif
 
 // Sockets start on the default engine (under iocp they stay bound to its port) and the
 // first request after each switch comes at once, often before the new engine posted its first

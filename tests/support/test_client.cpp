@@ -44,6 +44,58 @@ TestClient::TestClient(std::uint16_t port, int rcvbuf) {
     netcore::set_nodelay(s_);
 }
 
+TestClient::TestClient(std::uint16_t port, int rcvbuf, std::shared_ptr<netcore::TlsContext> tls,
+                       const std::string& host)
+    : TestClient(port, rcvbuf) {
+    if (!tls) return;
+    tls_ = std::make_unique<Tls>();
+    tls_->session = tls->new_session(host);
+    handshake(10s);
+}
+
+// The client's flights out, the server's in, until the session is through (or failed).
+void TestClient::handshake(std::chrono::milliseconds timeout) {
+    netcore::ByteBuffer hello;
+    tls_->session->start(hello);
+    write_all(hello.readable());
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!tls_->session->handshake_done() && tls_->error.empty() && !eof_) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            tls_->error = "handshake timed out";
+            break;
+        }
+        fill(left);
+        netcore::ByteBuffer answer;
+        {
+            std::lock_guard lock(tls_->mutex);
+            answer.swap(tls_->out);
+        }
+        write_all(answer.readable());
+    }
+    if (!tls_->session->handshake_done() && tls_->error.empty())
+        tls_->error = "the server closed the connection during the handshake";
+}
+
+std::string TestClient::tls_error() const {
+    if (!tls_) return "";
+    std::lock_guard lock(tls_->mutex);
+    return tls_->error;
+}
+
+bool TestClient::got_close_notify() const {
+    if (!tls_) return false;
+    std::lock_guard lock(tls_->mutex);
+    return tls_->closed;
+}
+
+std::optional<netcore::TlsInfo> TestClient::tls_info() const {
+    if (!tls_) return std::nullopt;
+    std::lock_guard lock(tls_->mutex);
+    return tls_->session->info();
+}
+
 TestClient::TestClient(const std::string& host, std::uint16_t port) {
     std::string error;
     s_ = netcore::connect_tcp(host, port, std::chrono::seconds(5), "", error);
@@ -56,11 +108,37 @@ TestClient::~TestClient() {
 }
 
 TestClient::TestClient(TestClient&& other) noexcept
-    : s_(other.s_), buf_(std::move(other.buf_)), eof_(other.eof_) {
+    : tls_(std::move(other.tls_)), s_(other.s_), buf_(std::move(other.buf_)), eof_(other.eof_) {
     other.s_ = netcore::kInvalidSocket;
 }
 
 void TestClient::send_raw(std::span<const std::byte> bytes) {
+    if (!tls_) return write_all(bytes);
+    std::lock_guard write_lock(tls_->write_mutex);
+    netcore::ByteBuffer records;
+    {
+        std::lock_guard lock(tls_->mutex);
+        if (tls_->session->send(bytes, tls_->out) == netcore::TlsSession::Status::Failed)
+            throw std::runtime_error("TLS send failed: " + tls_->session->error());
+        records.swap(tls_->out);
+    }
+    write_all(records.readable());
+}
+
+void TestClient::send_cut(std::span<const std::byte> bytes) {
+    if (!tls_) return write_all(bytes.first(bytes.size() / 2));
+    std::lock_guard write_lock(tls_->write_mutex);
+    netcore::ByteBuffer records;
+    {
+        std::lock_guard lock(tls_->mutex);
+        if (tls_->session->send(bytes, tls_->out) == netcore::TlsSession::Status::Failed)
+            throw std::runtime_error("TLS send failed: " + tls_->session->error());
+        records.swap(tls_->out);
+    }
+    write_all(records.readable().first(records.size() / 2));
+}
+
+void TestClient::write_all(std::span<const std::byte> bytes) {
     std::size_t off = 0;
     while (off < bytes.size()) {
         const auto n = ::send(s_, reinterpret_cast<const char*>(bytes.data() + off),
@@ -92,7 +170,22 @@ bool TestClient::fill(std::chrono::milliseconds timeout) {
         return false;
     }
     const auto* p = reinterpret_cast<const std::byte*>(chunk);
-    buf_.insert(buf_.end(), p, p + n);
+    if (!tls_) {
+        buf_.insert(buf_.end(), p, p + n);
+        return true;
+    }
+    netcore::ByteBuffer plain;
+    std::lock_guard lock(tls_->mutex);
+    const auto status =
+        tls_->session->receive(std::span(p, static_cast<std::size_t>(n)), plain, tls_->out);
+    buf_.insert(buf_.end(), plain.data(), plain.data() + plain.size());
+    if (status == netcore::TlsSession::Status::Failed) {
+        tls_->error = tls_->session->error();
+        eof_ = true;  // nothing more can be read
+    } else if (status == netcore::TlsSession::Status::Closed) {
+        tls_->closed = true;
+        eof_ = true;  // the server's FIN follows its close_notify
+    }
     return true;
 }
 
@@ -157,6 +250,22 @@ bool TestClient::wait_closed(std::chrono::milliseconds timeout) {
 }
 
 void TestClient::shutdown_write() {
+    // A sender stuck in send() holds the write lock: then the FIN alone (tests call this to
+    // unblock it), else our close_notify first.
+    if (tls_ && tls_->write_mutex.try_lock()) {
+        std::lock_guard write_lock(tls_->write_mutex, std::adopt_lock);
+        netcore::ByteBuffer records;
+        {
+            std::lock_guard lock(tls_->mutex);
+            tls_->session->close(tls_->out);
+            records.swap(tls_->out);
+        }
+        try {
+            write_all(records.readable());
+        } catch (const std::exception&) {
+            // the connection is gone already: the FIN below changes nothing
+        }
+    }
 #ifdef _WIN32
     ::shutdown(s_, SD_SEND);
 #else

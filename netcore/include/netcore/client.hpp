@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "netcore/engine.hpp"
+#include "netcore/tls.hpp"
 
 namespace netcore {
 
@@ -30,10 +31,14 @@ class Client final : private EngineHost {
     void stop();  // closes every connection; the handler sees ServerStopped
 
     // Connects (blocking, bounded by `timeout`) from `bind_address` (empty: any) and hands
-    // the socket to the engine. nullptr with `error` set when it fails.
+    // the socket to the engine. nullptr with `error` set when it fails. With `tls` (a client
+    // context) the connection is TLS: `host` is the name verified and sent as SNI; the handler
+    // sees on_open at once and data after the handshake; a failed handshake or verification
+    // closes it with CloseReason::TlsFailed (Connection::tls_error() says why).
     ConnectionPtr connect(const std::string& host, std::uint16_t port, std::string& error,
                           std::chrono::milliseconds timeout = std::chrono::seconds(5),
-                          const std::string& bind_address = "");
+                          const std::string& bind_address = "",
+                          std::shared_ptr<TlsContext> tls = nullptr);
 
     std::string engine_name() const;
     EngineStats engine_stats() const;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 
 #include "netcore/byte_buffer.hpp"
 #include "netcore/platform.hpp"
+#include "netcore/tls.hpp"
 
 namespace netcore {
 
@@ -25,6 +27,7 @@ enum class CloseReason {
     SendQueueOverflow,  // the peer stopped reading and max_send_queue was exceeded
     LingerTimeout,      // a graceful close did not finish in time
     ServerStopped,      // the server shut down
+    TlsFailed,          // a TLS handshake or record error (Connection::tls_error() says which)
 };
 const char* to_string(CloseReason reason);
 
@@ -74,6 +77,8 @@ class WriteWaker {
 // | end_write, shutdown_if_drained, finalize      |   this connection on (owns_io); detached   |
 // |                                               |   (between engines, in a test that stands  |
 // |                                               |   in for one): whoever holds it            |
+// | use_tls                                       | its maker, before an engine has it         |
+// | is_tls, tls_info, tls_error                   | any thread                                 |
 // | WriteWaker::wake                              | * the connection itself, under its lock    |
 // | the engine's state (flush flag, slot),        | netcore/src only, through EngineSlot       |
 // | attach, detach                                |                                            |
@@ -117,8 +122,19 @@ class Connection {
         return p == Phase::Aborting || (p == Phase::ShutdownSent && peer_has_finished());
     }
 
+    // Bytes on the wire (ciphertext on a TLS connection).
     std::uint64_t bytes_in() const { return bytes_in_.load(std::memory_order_relaxed); }
     std::uint64_t bytes_out() const { return bytes_out_.load(std::memory_order_relaxed); }
+
+    // ---- TLS (netcore/tls.hpp): a filter between the handler's bytes and the wire ----
+    // Its maker (Server/Client), before any engine has the connection: from now on send()
+    // encrypts, deliver() decrypts, a graceful close sends close_notify. A client session's
+    // first flight is queued at once.
+    // `host`: for a client, the name to verify and send as SNI.
+    void use_tls(TlsContext& context, std::string_view host = {});
+    bool is_tls() const { return tls_ != nullptr; }
+    std::optional<TlsInfo> tls_info() const;  // nullopt: plaintext; empty strings: handshaking
+    std::string tls_error() const;            // why it closed with TlsFailed, else ""
 
     // ---- the handler's own per-connection state (the chat session) ----
     // context<T>() returns what set_context<T>() stored; debug builds check that T is the type
@@ -155,8 +171,12 @@ class Connection {
 
     class Lock;  // the mutex, and (debug builds) which thread holds it
     void request_phase(Phase next, CloseReason reason);
-    bool has_pending_work() const;  // call locked: output queued, or a close to carry out
-    void check_io_thread() const;   // call locked: asserts the engine-side caller (debug)
+    bool has_pending_work() const;      // call locked: output queued, or a close to carry out
+    void check_io_thread() const;       // call locked: asserts the engine-side caller (debug)
+    std::size_t queued_locked() const;  // call locked: output bytes, held plaintext included
+    void tls_failed_locked();  // call locked: keeps the session's error, ends the connection
+    // deliver() on a TLS connection: decrypts into input_, then calls the handler unlocked.
+    void deliver_tls(std::span<const std::byte> data, bool first_bytes, ConnectionHandler& handler);
     void attach(WriteWaker* waker, std::uintptr_t slot);  // through EngineSlot only
     void detach();
 
@@ -184,7 +204,13 @@ class Connection {
     void* context_ = nullptr;  // the handler's
     const char* context_type_ = nullptr;
 
-    ByteBuffer input_;  // unconsumed input, touched only by the reading engine
+    // The TLS session (set by use_tls before the connection is shared; guarded by mutex_ from
+    // then on) and why it failed (guarded by mutex_).
+    std::unique_ptr<TlsSession> tls_;
+    std::string tls_error_;
+    bool tls_server_ = false;  // set with tls_: a server session refuses a plaintext client
+
+    ByteBuffer input_;  // unconsumed input (plaintext), touched only by the reading engine
     std::atomic<std::uint64_t> bytes_in_{0};
     std::atomic<std::uint64_t> bytes_out_{0};
 };

@@ -15,12 +15,14 @@
 #include <vector>
 
 #include "netcore/engine.hpp"
+#include "netcore/tls.hpp"
 
 namespace netcore {
 
 struct ListenAddress {
     std::string host;        // "127.0.0.1", "::1", a name
     std::uint16_t port = 0;  // 0 picks a free port
+    bool tls = false;        // its connections speak TLS (ServerOptions::tls)
 };
 
 struct ServerOptions {
@@ -28,6 +30,9 @@ struct ServerOptions {
     std::uint16_t port = 7777;  // 0 picks a free port
     // Listeners besides listen_address:port (kMaxListeners in all): every engine serves each.
     std::vector<ListenAddress> more_listeners;
+    bool listen_tls = false;  // the first listener (listen_address:port) speaks TLS
+    // Makes the sessions of every TLS listener; required when one is (start() throws).
+    std::shared_ptr<TlsContext> tls;
     std::size_t max_send_queue = 8u << 20;
     std::chrono::milliseconds linger_timeout{2000};  // how long a graceful close may take
 };
@@ -84,6 +89,7 @@ class Server final : private EngineHost {
     std::atomic<std::size_t> max_send_queue_;
     Listeners listeners_;
     std::vector<ListenAddress> bound_;
+    std::vector<socket_t> tls_listeners_;  // those of listeners_ that speak TLS
     std::uint16_t port_ = 0;
     std::atomic<std::uint64_t> next_id_{1};
 
