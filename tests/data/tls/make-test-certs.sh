@@ -51,5 +51,8 @@ sign() {
 sign server localhost "DNS:localhost,IP:127.0.0.1,IP:::1" 20250101000000Z 21241231000000Z
 sign expired localhost "DNS:localhost,IP:127.0.0.1,IP:::1" 20200101000000Z 20210101000000Z
 sign otherhost other.example "DNS:other.example" 20250101000000Z 21241231000000Z
+# The server key once more in the older PKCS#1 form ("BEGIN RSA PRIVATE KEY"), which the
+# Schannel side reads too (tests/netcore/tls_schannel_test.cpp).
+openssl rsa -in server.key -traditional -out server-pkcs1.key 2>/dev/null
 rm -f ca.srl
 echo "made ca.pem, server.pem, expired.pem, otherhost.pem and their keys in $(pwd)"
