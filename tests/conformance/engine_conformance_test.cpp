@@ -16,6 +16,7 @@
 #include "netcore/engine_registry.hpp"
 #include "server_under_test.hpp"
 #include "test_client.hpp"
+#include "tls_server_check.hpp"
 #include "transport.hpp"
 
 using namespace testing_support;
@@ -89,7 +90,10 @@ class RoomListener {
 
 class EngineConformance : public ::testing::TestWithParam<std::string> {};
 // The same tests once more over TLS (the bodies below take the transport).
-class EngineConformanceTls : public ::testing::TestWithParam<std::string> {};
+class EngineConformanceTls : public ::testing::TestWithParam<std::string> {
+  protected:
+    void SetUp() override { SKIP_WITHOUT_TLS_SERVER(); }
+};
 
 void welcome_and_info_name_the_engine(const Transport& t) {
     ServerUnderTest server(t.engine, test_service_config(), t.options());

@@ -257,7 +257,7 @@ class SchannelSession final : public TlsSession {
     // Schannel waits for a whole record before judging one, and Wine's takes any five bytes
     // for a header: a peer that speaks no TLS (a plaintext client, an HTTP server) would be
     // waited on for up to 64 KB. The record layer's first bytes are checked here instead.
-    bool record_start_is_tls(const char* when) {
+    bool record_start_is_tls() {
         if (in_.empty()) return true;
         const BYTE type = in_[0];  // change_cipher_spec, alert, handshake, application_data
         const bool tls = type >= 20 && type <= 23 && (in_.size() < 2 || in_[1] == 3) &&
@@ -265,8 +265,9 @@ class SchannelSession final : public TlsSession {
         if (!tls) {
             char first[8];
             std::snprintf(first, sizeof first, "0x%02x", type);
-            fail(std::string(when) + ": the peer sent something that is not TLS (first byte " +
-                 first + ")");
+            fail(done_ ? std::string("bad record (a record cannot start with ") + first + ")"
+                       : std::string("the peer does not speak TLS (it sent ") + first +
+                             " where a TLS record starts)");
         }
         return tls;
     }
@@ -274,7 +275,7 @@ class SchannelSession final : public TlsSession {
     void advance_handshake(ByteBuffer& to_peer) {
         // A client's first call needs no input; every later one (and every server call) does.
         while (!failed_ && !done_ && (!in_.empty() || (!server_ && !SecIsValidHandle(&ctx_)))) {
-            if (!record_start_is_tls("handshake failed")) return;
+            if (!record_start_is_tls()) return;
             const SECURITY_STATUS status = negotiate(to_peer);
             if (status == SEC_E_INCOMPLETE_MESSAGE) return;
             if (status == SEC_E_OK) {
@@ -393,7 +394,7 @@ class SchannelSession final : public TlsSession {
 
     void read_records(ByteBuffer& plain, ByteBuffer& to_peer) {
         while (!failed_ && !peer_closed_ && !in_.empty()) {
-            if (!record_start_is_tls("bad record")) return;
+            if (!record_start_is_tls()) return;
             const bool alert = in_[0] == 21;
             if (renegotiating_) {
                 // A TLS 1.3 post-handshake message (a ticket, a key update) goes back through
