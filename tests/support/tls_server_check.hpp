@@ -1,8 +1,8 @@
 // Whether this build's TLS can be a server here. Wine's Schannel cannot: its function table
 // has no AcceptSecurityContext, so every server session fails with SEC_E_UNSUPPORTED_FUNCTION
-// (docs/architecture.md, TLS on Windows). Under Wine, and only for that exact failure, the tests that need a TLS server
-// are skipped with the reason; everywhere else they run, and a server session that fails for
-// any other reason fails them.
+// (docs/architecture.md, TLS on Windows). Under Wine, and only for that exact failure, the tests
+// that need a TLS server are skipped with the reason; everywhere else they run, and a server
+// session that fails for any other reason fails them.
 #pragma once
 
 #include <gtest/gtest.h>
