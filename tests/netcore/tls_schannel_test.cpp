@@ -261,6 +261,25 @@ class PeerClient {
         return true;
     }
 
+    // Waits (at most 5 s) until bytes are waiting and no more have come for 200 ms.
+    void settle() {
+        const auto until = Clock::now() + std::chrono::seconds(5);
+        u_long last = 0;
+        auto unchanged_since = Clock::now();
+        while (Clock::now() < until) {
+            u_long waiting = 0;
+            ioctlsocket(sock_, FIONREAD, &waiting);
+            if (waiting != last) {
+                last = waiting;
+                unchanged_since = Clock::now();
+            } else if (waiting > 0 &&
+                       Clock::now() - unchanged_since >= std::chrono::milliseconds(200)) {
+                return;
+            }
+            Sleep(20);
+        }
+    }
+
     void feed(std::span<const std::byte> in, std::size_t slice) {
         if (slice == 0) slice = in.size();
         while (!in.empty() && status_ == Status::Ok) {
@@ -331,13 +350,13 @@ TEST(TlsSchannelClient, VerifiesHandshakesAndEchoes) {
 TEST(TlsSchannelClient, Tls12HandshakeAndDataInTheSameReadAsTheLastFlight) {
     PeerClient client("tls12", trusting_test_ca());
     ASSERT_TRUE(client.connected());
-    // The server says "welcome" right after its Finished: let both arrive (a pause long
-    // enough for the peer to write them on a loaded machine), then feed them to the session
-    // in one receive(), which must finish the handshake and keep the data.
+    // The server says "welcome" right after its Finished: let both arrive (until nothing more
+    // has come for a while), then feed them to the session in one receive(), which must
+    // finish the handshake and keep the data.
     const auto deadline = Clock::now() + std::chrono::seconds(10);
     while (!client.session().handshake_done() && client.status() == Status::Ok &&
            Clock::now() < deadline) {
-        Sleep(300);
+        client.settle();
         if (!client.pump()) break;
     }
     ASSERT_TRUE(client.session().handshake_done()) << client.session().error();
