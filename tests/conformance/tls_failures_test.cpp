@@ -4,8 +4,11 @@
 
 #ifndef _WIN32
 #include <sys/socket.h>
+#include <sys/time.h>
 #endif
 
+#include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <mutex>
 
@@ -209,6 +212,89 @@ TEST_P(TlsServerSide, GarbageRecordEndsOnlyItsOwnSession) {
     EXPECT_FALSE(bad_conn->tls_error().empty());
     good.send(chat::Echo{"still here"});
     EXPECT_EQ(good.expect<chat::Echo>().body, "still here");
+}
+
+// recv(), again when a signal interrupted it (an engine's threads take signals here too).
+long receive_some(netcore::socket_t s, char* buf, std::size_t size) {
+    for (;;) {
+        const auto n = ::recv(s, buf, static_cast<int>(size), 0);
+#ifndef _WIN32
+        if (n < 0 && errno == EINTR) continue;
+#endif
+        return static_cast<long>(n);
+    }
+}
+
+// Feeds what the server sends on `s` into `session` until its handshake is done (false after
+// 5 s or on an error), sending its answers.
+bool finish_handshake(netcore::socket_t s, netcore::TlsSession& session,
+                      netcore::ByteBuffer& plain) {
+#ifdef _WIN32
+    const DWORD wait = 5000;
+#else
+    const timeval wait{5, 0};
+#endif
+    ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, reinterpret_cast<const char*>(&wait), sizeof wait);
+    while (!session.handshake_done()) {
+        char chunk[16384];
+        const auto n = receive_some(s, chunk, sizeof chunk);
+        if (n <= 0) return false;
+        netcore::ByteBuffer answer;
+        const auto bytes = std::as_bytes(std::span(chunk, static_cast<std::size_t>(n)));
+        if (session.receive(bytes, plain, answer) != netcore::TlsSession::Status::Ok) return false;
+        if (!answer.empty())
+            ::send(s, reinterpret_cast<const char*>(answer.data()), static_cast<int>(answer.size()),
+                   0);
+    }
+    return true;
+}
+
+// The session moves with its connection in the middle of the handshake: half a ClientHello
+// reaches this engine, the rest the next one, and the handshake and a login go on unbroken.
+TEST_P(TlsServerSide, HandshakeSplitAcrossALiveSwitchCompletes) {
+    SKIP_WITHOUT_TLS_SERVER();
+    const Transport t = Transport::secure(GetParam());
+    ServerUnderTest server(t.engine, test_service_config(), t.options());
+    const auto engines = engine_list();
+    const auto here = std::find(engines.begin(), engines.end(), t.engine);
+    const std::string next = here + 1 == engines.end() ? engines.front() : *(here + 1);
+
+    TestClient raw(server.port());
+    auto session = t.client_tls->new_session("localhost");
+    netcore::ByteBuffer hello, plain;
+    session->start(hello);
+    raw.send_raw(hello.readable().first(hello.size() / 2));
+    ASSERT_TRUE(ServerUnderTest::eventually([&] {
+        const auto conns = server.server.connections();
+        return conns.size() == 1 && conns[0]->bytes_in() == hello.size() / 2;
+    })) << "the first half never reached the server";
+    const auto conn = server.server.connections().at(0);
+    std::string error;
+    ASSERT_TRUE(server.server.switch_engine(next, error)) << error;
+    raw.send_raw(hello.readable().subspan(hello.size() / 2));
+    ASSERT_TRUE(finish_handshake(raw.socket(), *session, plain))
+        << "client: " << session->error() << "; server: " << conn->tls_error() << " after "
+        << conn->bytes_in() << " of " << hello.size() << " bytes";
+
+    netcore::ByteBuffer records;
+    const auto frame = chat::encode(chat::Hello{chat::kProtocolVersion, "switcher", ""});
+    ASSERT_EQ(session->send(frame, records), netcore::TlsSession::Status::Ok);
+    ASSERT_TRUE(server.server.switch_engine(t.engine, error)) << error;
+    raw.send_raw(records.readable());
+    // The WELCOME, decrypted.
+    while (plain.size() < chat::kHeaderSize ||
+           plain.size() < chat::read_header(plain.data()).size) {
+        char chunk[16384];
+        const auto n = receive_some(raw.socket(), chunk, sizeof chunk);
+        ASSERT_GT(n, 0) << "no WELCOME";
+        netcore::ByteBuffer answer;
+        ASSERT_EQ(session->receive(std::as_bytes(std::span(chunk, static_cast<std::size_t>(n))),
+                                   plain, answer),
+                  netcore::TlsSession::Status::Ok)
+            << session->error();
+    }
+    const auto h = chat::read_header(plain.data());
+    EXPECT_EQ(h.type, static_cast<std::uint16_t>(chat::MsgType::Welcome));
 }
 
 INSTANTIATE_TEST_SUITE_P(AllEngines, TlsServerSide, ::testing::ValuesIn(engine_list()),
