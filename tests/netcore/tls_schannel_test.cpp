@@ -412,6 +412,19 @@ TEST(TlsSchannelClient, CloseNotifyBothWays) {
     EXPECT_EQ(client.status(), Status::Closed) << client.session().error();
 }
 
+// TLS 1.2 is the minimum: a server that offers at most 1.1 is refused in the handshake.
+TEST(TlsSchannelClient, ServerBelowTls12IsRefused) {
+    for (bool verify : {true, false}) {
+        PeerClient client("tls11", TlsClientConfig{data_file("ca.pem"), verify});
+        ASSERT_TRUE(client.connected());
+        EXPECT_FALSE(client.handshake()) << "negotiated " << client.session().info().version;
+        EXPECT_EQ(client.status(), Status::Failed);
+        EXPECT_NE(client.session().error().find("handshake failed"), std::string::npos)
+            << client.session().error();
+        std::printf("refused: %s\n", client.session().error().c_str());
+    }
+}
+
 TEST(TlsSchannelClient, ExpiredCertificateFails) {
     PeerClient client("expired", trusting_test_ca());
     ASSERT_TRUE(client.connected());

@@ -8,6 +8,7 @@ peer over 127.0.0.1. It listens on one port per kind, prints them on one line
   tls12      server.pem, TLS 1.2 only: says "welcome\\n" as soon as the handshake is done,
              then echoes
   expired    expired.pem (echo)       otherhost  otherhost.pem (echo)
+  tls11      server.pem, TLS 1.0 or 1.1 only (echo): a client must refuse it
 Every echo connection answers a close_notify with its own (so a client sees a clean close
 only if it sent one) and closes without one after an abrupt end.
   tests/support/tls_peer.py CERT_DIR
@@ -18,12 +19,14 @@ import ssl
 import sys
 import threading
 import time
+import warnings
 
 KINDS = {
     "tls13": ("server", None, False),
     "tls12": ("server", ssl.TLSVersion.TLSv1_2, True),
     "expired": ("expired", None, False),
     "otherhost": ("otherhost", None, False),
+    "tls11": ("server", ssl.TLSVersion.TLSv1_1, False),
 }
 
 
@@ -71,8 +74,16 @@ def main():
     for kind, (name, max_version, greet) in KINDS.items():
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if max_version == ssl.TLSVersion.TLSv1_1:
+            # Old versions need OpenSSL's lowest security level (and Python warns about them).
+            context.set_ciphers("DEFAULT:@SECLEVEL=0")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                context.minimum_version = ssl.TLSVersion.TLSv1
         if max_version:
-            context.maximum_version = max_version
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                context.maximum_version = max_version
         context.load_cert_chain(os.path.join(cert_dir, name + ".pem"),
                                 os.path.join(cert_dir, name + ".key"))
         listener = socket.socket()

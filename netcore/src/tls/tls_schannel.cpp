@@ -73,9 +73,14 @@ std::string narrow(const wchar_t* text) {
     return out;
 }
 
+constexpr DWORD kTls12 = SP_PROT_TLS1_2_SERVER | SP_PROT_TLS1_2_CLIENT;
+constexpr DWORD kTls13 = SP_PROT_TLS1_3_SERVER | SP_PROT_TLS1_3_CLIENT;
+
 // Our credential with Schannel. SCH_CREDENTIALS is the form that reaches TLS 1.3 on Windows 10
-// 1809 and later; older Windows (and Wine) take only SCHANNEL_CRED, first asked for 1.2 and
-// 1.3 (Wine's GnuTLS does 1.3 that way), then for 1.2 alone. Never below 1.2.
+// 1809 and later; older Windows take only SCHANNEL_CRED, first asked for 1.2 and 1.3, then
+// for 1.2 alone. Never below 1.2: a credential is kept only if Schannel says it allows no
+// other versions (Wine 8 accepts SCH_CREDENTIALS but ignores its versions, and would speak
+// TLS 1.0), and the handshake checks the version negotiated too.
 class Credential {
   public:
     Credential(bool server, PCCERT_CONTEXT cert) {
@@ -120,10 +125,24 @@ class Credential {
     CredHandle* handle() { return &handle_; }
 
   private:
+    // A credential in the form `auth_data`, kept if its versions are TLS 1.2 and 1.3 only.
     SECURITY_STATUS acquire(DWORD use, void* auth_data) {
         TimeStamp expiry;
-        return AcquireCredentialsHandleW(nullptr, const_cast<wchar_t*>(UNISP_NAME_W), use, nullptr,
-                                         auth_data, nullptr, nullptr, &handle_, &expiry);
+        SECURITY_STATUS status =
+            AcquireCredentialsHandleW(nullptr, const_cast<wchar_t*>(UNISP_NAME_W), use, nullptr,
+                                      auth_data, nullptr, nullptr, &handle_, &expiry);
+        if (status != SEC_E_OK) return status;
+        // An empty set is no answer for a server credential (Wine never fills it in for one),
+        // but for a client's it is Wine's SCH_CREDENTIALS with its versions ignored.
+        SecPkgCred_SupportedProtocols allowed{};
+        if (QueryCredentialsAttributesW(&handle_, SECPKG_ATTR_SUPPORTED_PROTOCOLS, &allowed) ==
+                SEC_E_OK &&
+            ((allowed.grbitProtocol == 0 && use == SECPKG_CRED_OUTBOUND) ||
+             (allowed.grbitProtocol & ~(kTls12 | kTls13)) != 0)) {
+            FreeCredentialsHandle(&handle_);
+            return SEC_E_ALGORITHM_MISMATCH;
+        }
+        return status;
     }
 
     CredHandle handle_{};
@@ -316,6 +335,12 @@ class SchannelSession final : public TlsSession {
             return;
         }
         info_ = query_info();
+        if (info_.version != "TLSv1.2" && info_.version != "TLSv1.3") {
+            fail("handshake failed: the peer negotiated " +
+                 (info_.version.empty() ? std::string("an unknown version") : info_.version) +
+                 ", below TLS 1.2");
+            return;
+        }
         done_ = true;
         if (!held_.empty()) {
             ByteBuffer held;
@@ -329,10 +354,14 @@ class SchannelSession final : public TlsSession {
         SecPkgContext_ConnectionInfo connection{};
         if (QueryContextAttributesW(&ctx_, SECPKG_ATTR_CONNECTION_INFO, &connection) != SEC_E_OK)
             return info;
-        if (connection.dwProtocol & SP_PROT_TLS1_3)
+        if (connection.dwProtocol & kTls13)
             info.version = "TLSv1.3";
-        else if (connection.dwProtocol & SP_PROT_TLS1_2)
+        else if (connection.dwProtocol & kTls12)
             info.version = "TLSv1.2";
+        else if (connection.dwProtocol & (SP_PROT_TLS1_1_SERVER | SP_PROT_TLS1_1_CLIENT))
+            info.version = "TLSv1.1";
+        else if (connection.dwProtocol & (SP_PROT_TLS1_0_SERVER | SP_PROT_TLS1_0_CLIENT))
+            info.version = "TLSv1";
         else
             info.version = "unknown";
         SecPkgContext_CipherInfo cipher{};
