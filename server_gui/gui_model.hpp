@@ -36,6 +36,8 @@ struct Snapshot {
     bool running = false;
     std::string address;
     std::uint16_t port = 0;
+    // TLS where it is served: "" (none), "TLS" (every listener), "TLS on :6697".
+    std::string tls;
     std::string engine;              // in use (or to be used at the next start)
     ops::CommandResult last_result;  // of the newest operator command
     std::string start_error;         // why the server is not running, if it failed to start

@@ -136,6 +136,11 @@ void ServerController::sample() {
     snap->engine = options_.engine;
     if (app_) {
         snap->port = app_->server().port();
+        for (const auto& l : app_->server().listening())
+            if (l.tls && l.port != snap->port)
+                snap->tls += (snap->tls.empty() ? "TLS on :" : ", :") + std::to_string(l.port);
+            else if (l.tls && snap->tls.empty())
+                snap->tls = "TLS";
         snap->engine = app_->server().engine_name();
         snap->sessions = app_->service().sessions();
         snap->rooms = app_->service().rooms();

@@ -78,8 +78,14 @@ void ChatService::on_close(netcore::Connection& conn, netcore::CloseReason reaso
 }
 
 std::string ChatService::refusal(std::string_view why) {
-    core_->refused.by_engine.fetch_add(1, std::memory_order_relaxed);
-    const Bytes frame = encode(Error{ErrorCode::ServerFull, 0, "server full: " + std::string(why)});
+    // netcore turns away a plaintext client on a TLS port in clear ("this port speaks TLS"):
+    // ServerFull is the protocol's only code for "not here", so the detail says what to do.
+    // Anything else is a resource the engine ran out of (descriptors, FD_SETSIZE).
+    const bool wants_tls = why.find("TLS") != std::string_view::npos;
+    if (!wants_tls) core_->refused.by_engine.fetch_add(1, std::memory_order_relaxed);
+    const std::string detail =
+        wants_tls ? std::string(why) + ": connect with TLS" : "server full: " + std::string(why);
+    const Bytes frame = encode(Error{ErrorCode::ServerFull, 0, detail});
     return std::string(reinterpret_cast<const char*>(frame.data()), frame.size());
 }
 

@@ -68,8 +68,9 @@ void ControlBar::draw(const Snapshot& snap, std::vector<Command>& commands) {
 
     // Second line: what is going on.
     if (snap.running) {
-        ImGui::TextColored(kGood, "serving on %s:%u", snap.address.c_str(),
-                           static_cast<unsigned>(snap.port));
+        ImGui::TextColored(kGood, "serving on %s:%u%s%s", snap.address.c_str(),
+                           static_cast<unsigned>(snap.port), snap.tls.empty() ? "" : " | ",
+                           snap.tls.c_str());
         ImGui::SameLine();
         ImGui::Text("engine in use: %s", snap.engine.c_str());
         ImGui::SameLine();

@@ -23,6 +23,7 @@ enum Column {
     kBytesIn,
     kBytesOut,
     kSendQueue,
+    kTls,
     kKick,
     kColumnCount
 };
@@ -34,6 +35,27 @@ std::string rooms_text(const chat::SessionInfo& s) {
         out += r;
     }
     return out;
+}
+
+// "TLSv1.3 TLS_AES_256_GCM_SHA384"; "handshake" while it is under way; "-" over plaintext.
+std::string tls_text(const chat::SessionInfo& s) {
+    if (!s.tls) return "-";
+    if (s.tls_version.empty()) return "handshake";
+    return s.tls_version + " " + s.tls_cipher;
+}
+
+// The same in the table's width: "1.3 AES_256_GCM" (TLS 1.3's "TLS_" and handshake hash
+// dropped); the whole of it is the cell's tooltip.
+std::string tls_cell(const chat::SessionInfo& s) {
+    if (!s.tls || s.tls_version.empty()) return tls_text(s);
+    const auto drop = [](const std::string& text, const std::string& prefix) {
+        return text.rfind(prefix, 0) == 0 ? text.substr(prefix.size()) : text;
+    };
+    std::string cipher = drop(s.tls_cipher, "TLS_");
+    for (const char* hash : {"_SHA256", "_SHA384"})
+        if (cipher.size() > 7 && cipher.compare(cipher.size() - 7, 7, hash) == 0)
+            cipher.resize(cipher.size() - 7);
+    return drop(s.tls_version, "TLSv") + " " + cipher;
 }
 
 // Negative, zero or positive like strcmp, for one column.
@@ -58,6 +80,8 @@ int compare(const chat::SessionInfo& a, const chat::SessionInfo& b, int column) 
             return cmp(a.bytes_out, b.bytes_out);
         case kSendQueue:
             return cmp(a.send_queue, b.send_queue);
+        case kTls:
+            return cmp(tls_text(a), tls_text(b));
         default:
             return cmp(a.id, b.id);
     }
@@ -108,6 +132,11 @@ void SessionsPanel::draw(const Snapshot& snap, std::vector<Command>& commands) {
     ImGui::TableSetupColumn("Bytes in", num, 0, kBytesIn);
     ImGui::TableSetupColumn("Bytes out", num, 0, kBytesOut);
     ImGui::TableSetupColumn("Send queue", num, 0, kSendQueue);
+    // Only when the server has a TLS listener: a plaintext server's table keeps its room.
+    ImGui::TableSetupColumn(
+        "TLS",
+        ImGuiTableColumnFlags_WidthFixed | (snap.tls.empty() ? ImGuiTableColumnFlags_Disabled : 0),
+        width_of("1.3 AES_256_GCM"), kTls);
     ImGui::TableSetupColumn("", ImGuiTableColumnFlags_NoSort | ImGuiTableColumnFlags_WidthFixed,
                             width_of("Kick") + ImGui::GetStyle().FramePadding.x * 2, kKick);
     // Headers one by one (what TableHeadersRow does) so each can be reported to a test.
@@ -170,6 +199,12 @@ void SessionsPanel::draw(const Snapshot& snap, std::vector<Command>& commands) {
             ImGui::TableSetColumnIndex(kSendQueue);
             ImGui::TextUnformatted(
                 gui_common::human_bytes(static_cast<double>(s.send_queue)).c_str());
+            if (ImGui::TableSetColumnIndex(kTls)) {
+                const std::string tls = tls_text(s);
+                ImGui::TextUnformatted(tls_cell(s).c_str());
+                if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tls.c_str());
+                if (s.tls) gui_common::test_hooks::report_keyed("tls:" + s.nick, tls);
+            }
             ImGui::TableSetColumnIndex(kKick);
             // Kicking goes by nick, so a session still in its handshake cannot be kicked.
             ImGui::BeginDisabled(s.nick.empty());

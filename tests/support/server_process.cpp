@@ -103,7 +103,7 @@ std::optional<std::string> ServerProcess::read_line(std::chrono::milliseconds ti
 }
 
 std::uint16_t ServerProcess::wait_listening(std::string* engine) {
-    static const std::regex pattern(R"(^listening on (\S+):(\d+) engine=(\S+)$)");
+    static const std::regex pattern(R"(^listening on (\S+):(\d+)(?: \(tls\))? engine=(\S+)$)");
     while (auto line = read_line()) {
         std::smatch m;
         if (std::regex_match(*line, m, pattern)) {

@@ -30,7 +30,8 @@ class ServerProcess {
     // A whole stdout line, or nullopt on timeout / EOF.
     std::optional<std::string> read_line(
         std::chrono::milliseconds timeout = std::chrono::seconds(10));
-    // Waits for "listening on ADDR:PORT engine=NAME"; returns the port (0 if never seen).
+    // Waits for "listening on ADDR:PORT [(tls)] engine=NAME"; returns the port (0 if never
+    // seen).
     std::uint16_t wait_listening(std::string* engine = nullptr);
     void command(const std::string& line);  // writes "line\n" to stdin
     void signal(int sig);

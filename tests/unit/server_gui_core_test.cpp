@@ -14,6 +14,8 @@
 #include "netcore/engine_registry.hpp"
 #include "server_controller.hpp"
 #include "test_client.hpp"
+#include "tls_server_check.hpp"
+#include "transport.hpp"
 
 using namespace server_gui;
 using namespace std::chrono_literals;
@@ -255,6 +257,68 @@ TEST(ServerControllerStart, ReportsAPortInUseAndKeepsRunningForTheWindow) {
     EXPECT_FALSE(snap->start_error.empty());
     clash.stop();
     holder.stop();
+}
+
+// --tls-port: the window's controller serves a plain and a TLS listener, says so in its
+// listening lines and its top bar, and the sessions table gets each session's TLS version and
+// cipher ("-" stays for the plaintext one).
+TEST(ServerControllerTls, SessionsShowTheirTlsVersionAndCipher) {
+    const std::string data = NETCORE_TLS_TEST_DATA;
+    ServerCommandLine options;
+    options.port = 0;
+    options.engine = std::string(netcore::default_engine_name());
+    options.tls_cert = data + "/server.pem";
+    options.tls_key = data + "/server.key";
+    options.tls_port = 0;
+    if (!NETCORE_TLS_AVAILABLE) GTEST_SKIP() << "this build has no TLS";
+    SKIP_WITHOUT_TLS_SERVER();
+    options.tls = testing_support::test_server_tls();
+    GuiModel model;
+    std::vector<std::string> lines;
+    std::mutex mutex;
+    ServerController controller(
+        options, model, [] {},
+        [&](const std::string& line) {
+            std::lock_guard lock(mutex);
+            lines.push_back(line);
+        });
+    ASSERT_TRUE(controller.start());
+    std::uint16_t tls_port = 0;
+    {
+        std::lock_guard lock(mutex);
+        ASSERT_GE(lines.size(), 2u);
+        EXPECT_EQ(lines[0].find("(tls)"), std::string::npos) << lines[0];
+        const auto at = lines[1].find("(tls)");
+        ASSERT_NE(at, std::string::npos) << lines[1];
+        tls_port =
+            static_cast<std::uint16_t>(std::stoi(lines[1].substr(lines[1].rfind(':', at) + 1)));
+    }
+    std::vector<Command> none;
+    TestClient plain(model.exchange(none)->port);
+    plain.login("plain");
+    TestClient secure(tls_port, 0, testing_support::test_client_tls());
+    ASSERT_EQ(secure.tls_error(), "");
+    secure.login("secure");
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    SnapshotPtr snap;
+    while (std::chrono::steady_clock::now() < deadline) {
+        snap = model.exchange(none);
+        if (snap->sessions.size() == 2) break;
+        std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_EQ(snap->sessions.size(), 2u);
+    EXPECT_EQ(snap->tls, "TLS on :" + std::to_string(tls_port));
+    for (const auto& s : snap->sessions) {
+        if (s.nick == "plain") {
+            EXPECT_FALSE(s.tls);
+            EXPECT_EQ(s.tls_version, "");
+        } else {
+            EXPECT_TRUE(s.tls);
+            EXPECT_EQ(s.tls_version, secure.tls_info()->version);
+            EXPECT_EQ(s.tls_cipher, secure.tls_info()->cipher);
+        }
+    }
+    controller.stop();
 }
 
 }  // namespace

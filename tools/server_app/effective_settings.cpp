@@ -36,6 +36,10 @@ std::string effective_settings_text(const ServerCommandLine& cl) {
         {"engine", quoted(cl.engine)},
         {"listen", cl.listen.size() == 1 ? quoted(cl.listen.front()) : quoted_list(cl.listen)},
         {"port", std::to_string(cl.port)},
+        {"tls-cert", quoted(cl.tls_cert)},
+        {"tls-key", quoted(cl.tls_key)},
+        {"tls-port", cl.tls_port ? std::to_string(*cl.tls_port) : ""},
+        {"tls-only", cl.tls_only ? "true" : "false"},
         {"password-file", quoted(cl.password_file)},
         {"max-sessions", std::to_string(cl.max_sessions)},
         {"max-per-address", std::to_string(cl.max_per_address)},
@@ -72,12 +76,21 @@ std::string effective_settings_text(const ServerCommandLine& cl) {
         out += "# password: set (" +
                (cl.password_file.empty() ? source("password") : "read from " + cl.password_file) +
                "; never printed)\n";
+    if (cl.tls) {
+        std::string where;
+        for (const auto& l : cl.listeners())
+            where += (where.empty() ? "" : ", ") + l.host + ":" + std::to_string(l.port) +
+                     (l.tls ? " (tls)" : " (plain)");
+        out += "# tls: " + netcore::tls_library() + "; listeners " + where + "\n";
+    }
     for (const auto& [key, value] : rows) {
         if ((key == "password-file" && cl.password_file.empty()) ||
             (key == "log-file" && cl.log_file.empty()) ||
             (key == "admin-socket" && cl.admin_socket.empty()) ||
             (key == "cluster" && cl.cluster.empty()) || (key == "node" && cl.node.empty()) ||
-            (key == "metrics" && cl.metrics.empty()))
+            (key == "metrics" && cl.metrics.empty()) ||
+            (key.rfind("tls-", 0) == 0 && cl.tls_cert.empty() && cl.tls_key.empty()) ||
+            (key == "tls-port" && !cl.tls_port))
             continue;
         std::string line = key + " = " + value;
         if (line.size() < 40) line.resize(40, ' ');

@@ -114,6 +114,9 @@ std::string format_stats(const StatsReport& report) {
         << " history_memory=" << report.history.byte_limit
         << " history_evicted=" << report.history.evicted_for_memory << " threads=" << e.threads
         << " wakeups=" << e.wakeups << " events=" << e.events << " syscalls=" << e.syscalls;
+    // Quoted: the library's name holds a space.
+    out << " tls_listeners=" << report.tls.listeners << " tls_sessions=" << report.tls.sessions
+        << " tls_library=\"" << report.tls.library << "\"";
     for (const auto& [k, v] : e.details) out << " [" << k << ": " << v << "]";
     return out.str();
 }

@@ -43,10 +43,16 @@ struct Parsed {
 Parsed parse(std::string_view line);
 std::string help_text();
 
+struct TlsTotals {
+    std::size_t listeners = 0, sessions = 0;  // TLS listeners; connections over TLS now
+    std::string library;                      // "OpenSSL 3.0.11", "Schannel"
+};
+
 struct StatsReport {
     chat::ServiceTotals service;
     netcore::EngineStats engine;
     chat::HistoryInfo history;
+    TlsTotals tls;
 };
 
 struct CommandResult {

@@ -80,7 +80,8 @@ std::string ServerApp::endpoint() const {
 std::vector<std::string> ServerApp::listening_lines() const {
     std::vector<std::string> lines;
     for (const auto& where : server_.listening())
-        lines.push_back("listening on " + shown(where) + " engine=" + server_.engine_name());
+        lines.push_back("listening on " + shown(where) + (where.tls ? " (tls)" : "") +
+                        " engine=" + server_.engine_name());
     return lines;
 }
 
@@ -206,6 +207,10 @@ ops::CommandResult ServerApp::run(const ops::Rehash&) {
     restart("cluster", started_.cluster, fresh.cluster);
     restart("node", started_.node, fresh.node);
     restart("metrics", started_.metrics, fresh.metrics);
+    restart("tls-cert", started_.tls_cert, fresh.tls_cert);
+    restart("tls-key", started_.tls_key, fresh.tls_key);
+    restart("tls-port", started_.tls_port, fresh.tls_port);
+    restart("tls-only", started_.tls_only, fresh.tls_only);
     current_ = std::move(fresh);
     if (changes.empty()) {
         spdlog::info("reload: the settings are read again, nothing changed");
@@ -220,7 +225,11 @@ ops::CommandResult ServerApp::run(const ops::Rehash&) {
 }
 
 ops::StatsReport ServerApp::stats() const {
-    return {service_.totals(), server_.engine_stats(), service_.history()};
+    ops::StatsReport report{service_.totals(), server_.engine_stats(), service_.history(), {}};
+    for (const auto& where : server_.listening()) report.tls.listeners += where.tls ? 1 : 0;
+    for (const auto& conn : server_.connections()) report.tls.sessions += conn->is_tls() ? 1 : 0;
+    report.tls.library = netcore::tls_library();
+    return report;
 }
 
 std::map<std::string, ServerApp::EngineTotals> ServerApp::engine_totals() const {

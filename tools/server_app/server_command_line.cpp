@@ -108,6 +108,18 @@ void define_options(CLI::App& app, ServerCommandLine& cl) {
     app.add_option("--port", cl.port, "TCP port for a --listen without one; 0 picks a free port")
         ->check(whole(0, 65535))
         ->capture_default_str();
+    app.add_option("--tls-cert", cl.tls_cert,
+                   "TLS certificate (PEM, then any intermediates); with --tls-key, the "
+                   "listeners speak TLS (see --tls-port)")
+        ->type_name("FILE");
+    app.add_option("--tls-key", cl.tls_key, "the private key of --tls-cert (PEM)")
+        ->type_name("FILE");
+    app.add_option("--tls-port", cl.tls_port,
+                   "keep the listeners plain and add a TLS one beside each, on this port (as "
+                   "IRC serves 6667 and 6697; 0 picks a free one); needs --tls-cert/--tls-key")
+        ->check(whole(0, 65535));
+    app.add_flag("--tls-only", cl.tls_only,
+                 "refuse plaintext: open no plain listener (needs --tls-cert/--tls-key)");
     app.add_option("--password", cl.password,
                    "server password (empty: none); visible in ps, prefer --password-file")
         ->check(validator(option_checks::password, ""));
@@ -310,8 +322,10 @@ Outcome parse_layers(const ProgramInfo& program, const std::vector<std::string>&
         ->envname("NETCHAT_CONFIG")
         ->type_name("FILE");
     app.allow_config_extras(CLI::config_extras_mode::error);
-    app.set_version_flag("--version", program.name + " " + netchat_version(),
-                         "print the version and exit");
+    app.set_version_flag(
+        "--version",
+        program.name + " " + netchat_version() + " (TLS: " + netcore::tls_library() + ")",
+        "print the version (and the TLS library) and exit");
     app.footer(help_footer());
     try {
         app.parse(reversed(layered));
@@ -402,21 +416,42 @@ chat::ServiceConfig ServerCommandLine::service_config() const {
     return c;
 }
 
+std::vector<netcore::ListenAddress> ServerCommandLine::listeners() const {
+    std::vector<netcore::ListenAddress> plain, secure;
+    for (const std::string& text : listen) {
+        std::string error;
+        const auto spec = parse_listen_spec(text, error);
+        // A bad spec (checked at parse time already) fails at listen(), explained.
+        netcore::ListenAddress where;
+        where.host = spec ? spec->host : text;
+        where.port = spec && spec->port ? *spec->port : port;
+        if (!tls_port) {
+            where.tls = tls != nullptr;
+            plain.push_back(where);
+            continue;
+        }
+        if (!tls_only) plain.push_back(where);
+        where.port = *tls_port;
+        where.tls = true;
+        secure.push_back(where);
+    }
+    plain.insert(plain.end(), secure.begin(), secure.end());
+    return plain;
+}
+
 netcore::ServerOptions ServerCommandLine::server_options() const {
     netcore::ServerOptions o;
-    for (std::size_t i = 0; i < listen.size(); ++i) {
-        std::string error;
-        const auto spec = parse_listen_spec(listen[i], error);
-        // A bad spec (checked at parse time already) fails at listen(), explained.
-        const netcore::ListenAddress where{spec ? spec->host : listen[i],
-                                           spec && spec->port ? *spec->port : port};
+    const std::vector<netcore::ListenAddress> all = listeners();
+    for (std::size_t i = 0; i < all.size(); ++i) {
         if (i == 0) {
-            o.listen_address = where.host;
-            o.port = where.port;
+            o.listen_address = all[i].host;
+            o.port = all[i].port;
+            o.listen_tls = all[i].tls;
         } else {
-            o.more_listeners.push_back(where);
+            o.more_listeners.push_back(all[i]);
         }
     }
+    o.tls = tls;
     o.max_send_queue = max_send_queue;
     return o;
 }

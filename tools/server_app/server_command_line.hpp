@@ -5,12 +5,14 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "chat/service.hpp"
 #include "netcore/server.hpp"
+#include "netcore/tls.hpp"
 
 struct ServerCommandLine {
     std::string engine;
@@ -18,7 +20,15 @@ struct ServerCommandLine {
     // one "listening on" names first, and the cluster's node name by default).
     std::vector<std::string> listen = {"127.0.0.1"};
     std::uint16_t port = 7777;  // for a --listen without a port
-    std::string password;       // from --password or read from --password-file
+    // TLS (PEM files): with both, every listener is TLS, unless --tls-port adds a TLS listener
+    // beside each plain one (same host, that port; 0 picks a free one); --tls-only opens no
+    // plain listener at all.
+    std::string tls_cert, tls_key;
+    std::optional<std::uint16_t> tls_port;
+    bool tls_only = false;
+    // Loaded from tls_cert and tls_key by the settings checks (a bad file is refused there).
+    std::shared_ptr<netcore::TlsContext> tls;
+    std::string password;  // from --password or read from --password-file
     std::string password_file;
     std::size_t max_sessions = 10000;
     std::size_t max_per_address = 64;
@@ -58,6 +68,9 @@ struct ServerCommandLine {
 
     chat::ServiceConfig service_config() const;
     netcore::ServerOptions server_options() const;
+    // Every listener to open, the first first: each --listen (plain, or TLS when the
+    // certificate is given without --tls-port), then with --tls-port a TLS one beside each.
+    std::vector<netcore::ListenAddress> listeners() const;
 };
 
 struct ProgramInfo {

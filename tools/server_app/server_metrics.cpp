@@ -65,13 +65,15 @@ std::vector<MetricFamily> ServerMetrics::Collect() const {
     const auto C = MetricType::Counter;
 
     MetricFamily info = family("netchat_build_info", "The netchat version serving", G);
-    add(info, 1, {{"version", netchat_version()}});
+    add(info, 1, {{"version", netchat_version()}, {"tls_library", stats.tls.library}});
     out.push_back(std::move(info));
     out.push_back(one("netchat_uptime_seconds", "Seconds since the server started", G,
                       static_cast<double>(t.uptime_ms) / 1000.0));
     out.push_back(one("netchat_sessions", "Sessions (connections past the server's admission)", G,
                       t.sessions));
     out.push_back(one("netchat_rooms", "Rooms with at least one member", G, t.rooms));
+    out.push_back(one("netchat_tls_connections", "Connections over TLS now (handshake included)", G,
+                      static_cast<double>(stats.tls.sessions)));
     out.push_back(one("netchat_frames_received_total", "Frames received from clients", C,
                       static_cast<double>(t.frames_in)));
     out.push_back(one("netchat_frames_sent_total", "Frames sent to clients", C,

@@ -16,6 +16,7 @@
 #include "metrics_endpoint.hpp"
 #include "netcore/engine.hpp"
 #include "netcore/socket_ops.hpp"
+#include "netcore/tls.hpp"
 #include "option_checks.hpp"
 
 namespace settings_checks {
@@ -74,6 +75,64 @@ std::string cluster_problem(const ServerCommandLine& cl) {
     return {};
 }
 
+// Whether `path` can be read, else why not ("--tls-cert F: cannot read it (No such file...)").
+std::string unreadable(const ServerCommandLine& cl, const std::string& option,
+                       const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (in) return {};
+    return "--" + option + " " + path + ": cannot read it (" + std::strerror(errno) + ")" +
+           source_note(cl, option);
+}
+
+// --tls-cert, --tls-key, --tls-port, --tls-only: a whole set, readable files that make a usable
+// pair, and a TLS port that is not a plain one too. Loads the pair into cl.tls.
+std::string tls_problem(ServerCommandLine& cl) {
+    const bool cert = !cl.tls_cert.empty(), key = !cl.tls_key.empty();
+    const std::string both = "--tls-cert FILE and --tls-key FILE (the certificate and its key)";
+    if (cert != key)
+        return cert ? "--tls-cert " + cl.tls_cert + " needs --tls-key too (its private key)" +
+                          source_note(cl, "tls-cert")
+                    : "--tls-key " + cl.tls_key + " needs --tls-cert too (the certificate)" +
+                          source_note(cl, "tls-key");
+    if (!cert) {
+        if (cl.tls_port)
+            return "--tls-port " + std::to_string(*cl.tls_port) + " needs " + both +
+                   source_note(cl, "tls-port");
+        if (cl.tls_only) return "--tls-only needs " + both + source_note(cl, "tls-only");
+        return {};
+    }
+    if (cl.tls_port && *cl.tls_port != 0 && !cl.tls_only)
+        for (const std::string& where : cl.listen) {
+            std::string error;
+            const auto spec = parse_listen_spec(where, error);
+            if (spec && spec->port.value_or(cl.port) == *cl.tls_port)
+                return "--tls-port " + std::to_string(*cl.tls_port) +
+                       " is the plain port of --listen " + where +
+                       " too: give the TLS listeners a port of their own" +
+                       source_note(cl, "tls-port");
+        }
+    if (std::string why = unreadable(cl, "tls-cert", cl.tls_cert); !why.empty()) return why;
+    if (std::string why = unreadable(cl, "tls-key", cl.tls_key); !why.empty()) return why;
+    try {
+        cl.tls = netcore::TlsContext::server({cl.tls_cert, cl.tls_key});
+    } catch (const std::exception& e) {
+        // The library's message names the file at fault; if it ever does not, both are named.
+        const std::string why = e.what();
+        const bool names_a_file =
+            why.find(cl.tls_cert) != std::string::npos || why.find(cl.tls_key) != std::string::npos;
+        return (names_a_file ? "--tls-cert/--tls-key: "
+                             : "--tls-cert " + cl.tls_cert + ", --tls-key " + cl.tls_key + ": ") +
+               why + source_note(cl, "tls-cert");
+    }
+#ifndef _WIN32
+    struct stat st {};
+    if (::stat(cl.tls_key.c_str(), &st) == 0 && (st.st_mode & S_IROTH))
+        cl.warnings.push_back("the TLS key " + cl.tls_key +
+                              " is readable by every user (chmod 600 or 640)");
+#endif
+    return {};
+}
+
 }  // namespace
 
 std::string complete(ServerCommandLine& cl) {
@@ -127,6 +186,10 @@ std::string complete(ServerCommandLine& cl) {
     if (cl.listen.size() > netcore::kMaxListeners)
         return "--listen: at most " + std::to_string(netcore::kMaxListeners) + " addresses (" +
                std::to_string(cl.listen.size()) + " given)" + source_note(cl, "listen");
+    if (cl.tls_port && !cl.tls_only && 2 * cl.listen.size() > netcore::kMaxListeners)
+        return "--tls-port doubles the listeners: at most " +
+               std::to_string(netcore::kMaxListeners / 2) + " --listen addresses with it (" +
+               std::to_string(cl.listen.size()) + " given)" + source_note(cl, "listen");
     for (const std::string& where : cl.listen) {
         std::string error;
         const auto spec = parse_listen_spec(where, error);
@@ -134,7 +197,7 @@ std::string complete(ServerCommandLine& cl) {
         if (std::string why = netcore::check_listen_address(spec->host); !why.empty())
             return "--listen " + where + ": " + why + source_note(cl, "listen");
     }
-    return {};
+    return tls_problem(cl);  // last: it reads the files only when everything else is right
 }
 
 }  // namespace settings_checks

@@ -52,6 +52,10 @@ struct SessionInfo {  // a snapshot row for operators and the GUI
     std::chrono::steady_clock::duration connected_for{};
     std::uint64_t frames_in = 0, frames_out = 0, bytes_in = 0, bytes_out = 0;
     std::size_t send_queue = 0;
+    // What its TLS session negotiated ("TLSv1.3", "TLS_AES_256_GCM_SHA384"); both empty over
+    // plaintext, and while the handshake is under way.
+    std::string tls_version, tls_cipher;
+    bool tls = false;  // the connection came in on a TLS listener
 };
 
 struct RoomInfo {

@@ -66,12 +66,14 @@ void ServiceCore::close(netcore::Connection& conn, netcore::CloseReason reason) 
     const SessionPtr s = sessions.remove(conn.id());  // outlives the reader scope below
     if (!s) return;
     const ReaderCheck::Scope reader(s->reader);
+    // A TLS failure says which ("TLS failed: certificate unknown"): the operator's first clue.
+    const std::string tls_error = conn.tls_error();
+    const std::string why =
+        netcore::to_string(reason) + (tls_error.empty() ? std::string() : ": " + tls_error);
     if (s->nick.empty())
-        spdlog::info("disconnect {} session {} before login: {}", conn.peer(), conn.id(),
-                     netcore::to_string(reason));
+        spdlog::info("disconnect {} session {} before login: {}", conn.peer(), conn.id(), why);
     else
-        spdlog::info("logout {} session {} nick {}: {}", conn.peer(), conn.id(), s->nick,
-                     netcore::to_string(reason));
+        spdlog::info("logout {} session {} nick {}: {}", conn.peer(), conn.id(), s->nick, why);
     {
         const Lock lock(s->mutex);
         begin_closing(*s, ExitCause::Disconnected);

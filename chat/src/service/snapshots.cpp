@@ -23,6 +23,11 @@ std::vector<SessionInfo> ServiceCore::session_infos() const {
         info.bytes_in = s->conn->bytes_in();
         info.bytes_out = s->conn->bytes_out();
         info.send_queue = s->conn->queued_bytes();
+        info.tls = s->conn->is_tls();
+        if (const auto tls = s->conn->tls_info()) {
+            info.tls_version = tls->version;
+            info.tls_cipher = tls->cipher;
+        }
         out.push_back(std::move(info));
     }
     return out;
