@@ -3,7 +3,10 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 
 #include "chat/text_rules.hpp"
 #include "netcore/engine_registry.hpp"
@@ -27,6 +30,15 @@ void add_client_options(CLI::App& app, ClientCommandLine& cl) {
     app.add_option("--engine", cl.engine, "netcore engine for the client's connection")
         ->check(CLI::IsMember(names))
         ->capture_default_str();
+    app.add_flag("--tls", cl.tls,
+                 "connect over TLS, checking the server's certificate and host name");
+    app.add_option("--ca", cl.ca_file,
+                   "trust the certificates in FILE (PEM) for TLS, instead of the system's "
+                   "trust store (e.g. the one scripts/make-tls-cert.sh wrote)")
+        ->type_name("FILE");
+    app.add_flag("--insecure", cl.insecure,
+                 "TLS without checking the certificate or the host name (anyone in between "
+                 "can read and change the chat; for tests only)");
     app.add_option("--geometry", cl.geometry, "window size and place: WxH or WxH+X+Y");
     app.add_option("--log-level", cl.log_level, "trace, debug, info, warn, error, off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
@@ -34,7 +46,9 @@ void add_client_options(CLI::App& app, ClientCommandLine& cl) {
     app.footer(
         "With --connect and --nick the client logs in at once, joins lobby (and --room), and "
         "reconnects by itself when the server goes away. Without them it opens on its connect "
-        "panel.\nExample: client_gui --connect 127.0.0.1:7777 --nick 민수 --room 보드게임");
+        "panel.\nExample: client_gui --connect 127.0.0.1:7777 --nick 민수 --room 보드게임\n"
+        "Over TLS: client_gui --connect 127.0.0.1:7777 --nick 민수 --tls --ca cert.pem (a pair "
+        "for local tries: scripts/make-tls-cert.sh DIR).");
 }
 
 void finish_client_options(ClientCommandLine& cl) {
@@ -54,6 +68,13 @@ void finish_client_options(ClientCommandLine& cl) {
                                                      "no spaces or control characters");
     if (std::find(cl.rooms.begin(), cl.rooms.end(), "lobby") == cl.rooms.end())
         cl.rooms.insert(cl.rooms.begin(), "lobby");
+    if (!cl.ca_file.empty() && cl.insecure)
+        throw CLI::ValidationError("--insecure",
+                                   "give --ca FILE (check the certificate against it) or "
+                                   "--insecure (check nothing), not both");
+    if (!cl.ca_file.empty() && !std::ifstream(cl.ca_file))
+        throw CLI::ValidationError("--ca",
+                                   "cannot read " + cl.ca_file + " (" + std::strerror(errno) + ")");
     if (!cl.geometry.empty() && !parse_geometry(cl.geometry, cl.window))
         throw CLI::ValidationError(
             "--geometry", "expected WxH or WxH+X+Y (e.g. 640x800+0+0), got '" + cl.geometry + "'");

@@ -25,6 +25,12 @@ struct ClientCommandLine {
     std::string geometry;            // WxH or WxH+X+Y
     Geometry window{1000, 720, {}, {}};
     std::string log_level = "info";
+    // TLS: --tls connects over TLS (the connect panel's checkbox starts ticked); the server's
+    // certificate and host name are checked against --ca (PEM) or the system's trust store,
+    // or not at all with --insecure.
+    bool tls = false;
+    std::string ca_file;
+    bool insecure = false;
 
     bool auto_connect() const { return !connect.empty() && !nick.empty(); }
 };

@@ -20,6 +20,28 @@ std::string explain_connect_error(const std::string& host, std::uint16_t port,
     return "Cannot connect to " + where + ": " + error + ".";
 }
 
+std::string explain_tls_error(const std::string& host, std::uint16_t port,
+                              const std::string& error) {
+    const auto has = [&](const char* word) { return error.find(word) != std::string::npos; };
+    std::string text = "TLS with " + host + ":" + std::to_string(port) + " failed: " + error + ".";
+    if (has("certificate") || has("verify") || has("self-signed") || has("self signed") ||
+        has("host") || has("expired") || has("issuer"))
+        text +=
+            " The server's certificate was not accepted: --ca FILE trusts the certificate it "
+            "uses (scripts/make-tls-cert.sh writes one), --insecure checks none.";
+    else if (has("version") || has("record") || has("packet") || has("protocol"))
+        text +=
+            " Does the server speak TLS on this port? (chat_server --tls-port names its "
+            "TLS port.)";
+    return text;
+}
+
+std::string insecure_warning(const std::string& host) {
+    return "--insecure: the server's certificate and host name are NOT checked; anyone "
+           "between here and " +
+           host + " can read and change the chat.";
+}
+
 ClientController::ClientController(ClientModel& model, std::function<void()> wake,
                                    ControllerOptions options)
     : model_(model), wake_(std::move(wake)), options_(std::move(options)), net_(*this) {}
@@ -135,17 +157,33 @@ void ClientController::execute(Command& command, Clock::time_point now) {
 void ClientController::connect_now() {
     std::string host, error;
     std::uint16_t port;
+    bool tls = false;
     {
         std::lock_guard lock(mutex_);
         if (!has_target_) return;
         host = target_.host;
         port = target_.port;
+        tls = target_.tls;
         link_ = Link::Connecting;
         changed();
     }
+    if (tls && !tls_) {
+        try {
+            tls_ = netcore::TlsContext::client({options_.tls_ca, !options_.tls_insecure});
+        } catch (const std::exception& e) {  // an unreadable --ca, a build without TLS...
+            std::lock_guard lock(mutex_);
+            spdlog::error("TLS cannot be used: {}", e.what());
+            link_ = Link::Idle;
+            problem_ = "TLS cannot be used: " + std::string(e.what());
+            has_target_ = false;
+            changed();
+            return;
+        }
+    }
+    if (tls && options_.tls_insecure) spdlog::warn("{}", insecure_warning(host));
     publish(Clock::now());
     // Blocking, bounded by the timeout: on this thread, so the UI and the engine go on.
-    auto conn = net_.connect(host, port, error, options_.connect_timeout);
+    auto conn = net_.connect(host, port, error, options_.connect_timeout, "", tls ? tls_ : nullptr);
     std::lock_guard lock(mutex_);
     if (!has_target_ || link_ != Link::Connecting) {  // the engine already closed it
         return;
@@ -215,6 +253,14 @@ void ClientController::publish(Clock::time_point now) {
         view->frames_in = session_.frames_in();
         view->frames_out = session_.frames_out();
         view->resume = session_.resume_supported();
+        view->tls = target_.tls;
+        if (conn_ && target_.tls)
+            if (const auto info = conn_->tls_info()) {
+                view->tls_version = info->version;
+                view->tls_cipher = info->cipher;
+            }
+        if (target_.tls && options_.tls_insecure)
+            view->tls_warning = insecure_warning(target_.host);
         // Rooms are shared with the previous view unless they changed.
         for (auto it = rooms_.begin(); it != rooms_.end();)
             it = session_.rooms().count(it->first) ? std::next(it) : rooms_.erase(it);
@@ -293,8 +339,14 @@ void ClientController::on_close(netcore::Connection& conn, netcore::CloseReason 
     if (!conn_ || conn_.get() != &conn) return;
     conn_.reset();
     session_.disconnected();
-    spdlog::info("connection closed: {}", netcore::to_string(reason));
+    const std::string tls_error = conn.tls_error();
+    spdlog::info("connection closed: {}{}", netcore::to_string(reason),
+                 tls_error.empty() ? "" : " (" + tls_error + ")");
     if (!has_target_ || link_ == Link::Refused) return changed();
+    if (reason == netcore::CloseReason::TlsFailed || !tls_error.empty()) {
+        on_tls_failure(tls_error.empty() ? "the TLS handshake failed" : tls_error);
+        return changed();
+    }
     if (welcomed_once_ || target_.keep_trying)
         schedule_retry(welcomed_once_ ? "The connection to the server was lost."
                                       : "The server closed the connection before logging in.");
@@ -323,8 +375,10 @@ void ClientController::on_welcome() {
     welcomed_once_ = true;
     attempt_ = 0;
     problem_.clear();
-    spdlog::info("logged in to {} as {} (engine {})", session_.server_name(), session_.nick(),
-                 session_.engine());
+    const auto tls = conn_ ? conn_->tls_info() : std::nullopt;
+    spdlog::info("logged in to {} as {} (engine {}){}", session_.server_name(), session_.nick(),
+                 session_.engine(),
+                 tls ? " over " + tls->version + " " + tls->cipher : std::string());
     // After a reconnect, the rooms we were in; the first time, lobby and --room.
     // Both with RESUME where the server serves it: each known room from the last seq shown,
     // a new one with scrollback.
@@ -380,6 +434,21 @@ void ClientController::on_broken_stream() {
     }
 }
 
+// A certificate refused, a server that does not speak TLS: what the user must know, and no
+// quick retries (the backoff's half second would only repeat the same refusal). A client
+// that keeps trying tries again after tls_retry; one the user started waits for the user.
+void ClientController::on_tls_failure(const std::string& error) {
+    const std::string why = explain_tls_error(target_.host, target_.port, error);
+    spdlog::warn("{}", why);
+    if (welcomed_once_ || target_.keep_trying) {
+        schedule_retry(why, options_.tls_retry);
+    } else {
+        link_ = Link::Idle;
+        has_target_ = false;
+        problem_ = why;
+    }
+}
+
 void ClientController::send(const chat::Bytes& frame) {
     if (!conn_) return;
     if (conn_->send(frame)) session_.count_sent();
@@ -392,11 +461,12 @@ void ClientController::drop_connection(const std::string& reason) {
     conn_.reset();  // its on_close is ignored from now on
 }
 
-void ClientController::schedule_retry(const std::string& why) {
+void ClientController::schedule_retry(const std::string& why,
+                                      std::optional<std::chrono::milliseconds> fixed_delay) {
     ++attempt_;
     link_ = Link::Retrying;
     problem_ = why;
-    const auto delay = options_.backoff.delay(attempt_, rng_);
+    const auto delay = fixed_delay ? *fixed_delay : options_.backoff.delay(attempt_, rng_);
     retry_at_ = Clock::now() + delay;
     spdlog::info("{} retrying in {} ms (attempt {})", why, delay.count(), attempt_);
 }

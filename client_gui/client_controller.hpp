@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "chat/client_session.hpp"
 #include "client_model.hpp"
 #include "netcore/client.hpp"
+#include "netcore/tls.hpp"
 
 namespace client_gui {
 
@@ -32,6 +34,13 @@ struct ControllerOptions {
     std::chrono::milliseconds silence_limit{15000};
     std::chrono::milliseconds min_publish_gap{30};  // views at most ~33 per second
     Backoff backoff;
+    // TLS (Connect::tls): the certificates to trust (PEM; empty: the system's store), or
+    // no check at all (--insecure).
+    std::string tls_ca;
+    bool tls_insecure = false;
+    // A refused certificate is not mended by trying again soon: a client that keeps trying
+    // waits this long between TLS failures, not the backoff's seconds.
+    std::chrono::milliseconds tls_retry{30000};
 };
 
 class ClientController final : private netcore::ConnectionHandler {
@@ -66,9 +75,11 @@ class ClientController final : private netcore::ConnectionHandler {
     void on_welcome();
     void on_refused();
     void on_broken_stream();
+    void on_tls_failure(const std::string& error);
     void send(const chat::Bytes& frame);
     void drop_connection(const std::string& reason);
-    void schedule_retry(const std::string& why);
+    void schedule_retry(const std::string& why,
+                        std::optional<std::chrono::milliseconds> delay = std::nullopt);
     void note_error(const std::string& text);
     void changed();
 
@@ -77,6 +88,8 @@ class ClientController final : private netcore::ConnectionHandler {
     ControllerOptions options_;
     netcore::Client net_;
     std::thread thread_;
+    // Made at the first TLS connect (controller thread), then shared by every connection.
+    std::shared_ptr<netcore::TlsContext> tls_;
 
     mutable std::mutex mutex_;  // the controller thread and the engine thread
     chat::ClientSession session_;
@@ -105,5 +118,10 @@ class ClientController final : private netcore::ConnectionHandler {
 // A failed TCP connect in words for the user ("no chat server is listening at ...").
 std::string explain_connect_error(const std::string& host, std::uint16_t port,
                                   const std::string& error);
+// A failed TLS handshake in words for the user, with what to do about it.
+std::string explain_tls_error(const std::string& host, std::uint16_t port,
+                              const std::string& error);
+// What --insecure leaves unchecked, said loudly.
+std::string insecure_warning(const std::string& host);
 
 }  // namespace client_gui

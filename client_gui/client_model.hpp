@@ -43,6 +43,9 @@ struct ClientView {
     std::optional<std::chrono::microseconds> rtt;
     std::uint64_t frames_in = 0, frames_out = 0;
     bool resume = true;  // false: the server answered RESUME as revision 1 (no history)
+    bool tls = false;    // the connection is (to be) over TLS
+    std::string tls_version, tls_cipher;  // once the handshake is done ("TLSv1.3", ...)
+    std::string tls_warning;              // what --insecure leaves unchecked, while it applies
 
     std::map<std::string, std::shared_ptr<const chat::RoomView>> rooms;
     std::vector<chat::RoomSummary> room_list;
@@ -62,6 +65,7 @@ struct Connect {
     std::string nick, password;
     std::vector<std::string> rooms = {"lobby"};
     bool keep_trying = false;  // retry while the server is not there (clients started with it)
+    bool tls = false;          // over TLS (checked as ControllerOptions says)
 };
 struct Disconnect {};
 struct JoinRoom {

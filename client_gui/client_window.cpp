@@ -12,7 +12,8 @@
 
 namespace client_gui {
 
-UiState::UiState(const ClientCommandLine& cl) : port(cl.port), rooms_to_join(cl.rooms) {
+UiState::UiState(const ClientCommandLine& cl)
+    : port(cl.port), tls(cl.tls), insecure(cl.insecure), rooms_to_join(cl.rooms) {
     std::snprintf(host, sizeof host, "%s", cl.host.c_str());
     std::snprintf(nick, sizeof nick, "%s", cl.nick.c_str());
     std::snprintf(password, sizeof password, "%s", cl.password.c_str());
@@ -55,7 +56,9 @@ void ClientWindow::draw_chat(const ClientView& view, std::vector<Command>& comma
         if (ImGui::SmallButton("ok")) ui_.error_dismissed = view.error_serial;
     }
 
-    const float status_h = ImGui::GetFrameHeightWithSpacing() * 2 + 4;
+    // Two lines, three when --insecure's warning is shown.
+    const float status_h =
+        ImGui::GetFrameHeightWithSpacing() * (view.tls_warning.empty() ? 2 : 3) + 4;
     const float avail_h = ImGui::GetContentRegionAvail().y - status_h;
     ImGui::BeginChild("sidebar", ImVec2(ImGui::GetFontSize() * 9, avail_h), true);
     draw_rooms_sidebar(view, ui_, commands);
@@ -148,7 +151,10 @@ std::string ClientWindow::summary(const ClientView& view) const {
     return std::string("link=") + to_string(view.link) + " nick=" + view.nick +
            " engine=" + (view.engine.empty() ? "-" : view.engine) +
            " rooms=" + (rooms.empty() ? "-" : rooms) +
-           " tab=" + (ui_.current_tab.empty() ? "-" : ui_.current_tab);
+           " tab=" + (ui_.current_tab.empty() ? "-" : ui_.current_tab) + " tls=" +
+           (!view.tls                  ? "off"
+            : view.tls_version.empty() ? "on"
+                                       : view.tls_version);
 }
 
 }  // namespace client_gui

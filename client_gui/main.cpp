@@ -52,6 +52,11 @@ int main(int argc, char** argv) {
     client_gui::ClientModel model;
     client_gui::ControllerOptions controller_options;
     controller_options.engine = options.engine;
+    controller_options.tls_ca = options.ca_file;
+    controller_options.tls_insecure = options.insecure;
+    if (options.insecure)
+        spdlog::warn("{}", client_gui::insecure_warning(options.host) +
+                               " (--insecure; this applies to every TLS connect)");
     client_gui::ClientController controller(model, &gui_common::AppWindow::wake,
                                             controller_options);
     try {
@@ -69,6 +74,7 @@ int main(int argc, char** argv) {
         c.nick = options.nick;
         c.password = options.password;
         c.rooms = options.rooms;
+        c.tls = options.tls;
         // Started from a script together with the server: wait for it to come up.
         c.keep_trying = true;
         commands.push_back(std::move(c));

@@ -30,6 +30,8 @@ struct UiState {
     int port = 7777;
     char nick[64] = {};
     char password[128] = {};
+    bool tls = false;       // the TLS checkbox (--tls ticks it)
+    bool insecure = false;  // --insecure: TLS checks nothing (said next to the box)
     std::vector<std::string> rooms_to_join;
 
     // Tabs: "room:NAME" or "whisper:NICK".

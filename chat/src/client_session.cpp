@@ -309,6 +309,8 @@ std::string ClientSession::explain(ErrorCode code, const std::string& detail) {
         case ErrorCode::BadPassword:
             return "Wrong server password.";
         case ErrorCode::ServerFull:  // the detail names the limit (sessions, per address...)
+            if (detail.find("speaks TLS") != std::string::npos)  // a plaintext try, a TLS port
+                return "This port speaks TLS: connect with TLS (the TLS box, or --tls).";
             return detail.empty() ? "The server is full; try again later."
                                   : "The server is full: " + detail + ". Try again later.";
         case ErrorCode::VersionUnsupported:

@@ -46,6 +46,15 @@ void draw_connect_panel(const ClientView& view, UiState& ui, std::vector<Command
     field("Nick", "##nick", ui.nick, sizeof ui.nick, "connect_nick");
     field("Password", "##password", ui.password, sizeof ui.password, "connect_password",
           ImGuiInputTextFlags_Password);
+    ImGui::Checkbox("TLS", &ui.tls);
+    gui_common::test_hooks::report_item("connect_tls");
+    ImGui::SameLine();
+    if (!ui.tls)
+        ImGui::TextDisabled("plaintext: the chat and the password cross the network in clear");
+    else if (ui.insecure)
+        ImGui::TextColored(style::kWarn, "certificate NOT checked (--insecure)");
+    else
+        ImGui::TextDisabled("the certificate and host name are checked");
     ImGui::TextDisabled("Joins lobby after logging in.");
     const bool go = ImGui::Button("Connect", ImVec2(ImGui::GetFontSize() * 8, 0));
     gui_common::test_hooks::report_item("connect_button");
@@ -57,6 +66,7 @@ void draw_connect_panel(const ClientView& view, UiState& ui, std::vector<Command
         c.nick = ui.nick;
         c.password = ui.password;
         c.rooms = ui.rooms_to_join;
+        c.tls = ui.tls;
         commands.push_back(std::move(c));
     }
 

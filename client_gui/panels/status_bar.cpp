@@ -67,6 +67,16 @@ void draw_status_bar(const ClientView& view, UiState& ui, std::vector<Command>& 
     ImGui::TextColored(style::kDim, "| engine %s", view.engine.empty() ? "?" : view.engine.c_str());
     gui_common::test_hooks::report_item("status_engine");
     ImGui::SameLine();
+    if (!view.tls)
+        ImGui::TextColored(style::kDim, "| plaintext");
+    else if (view.tls_version.empty())
+        ImGui::TextColored(style::kDim, "| TLS");
+    else
+        ImGui::TextColored(view.tls_warning.empty() ? style::kGood : style::kWarn, "| %s %s%s",
+                           view.tls_version.c_str(), view.tls_cipher.c_str(),
+                           view.tls_warning.empty() ? "" : " (NOT verified)");
+    gui_common::test_hooks::report_item("status_tls");
+    ImGui::SameLine();
     if (view.rtt)
         ImGui::TextColored(style::kDim, "| RTT %.2f ms",
                            static_cast<double>(view.rtt->count()) / 1000.0);
@@ -78,6 +88,7 @@ void draw_status_bar(const ClientView& view, UiState& ui, std::vector<Command>& 
                        static_cast<unsigned long long>(view.frames_out));
     ImGui::SameLine();
     if (ImGui::SmallButton("Disconnect")) commands.push_back(Disconnect{});
+    if (!view.tls_warning.empty()) ImGui::TextColored(style::kWarn, "%s", view.tls_warning.c_str());
     if (!view.server_name.empty() || !font_name.empty())
         ImGui::TextDisabled("server %s | %s | font %s", view.server_name.c_str(),
                             view.resume ? "history: rooms resume where you left"

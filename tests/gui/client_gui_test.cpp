@@ -14,6 +14,7 @@
 #include "gui_driver.hpp"
 #include "netcore/engine_registry.hpp"
 #include "test_client.hpp"
+#include "transport.hpp"
 
 using namespace testing_support;
 using namespace std::chrono_literals;
@@ -203,6 +204,46 @@ TEST(ClientGui, TwoWindowsChatInKoreanMovePiecesAndSurviveAServerRestart) {
     EXPECT_EQ(jiyoung->process().wait_exit(10s), 0);
     server->signal(SIGTERM);
     EXPECT_EQ(server->wait_exit(15s), 0);
+}
+
+// The window started as scripts/run.sh --tls starts it: over TLS, the certificate checked
+// against the test CA; the state line and the status bar show what was negotiated, and a
+// message from a TLS observer is drawn.
+TEST(ClientGui, ConnectsOverTlsAndShowsWhatWasNegotiated) {
+    const std::string data = NETCORE_TLS_TEST_DATA;
+    ::mkdir(kArtifacts.c_str(), 0755);
+    ServerProcess server(kChatServer,
+                         {"--port", "0", "--rate-limit", "0", "--tls-cert", data + "/server.pem",
+                          "--tls-key", data + "/server.key", "--log-level", "debug"},
+                         kArtifacts + "/client_gui_tls_server.log");
+    const std::uint16_t port = server.wait_listening();
+    ASSERT_NE(port, 0) << "chat_server did not start over TLS";
+
+    GuiProcess minsu(kClientGui,
+                     {"--connect", "localhost:" + std::to_string(port), "--nick", "민수", "--tls",
+                      "--ca", data + "/ca.pem", "--geometry", "800x600+0+0"},
+                     kArtifacts + "/client_gui_tls_minsu.log");
+    ASSERT_TRUE(minsu.wait_state("link=connected nick=민수")) << minsu.state();
+    EXPECT_TRUE(minsu.wait_state(" tls=TLSv1.")) << minsu.state();
+    EXPECT_TRUE(minsu.wait_widget("status_tls"));
+
+    TestClient observer(port, 0, test_client_tls());
+    ASSERT_EQ(observer.tls_error(), "");
+    observer.login("관찰자");
+    observer.join("lobby");
+    EXPECT_TRUE(minsu.wait_widget("member:lobby:관찰자"));
+    observer.send(chat::Say{"lobby", "암호 너머로 안녕"});
+    const auto said = next_matching<chat::Message>(
+        observer, [](const chat::Message& m) { return m.text == "암호 너머로 안녕"; });
+    ASSERT_TRUE(said);
+    EXPECT_TRUE(
+        minsu.wait_exact("shown lobby " + std::to_string(said->seq) + " 관찰자: 암호 너머로 안녕"));
+    ASSERT_TRUE(screenshot(kArtifacts, "client_gui_tls.png"));
+
+    minsu.process().signal(SIGTERM);
+    EXPECT_EQ(minsu.process().wait_exit(10s), 0);
+    server.signal(SIGTERM);
+    EXPECT_EQ(server.wait_exit(15s), 0);
 }
 
 }  // namespace
