@@ -16,6 +16,8 @@ session; its CPU time and system calls are reported beside the server's.
     bench/run.sh --quick              # a smoke run for CI, under two minutes
     bench/run.sh --windows            # the Windows engines under Wine, full session
     bench/run.sh --windows --quick    # ... its smoke run, about a minute and a half
+    bench/run.sh --tls                # every engine plain and over TLS: pingpong, fan-out
+                                      # (bench/results/tls; --tls --quick: a smoke run)
 """
 
 import argparse
@@ -30,7 +32,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from runner import plan, plots, readme, servers, suites, tables, wine  # noqa: E402
+from runner import plan, plots, readme, servers, suites, tables, tls, wine  # noqa: E402
 from runner.context import Context  # noqa: E402
 from runner.measure import run_one  # noqa: E402
 from runner.syscalls import perf_works  # noqa: E402
@@ -49,6 +51,9 @@ def parse_args():
     p.add_argument("--windows", action="store_true",
                    help="the Windows engines of chat_server.exe under Wine, compared with each\n"
                         "other only (no references, no targets); results in bench/results/windows")
+    p.add_argument("--tls", action="store_true",
+                   help="every chat_server engine plain and over TLS, side by side: pingpong\n"
+                        "and fan-out only, no references; results in bench/results/tls")
     p.add_argument("--build-win", default=os.path.join(ROOT, "build-win"),
                    help="the MinGW build directory of --windows (cmake --preset windows)")
     p.add_argument("--out", help="results dir (default bench/results, bench/results/windows)")
@@ -64,8 +69,11 @@ def parse_args():
                         "--windows: the bench-windows markers); default: on for full sessions")
     args = p.parse_args()
     args.suite = suites.WINDOWS if args.windows else suites.LINUX
+    if args.tls and args.windows:
+        p.error("--tls runs the Linux engines only (the Wine session has no TLS column yet)")
     if args.out is None:
-        args.out = os.path.join(ROOT, "bench", "results", args.suite.out_subdir)
+        args.out = os.path.join(ROOT, "bench", "results",
+                                "tls" if args.tls else args.suite.out_subdir)
     return args
 
 
@@ -93,6 +101,11 @@ def machine_lines(args, ctx, started):
         if restarts:
             compared[0] += (f" The wineserver was restarted {restarts} time(s): it kept a socket "
                             "of an ended server and spun on it (see bench/README.md).")
+    elif args.tls:
+        compared = [
+            "No references (they have no TLS): each engine of chat_server against itself over "
+            "TLS, with a self-signed RSA 2048 pair from scripts/make-tls-cert.sh; chat_bench "
+            "checks the certificate (--tls --ca)."]
     else:
         compared = [
             "References, built from Debian's packages and measured in the same session: "
@@ -165,6 +178,9 @@ def main():
         wanted = args.servers.split(",")
         kinds = [k for k in kinds if k.name in wanted]
     specs = plan.build_windows(args.quick) if args.windows else plan.build(args.quick)
+    if args.tls:
+        kinds = tls.kinds(kinds, *tls.make_pair(ROOT, args.out))
+        specs = tls.specs(specs)
     if args.scenarios:
         specs = [s for s in specs if s.group in args.scenarios.split(",")]
     todo = [(r, s, k) for r in range(runs) for s in specs for k in kinds if s.applies_to(k)]
@@ -190,6 +206,10 @@ def main():
                    "results": ctx.results}, f, indent=1)
     md = os.path.join(args.out, "results.md")
     header = machine_lines(args, ctx, started)
+    if args.tls:
+        tls.write(ctx, specs, kinds, header, md)
+        print(f"wrote {md}")
+        return
     tables.write(ctx, specs, kinds, header, md)
     written = plots.write(ctx, specs, kinds, args.out)
     if args.readme if args.readme is not None else not (args.quick or args.servers

@@ -32,7 +32,7 @@ def run_one(kind, spec, ctx, run_index):
         argv = ["taskset", "-c", str(ctx.load_cpu), os.path.join(ctx.bin_dir, "chat_bench"),
                 spec.scenario, *args, "-p", str(server.port), "--server-pid", str(server.pid),
                 "--json", "-d", str(ctx.duration), "--warmup", str(ctx.warmup),
-                "--engine", ctx.load_engine]
+                "--engine", ctx.load_engine, *kind.bench_args]
         result["argv"] = argv
         out, err, samplers = _drive(argv, spec, server, ctx)
         with open(log_path, "a") as log:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from . import wine
 
-LISTENING = re.compile(r"listening on (\S+):(\d+) engine=(\S+)")
+LISTENING = re.compile(r"listening on (\S+):(\d+)(?: \(tls\))? engine=(\S+)")
 
 
 @dataclass
@@ -25,6 +25,7 @@ class ServerKind:
     commands: bool = False    # takes /stats on stdin (chat_server)
     env: dict = None          # the environment, when not ours (Wine's prefix)
     start_timeout: float = 10.0  # seconds to the 'listening on' line
+    bench_args: list = field(default_factory=list)  # chat_bench's own (--tls --ca FILE)
 
 
 def raise_fd_limit():

@@ -15,6 +15,7 @@
 #include "chat_bench/setup.hpp"
 #include "chat_bench/soak.hpp"
 #include "netcore/engine_registry.hpp"
+#include "netcore/tls.hpp"
 
 using namespace chat_bench;
 
@@ -47,6 +48,16 @@ void add_common(CLI::App& cmd, CommonOptions& c, bool& json) {
         ->check(CLI::Range(0u, 254u))
         ->capture_default_str();
     cmd.add_flag("--fit", c.fit, "lower the connection count to what the fd limit allows");
+    cmd.add_flag("--tls", c.tls,
+                 "every connection over TLS (the server's --tls-cert listener), checking its "
+                 "certificate and host name");
+    cmd.add_option("--ca", c.tls_ca,
+                   "with --tls: trust the certificates in FILE (PEM) instead of the system's "
+                   "store")
+        ->check(CLI::ExistingFile)
+        ->type_name("FILE");
+    cmd.add_flag("--insecure", c.tls_insecure,
+                 "with --tls: check neither the certificate nor the host name");
     cmd.add_flag("--json", json, "print the summary as one JSON object");
     cmd.add_flag("-q,--quiet{false}", c.progress, "no progress line on stderr");
 }
@@ -234,7 +245,15 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0.1, 3600.0))
         ->capture_default_str();
     resume->add_option("--room", rs.room, "room name (default: resume<pid>)");
-    resume->callback([&] { run = [&] { return run_resume(common, rs); }; });
+    resume->callback([&] {
+        // Its members are raw sockets of its own (a storm of them), not netcore's clients.
+        if (common.tls)
+            throw CLI::ValidationError("--tls",
+                                       "resume speaks plaintext only (its members are raw "
+                                       "sockets); pingpong, fanout, connect and churn "
+                                       "run over TLS");
+        run = [&] { return run_resume(common, rs); };
+    });
 
     SoakOptions so;
     auto* soak = app.add_subcommand(
@@ -307,9 +326,21 @@ int main(int argc, char** argv) {
     });
 
     CLI11_PARSE(app, argc, argv);
+    if (!common.tls && (common.tls_insecure || !common.tls_ca.empty())) {
+        std::fprintf(stderr, "chat_bench: --ca and --insecure go with --tls\n");
+        return kCannotRun;
+    }
+    if (common.tls && common.tls_insecure && !common.tls_ca.empty()) {
+        std::fprintf(stderr, "chat_bench: give --ca FILE or --insecure, not both\n");
+        return kCannotRun;
+    }
 
     try {
-        const Report report = run();
+        Report report = run();
+        if (common.tls)
+            report.fact("transport", "TLS (" + netcore::tls_library() +
+                                         (common.tls_insecure ? ", certificate not checked)"
+                                                              : ", certificate checked)"));
         const std::string out = json ? report.json() + "\n" : report.text();
         std::fputs(out.c_str(), stdout);
         return report.ok() ? 0 : kChecksFailed;

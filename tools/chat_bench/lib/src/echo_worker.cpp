@@ -1,6 +1,7 @@
 #include "chat_bench/echo_worker.hpp"
 
 #include "chat/codec.hpp"
+#include "chat_bench/fleet.hpp"
 
 namespace chat_bench {
 
@@ -68,7 +69,7 @@ std::size_t EchoWorker::on_data(netcore::Connection& conn, std::span<const std::
 void EchoWorker::on_close(netcore::Connection& conn, netcore::CloseReason reason) {
     if (stopping_.load(std::memory_order_relaxed)) return;
     lost_.fetch_add(1, std::memory_order_relaxed);
-    note_error("connection " + conn.peer() + " closed: " + netcore::to_string(reason));
+    note_error("connection " + conn.peer() + " closed: " + why_closed(conn, reason));
 }
 
 void EchoWorker::note_error(std::string text) {

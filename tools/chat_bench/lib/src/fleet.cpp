@@ -34,6 +34,8 @@ Fleet::Fleet(const CommonOptions& options, std::vector<netcore::ConnectionHandle
             "loopback server (127.x.x.x)");
     if (wanted > 254) throw std::runtime_error("--sources: at most 254 (127.0.0.1..254)");
     if (wanted == 1) sources_.push_back("");
+    // Throws std::runtime_error naming the file (an unreadable --ca) or why TLS is missing.
+    if (options.tls) tls_ = netcore::TlsContext::client({options.tls_ca, !options.tls_insecure});
     for (std::size_t i = 0; wanted > 1 && i < wanted; ++i)
         sources_.push_back("127.0.0." + std::to_string(i + 1));
 }
@@ -51,7 +53,7 @@ netcore::ConnectionPtr Fleet::connect(std::size_t index, std::string& error) {
     auto& client = *clients_[index % clients_.size()];
     const Endpoint to = endpoint_of(options_, index);
     return client.connect(to.host, to.port, error, options_.connect_timeout,
-                          sources_[index % sources_.size()]);
+                          sources_[index % sources_.size()], tls_);
 }
 
 void Fleet::stop() {
@@ -96,6 +98,11 @@ std::string check_server(const CommonOptions& options) {
                std::to_string(to.port) + " --rate-limit 0`, or pass --host/--port.";
     }
     return {};
+}
+
+std::string why_closed(const netcore::Connection& conn, netcore::CloseReason reason) {
+    const std::string tls = conn.tls_error();
+    return std::string(netcore::to_string(reason)) + (tls.empty() ? "" : ": " + tls);
 }
 
 std::string make_nick(const CommonOptions& options, std::size_t index) {

@@ -60,8 +60,9 @@ void LoginWorker::on_close(netcore::Connection& conn, netcore::CloseReason reaso
     const State state = state_of(conn);
     if (state == Refused) return;  // counted as refused already
     (state == Welcomed ? lost_ : shed_).fetch_add(1, std::memory_order_relaxed);
-    note(std::string("connection closed by the server (") + netcore::to_string(reason) +
-         (state == Welcomed ? ", after WELCOME)" : ", before WELCOME)"));
+    const bool ours = reason == netcore::CloseReason::TlsFailed;  // we refused the server
+    note((ours ? "connection failed (" : "connection closed by the server (") +
+         why_closed(conn, reason) + (state == Welcomed ? ", after WELCOME)" : ", before WELCOME)"));
 }
 
 void LoginWorker::note(std::string text) {

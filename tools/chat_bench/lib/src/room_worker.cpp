@@ -131,8 +131,7 @@ void RoomWorker::on_close(netcore::Connection& conn, netcore::CloseReason reason
     if (member) {
         if (!plan_.stopping.load()) {
             plan_.lost_members.fetch_add(1);
-            plan_.error("member connection closed during the run: " +
-                        std::string(netcore::to_string(reason)));
+            plan_.error("member connection closed during the run: " + why_closed(conn, reason));
         }
         return;
     }

@@ -9,6 +9,7 @@
 
 #include "chat_bench/options.hpp"
 #include "netcore/client.hpp"
+#include "netcore/tls.hpp"
 
 namespace chat_bench {
 
@@ -35,7 +36,8 @@ class Fleet {
   private:
     const CommonOptions options_;
     std::vector<std::unique_ptr<netcore::Client>> clients_;
-    std::vector<std::string> sources_;  // empty string: let the kernel choose
+    std::vector<std::string> sources_;          // empty string: let the kernel choose
+    std::shared_ptr<netcore::TlsContext> tls_;  // with --tls: every connection's
 };
 
 // The server connection `index` goes to (--servers spreads them; else --host/--port).
@@ -45,6 +47,10 @@ std::string target_text(const CommonOptions& options);
 
 // Connects once to each server and closes: empty when all answer, else what to tell the user.
 std::string check_server(const CommonOptions& options);
+
+// Why a connection closed, for a report: the reason, and a TLS failure's own ("connection
+// reset", "TLS failed: certificate has expired").
+std::string why_closed(const netcore::Connection& conn, netcore::CloseReason reason);
 
 // A nick unique to this process and index, within the protocol's 24 bytes.
 std::string make_nick(const CommonOptions& options, std::size_t index);

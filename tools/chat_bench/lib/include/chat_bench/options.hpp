@@ -32,6 +32,11 @@ struct CommonOptions {
     double stall_limit_s = 1.0;
     std::chrono::milliseconds connect_timeout{5000};
     std::string nick_prefix;  // empty: derived from this process id
+    // Every connection over TLS, the server's certificate checked against tls_ca (PEM; empty:
+    // the system's store), or not at all when tls_insecure.
+    bool tls = false;
+    std::string tls_ca;
+    bool tls_insecure = false;
 };
 
 }  // namespace chat_bench
