@@ -137,6 +137,11 @@ std::size_t Connection::queued_bytes() const {
     return queued_locked();
 }
 
+bool Connection::output_backlogged() const {
+    Lock lock(*this);
+    return pending_.size() + inflight_.size() > max_send_queue_ / 2;
+}
+
 std::chrono::steady_clock::time_point Connection::close_requested_at() const {
     Lock lock(*this);
     return close_requested_at_;

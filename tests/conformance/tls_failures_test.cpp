@@ -106,6 +106,27 @@ TEST_P(TlsClientSide, LogsInOverTls) {
     EXPECT_GT(conn->bytes_in(), handler.received_.size()) << "bytes_in counts the wire's bytes";
 }
 
+// Plaintext sent before the handshake waits in the session; past half the send queue it must
+// not count as a backlog that stops the engine reading, or the handshake (which needs the
+// server's answer read) never finishes and the bytes never leave.
+TEST_P(TlsClientSide, BigSendBeforeTheHandshakeDoesNotStallIt) {
+    const Transport t = Transport::secure(std::string(netcore::default_engine_name()));
+    ServerUnderTest server(t.engine, test_service_config(), t.options());
+    RecordingHandler handler;
+    netcore::ClientOptions options;
+    options.max_send_queue = 64 * 1024;
+    netcore::Client client(handler, options);
+    client.start(GetParam());
+    std::string error;
+    auto conn = client.connect("localhost", server.port(), error, 5s, "", t.client_tls);
+    ASSERT_TRUE(conn) << error;
+    const std::string body(40000, 'b');  // with the HELLO: past half of the queue's 64 KiB
+    ASSERT_TRUE(conn->send(chat::encode(chat::Echo{body})));
+    const std::size_t want = chat::encode(chat::Welcome{}).size();  // at least this much more
+    ASSERT_TRUE(handler.wait([&] { return handler.received_.size() > body.size() + want; }))
+        << "the handshake stalled behind the plaintext it held";
+}
+
 INSTANTIATE_TEST_SUITE_P(AllEngines, TlsClientSide, ::testing::ValuesIn(engine_list()),
                          [](const auto& info) { return info.param; });
 

@@ -111,7 +111,9 @@ class Connection {
     // Own output past half of max_send_queue: an engine whose reader runs apart from its
     // writer stops taking this peer's requests until the answers drain (backpressure), so
     // a client that reads, only slower, is never cut off for its own pipelined requests.
-    bool output_backlogged() const { return queued_bytes() > max_send_queue_ / 2; }
+    // Only bytes bound for the wire count: plaintext a TLS session holds until its handshake
+    // is done needs the peer's answer read first.
+    bool output_backlogged() const;
     Phase phase() const { return phase_.load(std::memory_order_acquire); }
     bool is_open() const { return phase() == Phase::Open; }
     std::chrono::steady_clock::time_point close_requested_at() const;
