@@ -48,8 +48,11 @@ void Server::start(std::string_view engine_name) {
         if (where.tls && !options_.tls)
             throw std::runtime_error("listener " + where.host + ":" + std::to_string(where.port) +
                                      " speaks TLS but no TLS context (certificate) was given");
-        else if (where.tls && !options_.tls->is_server())
+        else if (where.tls && options_.tls_client_host.empty() && !options_.tls->is_server())
             throw std::runtime_error("the TLS context given to the server is a client's");
+        else if (where.tls && !options_.tls_client_host.empty() && options_.tls->is_server())
+            throw std::runtime_error(
+                "tls_client_host is set but the TLS context given to the server is a server's");
     if (wanted.size() > kMaxListeners)
         throw std::runtime_error("at most " + std::to_string(kMaxListeners) +
                                  " listening addresses (" + std::to_string(wanted.size()) +
@@ -215,7 +218,7 @@ ConnectionPtr Server::make_connection(socket_t s, std::string peer) {
     for (socket_t listener : tls_listeners_) {
         if (!accepted_through(s, listener)) continue;
         try {
-            conn->use_tls(*options_.tls);
+            conn->use_tls(*options_.tls, options_.tls_client_host);
         } catch (const std::exception& e) {
             spdlog::error("connection {}: no TLS session: {}", conn->id(), e.what());
             conn->abort(CloseReason::TlsFailed);

@@ -2,9 +2,11 @@
 // PEM files, what its server side can do here, and its client side over real sockets against a
 // native OpenSSL peer (tests/support/tls_peer.py, started by with_tls_peer.sh, which names its
 // ports in NETCHAT_TLS_PEER): verification, records split at any byte, close_notify, and a
-// netcore::Client carrying a Schannel session on every Windows engine.
+// netcore::Client carrying a Schannel session on every Windows engine, and (roles reversed)
+// a netcore::Server whose Schannel client session survives a live switch to every engine.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -16,10 +18,12 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "netcore/client.hpp"
 #include "netcore/engine_registry.hpp"
 #include "netcore/platform.hpp"
+#include "netcore/server.hpp"
 #include "netcore/tls.hpp"
 #include "tls_server_check.hpp"
 
@@ -567,6 +571,157 @@ std::vector<std::string> engine_names_here() {
     std::vector<std::string> names;
     for (const auto& e : engines()) names.emplace_back(e.name);
     return names;
+}
+
+// Role reversal (Wine's Schannel has no server side): a netcore::Server whose TLS listener
+// is given a *client* context runs a Schannel client session on the connection it accepts;
+// the peer's "dialer" connects to it and plays the TLS server (echo). The session verifies
+// the peer's server.pem against ca.pem and for host "localhost" (tls_client_host).
+class SwitchEchoHandler : public ConnectionHandler {
+  public:
+    void on_open(const ConnectionPtr& conn) override {
+        std::lock_guard lock(mutex_);
+        ++opened_;
+        conn_ = conn;
+        cv_.notify_all();
+    }
+    std::size_t on_data(Connection&, std::span<const std::byte> data) override {
+        std::lock_guard lock(mutex_);
+        received_.append(reinterpret_cast<const char*>(data.data()), data.size());
+        cv_.notify_all();
+        return data.size();
+    }
+    void on_close(Connection& conn, CloseReason reason) override {
+        std::lock_guard lock(mutex_);
+        ++closed_;
+        reason_ = reason;
+        tls_error_ = conn.tls_error();
+        cv_.notify_all();
+    }
+    template <class Pred>
+    bool wait(Pred pred) {
+        std::unique_lock lock(mutex_);
+        return cv_.wait_for(lock, std::chrono::seconds(15), pred);
+    }
+
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    ConnectionPtr conn_;
+    int opened_ = 0;
+    int closed_ = 0;
+    CloseReason reason_{};
+    std::string tls_error_;
+    std::string received_;
+};
+
+bool operator==(const TlsInfo& a, const TlsInfo& b) {
+    return a.version == b.version && a.cipher == b.cipher;
+}
+
+// Asks the peer's dialer to connect to `port` and play the TLS server there.
+bool ask_peer_to_dial(std::uint16_t port) {
+    const auto ports = peer_ports();
+    if (!ports.count("dialer")) return false;
+    socket_t s = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<u_short>(ports.at("dialer")));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const std::string line = std::to_string(port) + "\n";
+    const bool ok =
+        ::connect(s, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0 &&
+        ::send(s, line.data(), static_cast<int>(line.size()), 0) == static_cast<int>(line.size());
+    close_socket(s);
+    return ok;
+}
+
+// 2000 numbered lines of 100 bytes go out in 20 batches while the server switches to another
+// engine after every batch (every other engine at least once, with echoes still in flight):
+// every line comes back once and in order, on the one connection, over the one handshake.
+TEST_P(TlsSchannelEngines, SessionSurvivesEverySwitch) {
+    init_sockets();
+    const std::vector<std::string> all = engine_names_here();
+    SwitchEchoHandler handler;
+    ServerOptions options;
+    options.port = 0;
+    options.listen_tls = true;
+    options.tls = TlsContext::client(trusting_test_ca());
+    options.tls_client_host = "localhost";
+    Server server(handler, options);
+    server.start(GetParam());
+    ASSERT_TRUE(ask_peer_to_dial(server.port())) << "run through ctest (with_tls_peer.sh)";
+    ASSERT_TRUE(handler.wait([&] { return handler.opened_ == 1; }));
+    ConnectionPtr conn;
+    {
+        std::lock_guard lock(handler.mutex_);
+        conn = handler.conn_;
+    }
+    const auto handshaken = [&] { return !conn->tls_info()->version.empty(); };
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (!handshaken() && Clock::now() < deadline && conn->tls_error().empty()) Sleep(10);
+    ASSERT_TRUE(handshaken()) << conn->tls_error();
+    const TlsInfo info = *conn->tls_info();
+
+    constexpr int kLines = 2000, kBatches = 20;
+    std::vector<std::string> sent;
+    std::size_t sent_bytes = 0;
+    std::vector<std::string> visited{GetParam()};
+    std::size_t next_engine = 0;
+    int switches_with_echoes_due = 0;  // the point: switches while bytes are on their way
+    for (int batch = 0; batch < kBatches; ++batch) {
+        std::string burst;
+        for (int i = batch * kLines / kBatches; i < (batch + 1) * kLines / kBatches; ++i) {
+            char line[128];
+            std::snprintf(line, sizeof line, "line %05d %.88s\n", i,
+                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                          "abcdefghijklmnopqrstuvwxyz..");
+            sent.emplace_back(line);
+            sent_bytes += sent.back().size();
+            burst += line;
+        }
+        ASSERT_TRUE(conn->send(bytes(burst)));
+        std::string target;
+        do {
+            target = all[next_engine++ % all.size()];
+        } while (target == server.engine_name());
+        {
+            std::lock_guard lock(handler.mutex_);
+            if (handler.received_.size() < sent_bytes) ++switches_with_echoes_due;
+        }
+        std::string error;
+        ASSERT_TRUE(server.switch_engine(target, error)) << "to " << target << ": " << error;
+        visited.push_back(target);
+        ASSERT_EQ(server.connection_count(), 1u) << "after the switch to " << target;
+        ASSERT_TRUE(*conn->tls_info() == info) << "the session changed at " << target;
+    }
+    EXPECT_GT(switches_with_echoes_due, 0) << "every switch came after all echoes";
+    for (const std::string& name : all)
+        EXPECT_NE(std::find(visited.begin(), visited.end(), name), visited.end()) << name;
+
+    ASSERT_TRUE(handler.wait([&] { return handler.received_.size() >= sent_bytes; }))
+        << handler.received_.size() << " of " << sent_bytes << " bytes came back";
+    {
+        std::lock_guard lock(handler.mutex_);
+        std::vector<std::string> lines;
+        std::istringstream in(handler.received_);
+        for (std::string line; std::getline(in, line);) lines.push_back(line + "\n");
+        ASSERT_EQ(lines.size(), sent.size());
+        for (std::size_t i = 0; i < sent.size(); ++i)
+            ASSERT_EQ(lines[i], sent[i]) << "line " << i << " (engines " << visited.size() << ")";
+        EXPECT_EQ(handler.opened_, 1);
+        EXPECT_EQ(handler.closed_, 0)
+            << "closed mid-burst: " << to_string(handler.reason_) << " " << handler.tls_error_;
+    }
+    EXPECT_TRUE(*conn->tls_info() == info);
+    std::printf("%s: %zu lines over %s %s, %zu engines in turn, %d switches with echoes due\n",
+                GetParam().c_str(), sent.size(), info.version.c_str(), info.cipher.c_str(),
+                visited.size(), switches_with_echoes_due);
+
+    conn->close();  // close_notify; the peer answers with its own
+    ASSERT_TRUE(handler.wait([&] { return handler.closed_ == 1; }));
+    EXPECT_EQ(handler.reason_, CloseReason::Requested) << to_string(handler.reason_);
+    EXPECT_TRUE(handler.tls_error_.empty()) << handler.tls_error_;
+    server.stop();
 }
 
 INSTANTIATE_TEST_SUITE_P(AllEngines, TlsSchannelEngines, ::testing::ValuesIn(engine_names_here()),

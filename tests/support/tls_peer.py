@@ -9,6 +9,9 @@ peer over 127.0.0.1. It listens on one port per kind, prints them on one line
              then echoes
   expired    expired.pem (echo)       otherhost  otherhost.pem (echo)
   tls11      server.pem, TLS 1.0 or 1.1 only (echo): a client must refuse it
+  dialer     plain TCP, role reversal: a line "PORT\n" makes the peer connect to
+             127.0.0.1:PORT and play the TLS *server* there (server.pem, echo), so that an
+             accepting netcore::Server can run a Schannel client session (Wine has no server)
 Every echo connection answers a close_notify with its own (so a client sees a clean close
 only if it sent one) and closes without one after an abrupt end.
   tests/support/tls_peer.py CERT_DIR
@@ -68,6 +71,30 @@ def accept_loop(listener, context, greet):
         threading.Thread(target=serve, args=(conn, greet), daemon=True).start()
 
 
+def dial_loop(listener, context):
+    while True:
+        try:
+            control, _ = listener.accept()
+        except OSError:
+            return
+        with control:
+            control.settimeout(10)
+            try:
+                port = int(control.makefile().readline())
+                raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+            except (OSError, ValueError) as e:
+                log("dialer: %s" % e)
+                continue
+        raw.settimeout(30)
+        try:
+            conn = context.wrap_socket(raw, server_side=True, suppress_ragged_eofs=False)
+        except (OSError, ssl.SSLError) as e:
+            log("dialer: handshake failed: %s" % e)
+            raw.close()
+            continue
+        threading.Thread(target=serve, args=(conn, False), daemon=True).start()
+
+
 def main():
     cert_dir = sys.argv[1]
     ports = []
@@ -91,6 +118,15 @@ def main():
         listener.listen(64)
         ports.append("%s=%d" % (kind, listener.getsockname()[1]))
         threading.Thread(target=accept_loop, args=(listener, context, greet), daemon=True).start()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(os.path.join(cert_dir, "server.pem"),
+                            os.path.join(cert_dir, "server.key"))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    ports.append("dialer=%d" % listener.getsockname()[1])
+    threading.Thread(target=dial_loop, args=(listener, context), daemon=True).start()
     print(" ".join(ports), flush=True)
     deadline = time.monotonic() + 300
     threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()

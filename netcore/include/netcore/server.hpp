@@ -33,6 +33,10 @@ struct ServerOptions {
     bool listen_tls = false;  // the first listener (listen_address:port) speaks TLS
     // Makes the sessions of every TLS listener; required when one is (start() throws).
     std::shared_ptr<TlsContext> tls;
+    // Role reversal: when set, `tls` is a client's context and every TLS listener's accepted
+    // connection runs a TLS *client* session that verifies the peer's certificate for this
+    // host (as for a service that is dialled by a TLS server). Empty: `tls` must be a server's.
+    std::string tls_client_host;
     std::size_t max_send_queue = 8u << 20;
     std::chrono::milliseconds linger_timeout{2000};  // how long a graceful close may take
 };
